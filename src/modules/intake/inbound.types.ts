@@ -1,0 +1,32 @@
+/** One inbound email, normalized from mailparser's output. Addresses are lower-cased. */
+export type Address = { address: string; name: string };
+
+export type InboundAttachment = {
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  content: Buffer;
+};
+
+export type InboundMessage = {
+  from: Address | undefined;
+  /** Envelope-ish sender from Return-Path, '' for the null sender `<>`, undefined if absent. */
+  returnPath: string | undefined;
+  to: Address[];
+  cc: Address[];
+  replyTo: Address[];
+  subject: string;
+  /** Without angle brackets; undefined when the message has none. */
+  messageId: string | undefined;
+  inReplyTo: string[];
+  references: string[];
+  date: Date | undefined;
+  text: string;
+  html: string | undefined;
+  attachments: InboundAttachment[];
+  /** Lower-cased header name -> every value in order of appearance, as raw unfolded strings. */
+  headers: Map<string, string[]>;
+  /** Top-level Content-Type, lower-cased, e.g. "multipart/report; report-type=delivery-status". */
+  contentType: string;
+};

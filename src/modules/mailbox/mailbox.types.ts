@@ -1,0 +1,18 @@
+/** A message as the mailbox hands it over: its UID and raw RFC 5322 source. */
+export type RawMessage = { uid: number; size: number; source: Buffer };
+
+export type MailboxCursor = { uidValidity: string; lastUid: number };
+
+export type Mailbox = {
+  /** Connects (or reconnects) and opens the configured folder; resolves with its current UIDVALIDITY. */
+  open(args: { signal?: AbortSignal }): Promise<{ uidValidity: string }>;
+  /** UIDs strictly greater than `afterUid`, ascending, with their sizes. Never returns uid <= afterUid. */
+  listNewUids(args: { afterUid: number; signal?: AbortSignal }): Promise<Array<{ uid: number; size: number }>>;
+  /** Downloads one message's raw source. */
+  fetchRaw(args: { uid: number; signal?: AbortSignal }): Promise<RawMessage>;
+  /** Marks a message handled on the server (moves it to the processed folder, or flags it). */
+  markProcessed(args: { uid: number }): Promise<void>;
+  /** Resolves when the server signals news (IDLE), when `signal` aborts, or the connection drops. */
+  waitForNews(args: { signal: AbortSignal }): Promise<void>;
+  close(): Promise<void>;
+};
