@@ -1,0 +1,78 @@
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../shared/db.js';
+import { inboundMessages, mailboxCursors, rawMessages } from './intake.tables.js';
+
+export type InboundRow = typeof inboundMessages.$inferSelect;
+export type NewInbound = Omit<typeof inboundMessages.$inferInsert, 'id'>;
+
+/** Queries only; callers own the transaction. */
+export function createIntakeRepository({ db }: { db: Db }) {
+  function findByUid({ source, uidValidity, uid }: { source: string; uidValidity: string; uid: number }): InboundRow | undefined {
+    return db
+      .select()
+      .from(inboundMessages)
+      .where(and(eq(inboundMessages.source, source), eq(inboundMessages.uidValidity, uidValidity), eq(inboundMessages.uid, uid)))
+      .get();
+  }
+
+  /** An earlier arrival of the same mail that produced a ticket or a reply (by Message-ID, else by content). */
+  function findHandledCopy({ messageId, rawSha256 }: { messageId: string | undefined; rawSha256: string }): InboundRow | undefined {
+    const handled = inArray(inboundMessages.outcome, ['ticket', 'reply']);
+    const sameMail = messageId === undefined ? and(isNull(inboundMessages.messageId), eq(inboundMessages.rawSha256, rawSha256)) : eq(inboundMessages.messageId, messageId);
+    return db.select().from(inboundMessages).where(and(handled, sameMail)).orderBy(asc(inboundMessages.id)).get();
+  }
+
+  function insertInbound(row: NewInbound): InboundRow {
+    return db.insert(inboundMessages).values(row).returning().get();
+  }
+
+  function linkTicket({ inboundId, ticketId }: { inboundId: number; ticketId: number }): void {
+    db.update(inboundMessages).set({ ticketId }).where(eq(inboundMessages.id, inboundId)).run();
+  }
+
+  function storeRaw({ sha256, raw }: { sha256: string; raw: Buffer }): void {
+    db.insert(rawMessages).values({ sha256, size: raw.length, gzip: gzipSync(raw) }).onConflictDoNothing().run();
+  }
+
+  function readRaw(sha256: string): Buffer | undefined {
+    const row = db.select().from(rawMessages).where(eq(rawMessages.sha256, sha256)).get();
+    return row ? gunzipSync(row.gzip) : undefined;
+  }
+
+  function getCursor(mailbox: string) {
+    return db.select().from(mailboxCursors).where(eq(mailboxCursors.mailbox, mailbox)).get();
+  }
+
+  function saveCursor({ mailbox, uidValidity, lastUid, at }: { mailbox: string; uidValidity: string; lastUid: number; at: Date }): void {
+    db.insert(mailboxCursors)
+      .values({ mailbox, uidValidity, lastUid, updatedAt: at })
+      .onConflictDoUpdate({
+        target: mailboxCursors.mailbox,
+        // Only ever forward within one UIDVALIDITY; a new UIDVALIDITY starts over.
+        set: {
+          lastUid: sql`case when ${mailboxCursors.uidValidity} = ${uidValidity} then max(${mailboxCursors.lastUid}, ${lastUid}) else ${lastUid} end`,
+          uidValidity,
+          updatedAt: at,
+        },
+      })
+      .run();
+  }
+
+  function listQuarantined(): InboundRow[] {
+    return db.select().from(inboundMessages).where(eq(inboundMessages.outcome, 'quarantined')).orderBy(desc(inboundMessages.id)).all();
+  }
+
+  function countByOutcome(): Record<string, number> {
+    const rows = db
+      .select({ outcome: inboundMessages.outcome, count: sql<number>`count(*)` })
+      .from(inboundMessages)
+      .groupBy(inboundMessages.outcome)
+      .all();
+    return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
+  }
+
+  return { findByUid, findHandledCopy, insertInbound, linkTicket, storeRaw, readRaw, getCursor, saveCursor, listQuarantined, countByOutcome };
+}
+
+export type IntakeRepository = ReturnType<typeof createIntakeRepository>;

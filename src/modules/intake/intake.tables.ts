@@ -1,0 +1,45 @@
+import { sqliteTable, integer, text, blob, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * One row for every message that arrived, whatever became of it: its single recorded outcome.
+ * The unique (mailbox, uid_validity, uid) key makes a second ingest of the same IMAP message impossible.
+ */
+export const inboundMessages = sqliteTable(
+  'inbound_messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** IMAP folder name, or `file` for `ticketd ingest`. */
+    source: text('source').notNull(),
+    uidValidity: text('uid_validity'),
+    uid: integer('uid'),
+    rawSha256: text('raw_sha256').notNull(),
+    size: integer('size').notNull(),
+    messageId: text('message_id'),
+    fromAddress: text('from_address').notNull().default(''),
+    subject: text('subject').notNull().default(''),
+    outcome: text('outcome', { enum: ['ticket', 'reply', 'bounce', 'auto-reply', 'quarantined', 'duplicate'] }).notNull(),
+    reason: text('reason').notNull().default(''),
+    ticketId: integer('ticket_id'),
+    receivedAt: integer('received_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (table) => [
+    uniqueIndex('inbound_source_uid_unique').on(table.source, table.uidValidity, table.uid),
+    index('inbound_message_id_idx').on(table.messageId),
+    index('inbound_outcome_idx').on(table.outcome),
+  ],
+);
+
+/** Raw sources, content-addressed by sha256 of the original bytes, gzip-compressed. */
+export const rawMessages = sqliteTable('raw_messages', {
+  sha256: text('sha256').primaryKey(),
+  size: integer('size').notNull(),
+  gzip: blob('gzip', { mode: 'buffer' }).notNull(),
+});
+
+/** Where the IMAP sync stands per folder. UIDVALIDITY is a 32-bit unsigned value: kept as text. */
+export const mailboxCursors = sqliteTable('mailbox_cursors', {
+  mailbox: text('mailbox').primaryKey(),
+  uidValidity: text('uid_validity').notNull(),
+  lastUid: integer('last_uid').notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});

@@ -1,0 +1,70 @@
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import type { Db } from '../../shared/db.js';
+import type { OutboundMail } from '../mail-out/mail-out.types.js';
+import type { PagerEvent } from '../paging/pager.types.js';
+import { outbox } from './outbox.tables.js';
+
+export type OutboxPayload = { kind: 'email'; mail: OutboundMail } | { kind: 'page'; event: PagerEvent };
+export type OutboxRow = typeof outbox.$inferSelect;
+export type OutboxItem = OutboxRow & { payload: OutboxPayload };
+
+function toItem(row: OutboxRow): OutboxItem {
+  return { ...row, payload: JSON.parse(row.payloadJson) as OutboxPayload };
+}
+
+/** Queries only; callers own the transaction. */
+export function createOutboxRepository({ db }: { db: Db }) {
+  /** Enqueues an effect once: a second enqueue with the same effect key is ignored. */
+  function enqueue({ effectKey, ticketId, payload, at }: { effectKey: string; ticketId: number | null; payload: OutboxPayload; at: Date }): void {
+    db.insert(outbox)
+      .values({ kind: payload.kind, effectKey, ticketId, payloadJson: JSON.stringify(payload), nextAttemptAt: at, createdAt: at })
+      .onConflictDoNothing()
+      .run();
+  }
+
+  function listDue({ now, limit }: { now: Date; limit: number }): OutboxItem[] {
+    return db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)))
+      .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+      .limit(limit)
+      .all()
+      .map(toItem);
+  }
+
+  function markSent({ id, at }: { id: number; at: Date }): void {
+    db.update(outbox).set({ status: 'sent', sentAt: at, lastError: null, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
+  }
+
+  function markRetry({ id, nextAttemptAt, error }: { id: number; nextAttemptAt: Date; error: string }): void {
+    db.update(outbox).set({ nextAttemptAt, lastError: error, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
+  }
+
+  function markFailed({ id, error }: { id: number; error: string }): void {
+    db.update(outbox).set({ status: 'failed', lastError: error, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
+  }
+
+  /** Puts a dead letter (or a waiting row) back at the front of the queue. */
+  function requeue({ id, at }: { id: number; at: Date }): boolean {
+    return db.update(outbox).set({ status: 'pending', nextAttemptAt: at }).where(eq(outbox.id, id)).run().changes > 0;
+  }
+
+  function list({ status }: { status?: OutboxRow['status'] } = {}): OutboxItem[] {
+    const query = db.select().from(outbox);
+    return (status ? query.where(eq(outbox.status, status)) : query).orderBy(asc(outbox.id)).all().map(toItem);
+  }
+
+  function findById(id: number): OutboxItem | undefined {
+    const row = db.select().from(outbox).where(eq(outbox.id, id)).get();
+    return row ? toItem(row) : undefined;
+  }
+
+  function countPending(): number {
+    return db.select({ count: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending')).get()?.count ?? 0;
+  }
+
+  return { enqueue, listDue, markSent, markRetry, markFailed, requeue, list, findById, countPending };
+}
+
+export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

@@ -1,0 +1,23 @@
+import { sqliteTable, integer, text, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * Transactional outbox: effects (an email to send, a page to raise) written in the same transaction as the
+ * ticket, delivered afterwards by the worker with retries. `effectKey` makes each intended effect unique.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind', { enum: ['email', 'page'] }).notNull(),
+    effectKey: text('effect_key').notNull(),
+    ticketId: integer('ticket_id'),
+    payloadJson: text('payload_json').notNull(),
+    status: text('status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }).notNull(),
+    lastError: text('last_error'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    sentAt: integer('sent_at', { mode: 'timestamp_ms' }),
+  },
+  (table) => [uniqueIndex('outbox_effect_key_unique').on(table.effectKey), index('outbox_due_idx').on(table.status, table.nextAttemptAt)],
+);

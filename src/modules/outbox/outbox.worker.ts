@@ -1,0 +1,137 @@
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { createError, describeError, isTicketdError } from '../../shared/errors.js';
+import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import type { MailSender } from '../mail-out/mail-out.types.js';
+import type { Pager } from '../paging/pager.types.js';
+import type { OutboxItem, OutboxRepository } from './outbox.repository.js';
+import { decideAfterAttempt } from './retry.models.js';
+
+/**
+ * Delivers outbox rows: one pass at a time (passes never overlap), woken by `nudge()` after an ingest or by
+ * its own timer. A retryable failure is rescheduled with backoff; a permanent one becomes a dead letter.
+ */
+export function createOutboxWorker({
+  repository,
+  mailSender,
+  pager,
+  clock = systemClock,
+  logger = createSilentLogger(),
+  maxAttempts,
+  maxAgeMs,
+  pollMs,
+  batchSize = 50,
+}: {
+  repository: OutboxRepository;
+  mailSender: MailSender;
+  pager: Pager | undefined;
+  clock?: Clock;
+  logger?: Logger;
+  maxAttempts: number;
+  maxAgeMs: number;
+  pollMs: number;
+  batchSize?: number;
+}) {
+  let running = false;
+  let wake: (() => void) | undefined;
+  let nudged = false;
+  let loop: Promise<void> | undefined;
+
+  async function deliver(item: OutboxItem): Promise<void> {
+    if (item.payload.kind === 'email') {
+      await mailSender.send(item.payload.mail);
+    } else {
+      if (!pager) throw createError({ code: 'pager.not_configured', message: 'a page is queued but pager.kind is none', retryable: false });
+      await pager.send(item.payload.event);
+    }
+  }
+
+  /** Sends every due row once; returns how many were attempted. */
+  async function runOnce({ shouldContinue = () => true }: { shouldContinue?: () => boolean } = {}): Promise<number> {
+    let attempted = 0;
+    for (;;) {
+      const due = repository.listDue({ now: clock.now(), limit: batchSize });
+      if (due.length === 0) return attempted;
+      for (const item of due) {
+        if (!shouldContinue()) return attempted;
+        attempted += 1;
+        let failure: unknown;
+        try {
+          await deliver(item);
+        } catch (error) {
+          failure = error;
+        }
+        const retryable = failure === undefined ? false : isTicketdError(failure) ? failure.retryable : true;
+        const verdict = decideAfterAttempt({
+          error: failure === undefined ? undefined : { retryable },
+          attempts: item.attempts + 1,
+          createdAt: item.createdAt,
+          now: clock.now(),
+          maxAttempts,
+          maxAgeMs,
+        });
+        const context = { outboxId: item.id, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1 };
+        if (verdict.status === 'sent') {
+          repository.markSent({ id: item.id, at: clock.now() });
+          logger.info(context, 'delivered');
+        } else if (verdict.status === 'retry') {
+          repository.markRetry({ id: item.id, nextAttemptAt: verdict.nextAttemptAt, error: describeError(failure) });
+          logger.warn({ ...context, err: describeError(failure), nextAttemptAt: verdict.nextAttemptAt }, 'delivery failed, will retry');
+        } else {
+          repository.markFailed({ id: item.id, error: describeError(failure) });
+          logger.error({ ...context, err: describeError(failure) }, 'delivery failed permanently: dead letter');
+        }
+      }
+      if (due.length < batchSize) return attempted;
+    }
+  }
+
+  function nudge(): void {
+    nudged = true;
+    wake?.();
+  }
+
+  function start(): void {
+    if (running) return;
+    running = true;
+    loop = (async () => {
+      while (running) {
+        nudged = false;
+        try {
+          await runOnce({ shouldContinue: () => running });
+        } catch (error) {
+          logger.error({ err: describeError(error) }, 'outbox pass failed');
+        }
+        if (!running || nudged) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    })();
+  }
+
+  /** Stops after the delivery in hand; with `drainMs`, first keeps delivering due rows for that long. */
+  async function stop({ drainMs = 0 }: { drainMs?: number } = {}): Promise<void> {
+    if (drainMs > 0 && running) {
+      const deadline = Date.now() + drainMs;
+      const drained = (async () => {
+        while (Date.now() < deadline && repository.listDue({ now: clock.now(), limit: 1 }).length > 0) {
+          nudge();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      await drained;
+    }
+    running = false;
+    wake?.();
+    await loop;
+  }
+
+  return { start, stop, runOnce, nudge };
+}
+
+export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
