@@ -40,6 +40,7 @@ CREATE TABLE `outbox` (
 	`attempts` integer DEFAULT 0 NOT NULL,
 	`next_attempt_at` integer NOT NULL,
 	`last_error` text,
+	`lease_until` integer,
 	`created_at` integer NOT NULL,
 	`sent_at` integer
 );

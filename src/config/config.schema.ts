@@ -1,3 +1,4 @@
+import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 
 /**
@@ -33,6 +34,7 @@ const imap = z
       .describe('Folder handled mail is moved to after it is stored; empty: leave it in place and flag it \\Seen $Ticketd.'),
     pollCron: z
       .string()
+      .refine((expression) => isValidCron(expression), 'must be a cron expression such as "*/30 * * * * *"')
       .default('*/30 * * * * *')
       .describe('node-cron schedule of the safety-net poll that runs besides IDLE push (seconds field allowed).'),
     idleRestartSeconds: z.number().int().min(10).default(300).describe('IDLE is restarted at least this often.'),

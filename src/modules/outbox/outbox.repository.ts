@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import type { PagerEvent } from '../paging/pager.types.js';
@@ -33,21 +33,28 @@ export function createOutboxRepository({ db }: { db: Db }) {
       .map(toItem);
   }
 
+  /** Takes the row for one delivery attempt; false if another worker holds it or it is no longer pending. */
+  function claim({ id, now, leaseMs }: { id: number; now: Date; leaseMs: number }): boolean {
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const free = or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now));
+    return db.update(outbox).set({ leaseUntil }).where(and(eq(outbox.id, id), eq(outbox.status, 'pending'), free)).run().changes === 1;
+  }
+
   function markSent({ id, at }: { id: number; at: Date }): void {
-    db.update(outbox).set({ status: 'sent', sentAt: at, lastError: null, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
+    db.update(outbox).set({ status: 'sent', sentAt: at, lastError: null, leaseUntil: null, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
   }
 
   function markRetry({ id, nextAttemptAt, error }: { id: number; nextAttemptAt: Date; error: string }): void {
-    db.update(outbox).set({ nextAttemptAt, lastError: error, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
+    db.update(outbox).set({ nextAttemptAt, lastError: error, leaseUntil: null, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
   }
 
   function markFailed({ id, error }: { id: number; error: string }): void {
-    db.update(outbox).set({ status: 'failed', lastError: error, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
+    db.update(outbox).set({ status: 'failed', lastError: error, leaseUntil: null, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
   }
 
   /** Puts a dead letter (or a waiting row) back at the front of the queue. */
   function requeue({ id, at }: { id: number; at: Date }): boolean {
-    return db.update(outbox).set({ status: 'pending', nextAttemptAt: at }).where(eq(outbox.id, id)).run().changes > 0;
+    return db.update(outbox).set({ status: 'pending', nextAttemptAt: at, leaseUntil: null }).where(eq(outbox.id, id)).run().changes > 0;
   }
 
   function list({ status }: { status?: OutboxRow['status'] } = {}): OutboxItem[] {
@@ -64,7 +71,7 @@ export function createOutboxRepository({ db }: { db: Db }) {
     return db.select({ count: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending')).get()?.count ?? 0;
   }
 
-  return { enqueue, listDue, markSent, markRetry, markFailed, requeue, list, findById, countPending };
+  return { enqueue, listDue, claim, markSent, markRetry, markFailed, requeue, list, findById, countPending };
 }
 
 export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

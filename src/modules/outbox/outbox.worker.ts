@@ -20,6 +20,7 @@ export function createOutboxWorker({
   maxAgeMs,
   pollMs,
   batchSize = 50,
+  leaseMs = 5 * 60_000,
 }: {
   repository: OutboxRepository;
   mailSender: MailSender;
@@ -30,6 +31,7 @@ export function createOutboxWorker({
   maxAgeMs: number;
   pollMs: number;
   batchSize?: number;
+  leaseMs?: number;
 }) {
   let running = false;
   let wake: (() => void) | undefined;
@@ -53,6 +55,7 @@ export function createOutboxWorker({
       if (due.length === 0) return attempted;
       for (const item of due) {
         if (!shouldContinue()) return attempted;
+        if (!repository.claim({ id: item.id, now: clock.now(), leaseMs })) continue;
         attempted += 1;
         let failure: unknown;
         try {
@@ -81,7 +84,7 @@ export function createOutboxWorker({
           logger.error({ ...context, err: describeError(failure) }, 'delivery failed permanently: dead letter');
         }
       }
-      if (due.length < batchSize) return attempted;
+      if (due.length < batchSize || attempted === 0) return attempted;
     }
   }
 

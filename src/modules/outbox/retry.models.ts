@@ -1,21 +1,7 @@
-/**
- * When to try a failed delivery again: exponential backoff from `baseMs`, capped at `capMs`, with "full
- * jitter" in the upper half so a burst of failures does not retry in lockstep. `random` is injectable.
- */
-export function retryDelayMs({
-  attempt,
-  baseMs = 5_000,
-  capMs = 15 * 60_000,
-  random = Math.random,
-}: {
-  attempt: number;
-  baseMs?: number;
-  capMs?: number;
-  random?: () => number;
-}): number {
-  const exponential = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exponential / 2 + (exponential / 2) * random());
-}
+import { backoffDelayMs } from '../../shared/backoff.models.js';
+
+/** Deliveries back off from 5 s to 15 min, jittered so a burst of failures does not retry in lockstep. */
+export const DELIVERY_BACKOFF = { baseMs: 5_000, capMs: 15 * 60_000 };
 
 export type DeliveryVerdict =
   | { status: 'sent' }
@@ -42,7 +28,7 @@ export function decideAfterAttempt({
 }): DeliveryVerdict {
   if (!error) return { status: 'sent' };
   if (!error.retryable || attempts >= maxAttempts) return { status: 'failed' };
-  const nextAttemptAt = new Date(now.getTime() + retryDelayMs({ attempt: attempts, ...(random ? { random } : {}) }));
+  const nextAttemptAt = new Date(now.getTime() + backoffDelayMs({ attempt: attempts, ...DELIVERY_BACKOFF, ...(random ? { random } : {}) }));
   if (nextAttemptAt.getTime() - createdAt.getTime() > maxAgeMs) return { status: 'failed' };
   return { status: 'retry', nextAttemptAt };
 }

@@ -1,0 +1,39 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type HealthReport = { ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> };
+
+/**
+ * The operator's window: `/healthz` says the process is alive, `/readyz` runs the readiness checks
+ * (database writable, IMAP connected, outbox moving) and answers 503 when one fails.
+ */
+export async function startHttpServer({ host, port, readiness }: { host: string; port: number; readiness: () => HealthReport }): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET') return send(405, { error: 'method not allowed' });
+    if (path === '/healthz') return send(200, { ok: true });
+    if (path === '/readyz') {
+      let report: HealthReport;
+      try {
+        report = readiness();
+      } catch (error) {
+        report = { ok: false, checks: { readiness: { ok: false, detail: (error as Error).message } } };
+      }
+      return send(report.ok ? 200 : 503, report);
+    }
+    return send(404, { error: 'not found' });
+
+    function send(status: number, body: unknown) {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.loader.js';
+import { CliExit, type CliIo } from './cli.io.js';
+
+export function registerConfigCommands(program: Command, io: CliIo): void {
+  const config = program.command('config').description('configuration tools');
+
+  config
+    .command('check')
+    .description('validate a configuration file (with TICKETD_* environment overrides); exit 1 on any problem')
+    .requiredOption('--config <file>', 'configuration file')
+    .addHelpText('after', '\nExample:\n  TICKETD_IMAP_PASSWORD=secret ticketd config check --config config/ticketd.yaml')
+    .action((options: { config: string }) => {
+      const result = loadConfig({ file: options.config });
+      if (result.ok) {
+        io.out(`${options.config}: configuration is valid`);
+        return;
+      }
+      io.err(`${options.config}: ${result.problems.length} problem(s):`);
+      for (const problem of result.problems) io.err(`  ${problem.path}: ${problem.message}`);
+      throw new CliExit(1);
+    });
+}

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { createOutboxRepository, type OutboxItem } from '../modules/outbox/outbox.repository.js';
+import { closeDatabase, openDatabase } from '../shared/db.js';
+import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+
+function itemJson(item: OutboxItem) {
+  const target = item.payload.kind === 'email' ? item.payload.mail.to.join(', ') : `${item.payload.event.event_action} ${item.payload.event.dedup_key}`;
+  return {
+    id: item.id,
+    kind: item.kind,
+    status: item.status,
+    target,
+    attempts: item.attempts,
+    nextAttemptAt: item.nextAttemptAt.toISOString(),
+    lastError: item.lastError,
+    createdAt: item.createdAt.toISOString(),
+    sentAt: item.sentAt?.toISOString() ?? null,
+  };
+}
+
+export function registerOutboxCommands(program: Command, io: CliIo): void {
+  const outbox = program.command('outbox').description('confirmations and pages waiting, sent or failed');
+
+  outbox
+    .command('list')
+    .description('list deliveries')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--failed', 'only dead letters (permanent failures)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  ticketd outbox list --config config/ticketd.yaml --failed --json')
+    .action((options: { config: string; failed?: boolean; json?: boolean }) => {
+      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      try {
+        const rows = createOutboxRepository({ db })
+          .list(options.failed ? { status: 'failed' } : {})
+          .map(itemJson);
+        if (options.json) printJson(io, rows);
+        else printTable(io, ['ID', 'KIND', 'STATUS', 'ATTEMPTS', 'TARGET', 'LAST ERROR'], rows.map((r) => [r.id, r.kind, r.status, r.attempts, r.target, r.lastError ?? '']));
+      } finally {
+        closeDatabase(db);
+      }
+    });
+
+  outbox
+    .command('retry')
+    .description('send one delivery again (a dead letter, or a waiting retry now)')
+    .argument('<id>', 'outbox id from `outbox list`')
+    .requiredOption('--config <file>', 'configuration file')
+    .addHelpText('after', '\nThe running daemon picks it up within outbox.pollSeconds.\n\nExample:\n  ticketd outbox retry 12 --config config/ticketd.yaml')
+    .action((id: string, options: { config: string }) => {
+      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      try {
+        const repository = createOutboxRepository({ db });
+        const item = repository.findById(Number(id));
+        if (!item || item.status === 'sent') {
+          io.err(item ? `ticketd: outbox ${id} was already sent` : `ticketd: no outbox entry ${id}`);
+          throw new CliExit(1);
+        }
+        repository.requeue({ id: item.id, at: new Date() });
+        io.out(`outbox ${id} queued for delivery`);
+      } finally {
+        closeDatabase(db);
+      }
+    });
+}

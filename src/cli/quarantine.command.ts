@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { createIntakeRepository } from '../modules/intake/intake.repository.js';
+import { closeDatabase, openDatabase } from '../shared/db.js';
+import { printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+
+export function registerQuarantineCommands(program: Command, io: CliIo): void {
+  const quarantine = program.command('quarantine').description('messages that got no ticket, with the reason');
+
+  quarantine
+    .command('list')
+    .description('list quarantined messages, newest first')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  ticketd quarantine list --config config/ticketd.yaml --json')
+    .action((options: { config: string; json?: boolean }) => {
+      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      try {
+        const rows = createIntakeRepository({ db })
+          .listQuarantined()
+          .map((row) => ({ id: row.id, from: row.fromAddress, subject: row.subject, reason: row.reason, receivedAt: row.receivedAt.toISOString() }));
+        if (options.json) printJson(io, rows);
+        else printTable(io, ['ID', 'RECEIVED', 'FROM', 'REASON', 'SUBJECT'], rows.map((r) => [r.id, r.receivedAt, r.from, r.reason, r.subject]));
+      } finally {
+        closeDatabase(db);
+      }
+    });
+}
