@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { simpleParser, type AddressObject, type EmailAddress, type HeaderLines, type ParsedMail, type StructuredHeader } from 'mailparser';
+import { createError } from '../../shared/errors.js';
+import type { Address, InboundAttachment, InboundMessage } from './inbound.types.js';
+
+/** HTML parts longer than this are not converted by mailparser (its converter can take seconds or blow the stack). */
+const MAX_HTML_TO_CONVERT = 2_000_000;
+
+/**
+ * Parses one raw RFC 5322 message into an InboundMessage. Throws only coded errors:
+ * `intake.parse_timeout` when parsing takes longer than `timeoutMs`, `intake.parse_failed` otherwise.
+ */
+export async function parseRawMessage(raw: Buffer, { timeoutMs = 15000 } = {}): Promise<InboundMessage> {
+  const details = { bytes: Buffer.isBuffer(raw) ? raw.length : undefined, timeoutMs };
+  let parsed: ParsedMail;
+  try {
+    parsed = await parseWithTimeout(raw, timeoutMs);
+  } catch (error) {
+    if (isTimeout(error)) {
+      throw createError({ code: 'intake.parse_timeout', message: `parsing took longer than ${timeoutMs} ms`, details });
+    }
+    throw createError({ code: 'intake.parse_failed', cause: error, details });
+  }
+  try {
+    return normalize(parsed);
+  } catch (error) {
+    throw createError({ code: 'intake.parse_failed', cause: error, details });
+  }
+}
+
+const TIMEOUT = Symbol('parse timeout');
+const isTimeout = (error: unknown) => error === TIMEOUT;
+
+function parseWithTimeout(raw: Buffer, timeoutMs: number): Promise<ParsedMail> {
+  if (!Buffer.isBuffer(raw)) throw new TypeError('a raw message must be a Buffer');
+  // The bytes go in as a stream of the Buffer (never a decoded string, mailparser#218) so that a timeout can
+  // destroy it: simpleParser then destroys the parser instead of chewing on a huge message in the background.
+  const input = new Readable({ read() {} });
+  input.push(raw);
+  input.push(null);
+  return new Promise<ParsedMail>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(TIMEOUT);
+      input.destroy(new Error('parse timeout'));
+    }, timeoutMs);
+    const settle = () => clearTimeout(timer);
+    simpleParser(input, {
+      // DSN parts stay attachments instead of being merged into the text, so classify can read them.
+      keepDeliveryStatus: true,
+      maxHtmlLengthToParse: MAX_HTML_TO_CONVERT,
+      // We hash with sha256 ourselves; no data: URLs for cid images (they would copy every image into html).
+      checksumAlgo: false,
+      keepCidLinks: true,
+      skipTextToHtml: true,
+    }).then(
+      (mail) => {
+        settle();
+        resolve(mail);
+      },
+      (error: unknown) => {
+        settle();
+        reject(error);
+      },
+    );
+  });
+}
+
+function normalize(mail: ParsedMail): InboundMessage {
+  const headers = headerMap(mail.headerLines ?? []);
+  const html = typeof mail.html === 'string' ? mail.html : undefined;
+  return {
+    from: addressesOf(mail.from)[0],
+    returnPath: returnPathOf(headers),
+    to: addressesOf(mail.to),
+    cc: addressesOf(mail.cc),
+    replyTo: addressesOf(mail.replyTo),
+    subject: typeof mail.subject === 'string' ? mail.subject : '',
+    messageId: messageIdOf(headers),
+    inReplyTo: idsOf(headers.get('in-reply-to')),
+    references: idsOf(headers.get('references')),
+    date: dateOf(headers),
+    text: textOf(mail, html),
+    html,
+    attachments: (mail.attachments ?? []).map(attachmentOf),
+    headers,
+    contentType: contentTypeOf(mail),
+  };
+}
+
+/**
+ * Every top-level header in order, unfolded, names lower-cased. Built from the raw lines because mailparser
+ * keeps only one value of a repeated Message-ID/In-Reply-To (the "last/first wins" trap in MAIL-NOTES) and
+ * turns an empty header into `false` (mailparser#385).
+ */
+const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
+
+function headerMap(lines: HeaderLines): Map<string, string[]> {
+  const headers = new Map<string, string[]>();
+  for (const { key, line } of lines) {
+    const colon = line.indexOf(':');
+    // Binary garbage before the first blank line comes back as "header lines" too; a field name is printable ASCII.
+    if (colon < 0 || !FIELD_NAME.test(key)) continue;
+    // mailparser hands raw header bytes over as a binary string; undo that so 8-bit UTF-8 headers read right.
+    const value = Buffer.from(line.slice(colon + 1), 'latin1').toString('utf8').replace(/\r?\n(?=[ \t])/g, '').trim();
+    const name = key.toLowerCase();
+    const values = headers.get(name);
+    if (values) values.push(value);
+    else headers.set(name, [value]);
+  }
+  return headers;
+}
+
+const ANGLE_ID = /<([^<>]*)>/g;
+
+/**
+ * Ids in `<...>` from every occurrence of the header, brackets and stray whitespace removed, each once.
+ * Office 365 comma-joins References (mailparser#289), so splitting on whitespace is not enough.
+ */
+function idsOf(values: string[] | undefined): string[] {
+  const ids: string[] = [];
+  for (const value of values ?? []) {
+    for (const match of value.matchAll(ANGLE_ID)) {
+      const id = (match[1] ?? '').replace(/\s+/g, '');
+      if (id !== '' && !ids.includes(id)) ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/** The first Message-ID, like mail clients show; a bare `id@host` without brackets is accepted too. */
+function messageIdOf(headers: Map<string, string[]>): string | undefined {
+  const values = headers.get('message-id') ?? [];
+  const bracketed = idsOf(values)[0];
+  if (bracketed) return bracketed;
+  const bare = values.map((value) => value.trim()).find((value) => /^[^\s<>@]+@[^\s<>]+$/.test(value));
+  return bare;
+}
+
+/** The topmost Return-Path is the one our own MTA wrote at final delivery. `<>` is the null sender. */
+function returnPathOf(headers: Map<string, string[]>): string | undefined {
+  const value = headers.get('return-path')?.[0];
+  if (value === undefined) return undefined;
+  const bracketed = /<([^<>]*)>/.exec(value);
+  return (bracketed ? (bracketed[1] ?? '') : value).trim().toLowerCase();
+}
+
+/** mailparser substitutes the current time for an unparseable Date; we prefer to know there was none. */
+function dateOf(headers: Map<string, string[]>): Date | undefined {
+  const value = headers.get('date')?.[0];
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function addressesOf(header: AddressObject | AddressObject[] | undefined): Address[] {
+  const objects = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  const addresses: Address[] = [];
+  const visit = (entry: EmailAddress) => {
+    if (entry.group) entry.group.forEach(visit);
+    else if (entry.address) addresses.push({ address: entry.address.trim().toLowerCase(), name: entry.name ?? '' });
+  };
+  for (const object of objects) (object?.value ?? []).forEach(visit);
+  return addresses;
+}
+
+/** `text` is never undefined: HTML-only mail (mailparser#345) or an HTML part too big to convert falls back here. */
+function textOf(mail: ParsedMail, html: string | undefined): string {
+  if (typeof mail.text === 'string' && mail.text.trim() !== '') return mail.text;
+  if (html !== undefined) return htmlToText(html);
+  return typeof mail.text === 'string' ? mail.text : '';
+}
+
+const BLOCK_TAGS = new Set(['br', 'p', 'div', 'tr', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'blockquote', 'hr']);
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/**
+ * A single linear pass: tags dropped, block tags become line breaks, script and style content skipped.
+ * No regex here may backtrack over a long run (a megabyte of spaces must not take minutes).
+ */
+function htmlToText(html: string): string {
+  let out = '';
+  let index = 0;
+  while (index < html.length) {
+    const open = html.indexOf('<', index);
+    const close = open < 0 ? -1 : html.indexOf('>', open + 1);
+    if (close < 0) {
+      out += html.slice(index);
+      break;
+    }
+    out += html.slice(index, open);
+    const name = /^\/?([a-zA-Z0-9]+)/.exec(html.slice(open + 1, Math.min(close, open + 12)))?.[1]?.toLowerCase() ?? '';
+    index = close + 1;
+    if (BLOCK_TAGS.has(name)) out += '\n';
+    if ((name === 'script' || name === 'style') && html[open + 1] !== '/') {
+      const end = new RegExp(`</${name}`, 'gi');
+      end.lastIndex = index;
+      index = end.exec(html)?.index ?? html.length;
+    }
+  }
+  const decoded = out.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity, body: string) => decodeEntity(body) ?? entity);
+  const lines: string[] = [];
+  for (const line of decoded.split(/\r?\n/)) {
+    const trimmed = line.trimEnd();
+    if (trimmed === '' && (lines.length === 0 || lines[lines.length - 1] === '')) continue;
+    lines.push(trimmed);
+  }
+  return lines.join('\n').trim();
+}
+
+function decodeEntity(body: string): string | undefined {
+  const lower = body.toLowerCase();
+  if (lower.startsWith('#')) {
+    const code = lower.startsWith('#x') ? Number.parseInt(lower.slice(2), 16) : Number.parseInt(lower.slice(1), 10);
+    return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : undefined;
+  }
+  return ENTITIES[lower];
+}
+
+function attachmentOf(attachment: ParsedMail['attachments'][number]): InboundAttachment {
+  const content = Buffer.isBuffer(attachment.content) ? attachment.content : Buffer.alloc(0);
+  return {
+    filename: attachment.filename ?? '',
+    contentType: (attachment.contentType ?? 'application/octet-stream').toLowerCase(),
+    size: content.length,
+    sha256: createHash('sha256').update(content).digest('hex'),
+    content,
+  };
+}
+
+/** "type/subtype; name=value; ..." lower-cased, from mailparser's parse (comments and folding already gone). */
+function contentTypeOf(mail: ParsedMail): string {
+  const header = mail.headers?.get('content-type');
+  const structured = (Array.isArray(header) ? header[0] : header) as Partial<StructuredHeader> | undefined;
+  if (typeof structured?.value !== 'string' || structured.value.trim() === '') return 'text/plain';
+  const params = Object.entries(structured.params ?? {}).map(([name, value]) =>
+    /^[^\s()<>@,;:\\"/[\]?=]+$/.test(value) ? `${name}=${value}` : `${name}="${value.replace(/"/g, '\\"')}"`,
+  );
+  return [structured.value.trim(), ...params].join('; ').toLowerCase();
+}
