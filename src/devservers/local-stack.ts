@@ -1,0 +1,68 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { appendMessage, startDovecot, type DovecotServer } from './dovecot.server.js';
+import { startHttpReceiver, type HttpReceiver } from './http-receiver.server.js';
+import { startSmtpPeer, type SmtpPeer } from './smtp-peer.server.js';
+
+export const LOCAL_MAILBOX = { user: 'help@cloudsoft.test', password: 'local-secret' };
+
+export type LocalStack = {
+  dir: string;
+  dovecot: DovecotServer;
+  smtp: SmtpPeer;
+  receiver: HttpReceiver;
+  /** A complete ticketd config (as a plain object) pointing at these servers; `overrides` are merged per section. */
+  config(overrides?: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>>;
+  /** Writes `config(overrides)` as YAML into the stack's dir and returns the file path. */
+  writeConfig(name: string, overrides?: Record<string, Record<string, unknown>>): Promise<string>;
+  /** APPENDs a raw message to help@'s INBOX, as a mail server delivering it would. */
+  deliver(raw: Buffer | string): Promise<number | undefined>;
+  close(): Promise<void>;
+};
+
+/**
+ * Everything ticketd talks to, on loopback: Dovecot holding help@'s mailbox, an SMTP peer recording what
+ * ticketd sends, an HTTP receiver standing in for PagerDuty. Used by the end-to-end tests and `npm run demo`.
+ */
+export async function startLocalStack({ dir }: { dir?: string } = {}): Promise<LocalStack> {
+  const root = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ticketd-stack-')));
+  const dovecot = await startDovecot({ dir: path.join(root, 'dovecot'), users: [LOCAL_MAILBOX] });
+  const smtp = await startSmtpPeer();
+  const receiver = await startHttpReceiver();
+  const imapTarget = { host: dovecot.host, port: dovecot.port, ...LOCAL_MAILBOX };
+
+  function config(overrides: Record<string, Record<string, unknown>> = {}) {
+    const base: Record<string, Record<string, unknown>> = {
+      database: { path: path.join(root, 'ticketd.sqlite') },
+      imap: { host: dovecot.host, port: dovecot.port, secure: false, user: LOCAL_MAILBOX.user, password: LOCAL_MAILBOX.password, mailbox: 'INBOX', pollCron: '*/2 * * * * *' },
+      smtp: { host: smtp.host, port: smtp.port, secure: false },
+      support: { address: LOCAL_MAILBOX.user, name: 'Cloudsoft Support', ticketPrefix: 'CS', customerDomains: ['acme.test', 'globex.test'], engineerDomains: ['cloudsoft.test'] },
+      pager: { kind: 'pagerduty', url: `${receiver.url}/v2/enqueue`, routingKey: 'local-routing-key' },
+      outbox: { pollSeconds: 1 },
+      log: { level: 'info' },
+    };
+    for (const [section, values] of Object.entries(overrides)) base[section] = { ...base[section], ...values };
+    return base;
+  }
+
+  return {
+    dir: root,
+    dovecot,
+    smtp,
+    receiver,
+    config,
+    async writeConfig(name, overrides) {
+      const file = path.join(root, name);
+      await writeFile(file, stringify(config(overrides)));
+      return file;
+    },
+    deliver: (raw) => appendMessage({ ...imapTarget, raw }),
+    async close() {
+      await Promise.allSettled([smtp.close(), receiver.close()]);
+      await dovecot.destroy();
+      if (!dir) await rm(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { runTicketd, ticketdJson } from './support/ticketd-process.js';
+
+const validConfig = (dir: string) => ({
+  database: { path: path.join(dir, 'cli.sqlite') },
+  imap: { host: '127.0.0.1', port: 1, secure: false, user: 'help@cloudsoft.test' },
+  // Nothing listens on port 1: `ingest --no-deliver` must not need the SMTP server anyway.
+  smtp: { host: '127.0.0.1', port: 1 },
+  support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'], engineerDomains: ['cloudsoft.test'] },
+  pager: { kind: 'pagerduty', url: 'http://127.0.0.1:1/v2/enqueue', routingKey: 'cli-test' },
+});
+
+describe('the ticketd command line', () => {
+  let dir: string;
+  let configFile: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-cli-'));
+    configFile = path.join(dir, 'ticketd.yaml');
+    await writeFile(configFile, stringify(validConfig(dir)));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('answers an unknown command or flag with usage and exit code 2', async () => {
+    const unknownCommand = await runTicketd(['frobnicate']);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toMatch(/unknown command 'frobnicate'/);
+    const unknownFlag = await runTicketd(['tickets', 'list', '--config', configFile, '--jsno']);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toMatch(/unknown option '--jsno'/);
+    expect(unknownFlag.stderr).toMatch(/Usage: ticketd tickets list/);
+  });
+
+  it('shows help with examples for a command and exits 0', async () => {
+    const help = await runTicketd(['ingest', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Examples:');
+    expect(help.stdout).toContain('--config <file>');
+  });
+
+  it('config check accepts a valid file and names every bad key with its path', async () => {
+    const ok = await runTicketd(['config', 'check', '--config', configFile]);
+    expect(ok).toMatchObject({ code: 0 });
+    const bad = path.join(dir, 'bad.yaml');
+    await writeFile(
+      bad,
+      stringify({ ...validConfig(dir), imap: { ...validConfig(dir).imap, port: 'many', colour: 'blue' }, support: { address: 'not-an-address', customerDomains: ['acme .test'] }, pager: { kind: 'pagerduty' } }),
+    );
+    const result = await runTicketd(['config', 'check', '--config', bad]);
+    expect(result.code).toBe(1);
+    for (const key of ['imap.port', 'imap.colour: unknown key', 'support.address', 'support.customerDomains.0', 'pager.routingKey']) expect(result.stderr).toContain(key);
+  });
+
+  it('takes any key from a TICKETD_* environment variable, converted to the key type', async () => {
+    const bad = path.join(dir, 'env.yaml');
+    await writeFile(bad, stringify({ ...validConfig(dir), imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' } }));
+    const overridden = await runTicketd(['config', 'check', '--config', bad], { env: { TICKETD_IMAP_PORT: 'not-a-number' } });
+    expect(overridden.code).toBe(1);
+    expect(overridden.stderr).toContain('imap.port');
+    const fine = await runTicketd(['config', 'check', '--config', bad], { env: { TICKETD_IMAP_PORT: '1143', TICKETD_SUPPORT_CUSTOMER_DOMAINS: 'acme.test, globex.test' } });
+    expect(fine.code).toBe(0);
+  });
+
+  it('ingests a message from stdin and from a file, then lists and shows the ticket', async () => {
+    const raw = await readFile(new URL('../fixtures/mail/01-sev1-outage.eml', import.meta.url));
+    const fromStdin = await runTicketd(['ingest', '--config', configFile, '--no-deliver', '--json', '-'], { input: raw });
+    expect(fromStdin.code).toBe(0);
+    expect(JSON.parse(fromStdin.stdout)).toMatchObject({ path: '-', outcome: 'ticket', ticketRef: 'CS-1' });
+
+    const again = await runTicketd(['ingest', '--config', configFile, '--no-deliver', '--json', fileURLPath('../fixtures/mail/01-sev1-outage.eml')]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'duplicate', ticketRef: 'CS-1' });
+
+    const list = await ticketdJson<Array<Record<string, unknown>>>(['tickets', 'list', '--config', configFile, '--json']);
+    expect(list).toEqual([
+      { ref: 'CS-1', subject: '[SEV1] Production API returning 500 on every request', severity: 'SEV1', priority: 'Urgent', status: 'new', requester: 'alice@acme.test', createdAt: expect.any(String), messageCount: 2 },
+    ]);
+    const table = await runTicketd(['tickets', 'list', '--config', configFile]);
+    expect(table.stdout).toMatch(/^REF\s+SEV\s+PRIORITY/);
+    expect(table.stdout).toContain('CS-1');
+
+    const shown = await ticketdJson<{ messages: Array<Record<string, unknown>> }>(['tickets', 'show', 'CS-1', '--config', configFile, '--json']);
+    expect(shown.messages.map((message) => message.direction)).toEqual(['inbound', 'outbound']);
+    expect(shown.messages[1]).toMatchObject({ from: 'help@cloudsoft.test', to: ['alice@acme.test'], inReplyTo: 'a1b2c3d4.outage@mail.acme.test' });
+
+    const missing = await runTicketd(['tickets', 'show', 'CS-99', '--config', configFile]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no ticket CS-99');
+  });
+
+  it('exits 1 when a file cannot be read, after ingesting the others', async () => {
+    const result = await runTicketd(['ingest', '--config', configFile, '--no-deliver', path.join(dir, 'missing.eml'), fileURLPath('../fixtures/mail/05-unknown-sender.eml')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('missing.eml: not ingested');
+    expect(result.stdout).toContain('quarantined (sender-not-approved)');
+  });
+});
+
+function fileURLPath(relative: string): string {
+  return new URL(relative, import.meta.url).pathname;
+}
