@@ -63,7 +63,7 @@ export async function startDaemon(services: Services) {
     mailbox: folder,
     processedFolder: config.imap.processedFolder || undefined,
     commandTimeoutMs: config.imap.commandTimeoutSeconds * 1000,
-    idleRestartMs: config.imap.idleRestartSeconds * 1000,
+    maxIdleMs: config.imap.idleRestartSeconds * 1000,
     logger: logger.child({ component: 'imap' }),
   });
   const watcher = createMailboxWatcher({

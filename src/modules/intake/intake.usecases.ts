@@ -120,7 +120,8 @@ export function createIntake({
         intake.saveCursor({ mailbox: origin.source, uidValidity: origin.uidValidity, lastUid: origin.uid, at: receivedAt });
       }
       return { inboundId: inbound.id, outcome: decision.outcome, reason: decision.reason, ticketRef, alreadyIngested: false };
-    })();
+      // IMMEDIATE: take the write lock up front, so a concurrent `ticketd ingest` waits instead of failing.
+    }, { behavior: 'immediate' });
     logger.info({ inboundId: result.inboundId, uid: origin.uid, messageId: message?.messageId, ref: result.ticketRef, outcome: result.outcome, reason: result.reason }, 'message ingested');
     return result;
   }
