@@ -1,0 +1,44 @@
+import { stringify } from 'yaml';
+import { listConfigKeys } from './config.keys.js';
+import { configSchema } from './config.schema.js';
+
+/** Values shown for keys that have no default (or whose default says little). */
+const EXAMPLE_VALUES: Record<string, unknown> = {
+  'imap.host': 'imap.example.com',
+  'imap.user': 'help@example.com',
+  'imap.password': 'change-me',
+  'smtp.host': 'smtp.example.com',
+  'smtp.user': 'help@example.com',
+  'smtp.password': 'change-me',
+  'support.address': 'help@example.com',
+  'support.customerDomains': ['customer-one.com', 'customer-two.com'],
+  'support.engineerDomains': ['example.com'],
+  'pager.kind': 'pagerduty',
+  'pager.routingKey': 'your-32-character-integration-key',
+};
+
+/**
+ * `config/ticketd.example.yaml`, rendered from the schema: every key with its description, its environment
+ * variable and an example or default value. A test fails when the committed file drifts from this.
+ */
+export function renderExampleConfig(): string {
+  const lines = [
+    '# ticketd configuration. Every key can be overridden by the environment variable named beside it',
+    '# (arrays: comma-separated). Check a file with: ticketd config check --config FILE',
+    '# Generated from src/config/config.schema.ts by `npm run config:example`; do not edit by hand.',
+  ];
+  let section = '';
+  for (const key of listConfigKeys(configSchema)) {
+    const [group, name] = key.path as [string, string];
+    if (group !== section) {
+      section = group;
+      lines.push('', `${group}:`);
+    }
+    const dotted = key.path.join('.');
+    const value = dotted in EXAMPLE_VALUES ? EXAMPLE_VALUES[dotted] : key.defaultValue;
+    lines.push(`  # ${key.description} (env ${key.env})`);
+    const rendered = stringify({ [name]: value ?? '' }, { lineWidth: 0 }).trimEnd();
+    lines.push(...rendered.split('\n').map((line) => `  ${line}`));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { envNameOf } from './config.keys.js';
+import { applyEnvOverrides, validateConfig } from './config.loader.js';
+
+const minimal = {
+  imap: { host: 'imap.example.com', user: 'help@example.com' },
+  smtp: { host: 'smtp.example.com' },
+  support: { address: 'help@example.com' },
+};
+
+describe('configuration loading', () => {
+  it('derives TICKETD_* names from camelCase key paths', () => {
+    expect(envNameOf(['support', 'ticketPrefix'])).toBe('TICKETD_SUPPORT_TICKET_PREFIX');
+    expect(envNameOf(['imap', 'password'])).toBe('TICKETD_IMAP_PASSWORD');
+    expect(envNameOf(['limits', 'maxMessageBytes'])).toBe('TICKETD_LIMITS_MAX_MESSAGE_BYTES');
+  });
+
+  it('fills defaults for everything but the servers and the support address', () => {
+    const result = validateConfig(minimal);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.support.ticketPrefix).toBe('CS');
+    expect(result.config.imap).toMatchObject({ port: 993, secure: true, mailbox: 'INBOX' });
+    expect(result.config.pager.kind).toBe('none');
+  });
+
+  it('lets the environment override numbers, booleans and comma-separated lists', () => {
+    const raw = applyEnvOverrides(minimal, { TICKETD_IMAP_PORT: '1143', TICKETD_IMAP_SECURE: 'false', TICKETD_SUPPORT_CUSTOMER_DOMAINS: 'a.com, B.com' });
+    const result = validateConfig(raw);
+    expect(result).toMatchObject({ ok: true, config: { imap: { port: 1143, secure: false }, support: { customerDomains: ['a.com', 'b.com'] } } });
+  });
+
+  it('reports unknown keys, wrong types and missing sections with their paths', () => {
+    const result = validateConfig({ ...minimal, imap: { ...minimal.imap, prot: 143 }, smtp: undefined, extra: true });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const paths = result.problems.map((problem) => `${problem.path}: ${problem.message}`);
+    expect(paths).toContain('imap.prot: unknown key');
+    expect(paths).toContain('extra: unknown key');
+    expect(paths.some((path) => path.startsWith('smtp:'))).toBe(true);
+  });
+
+  it('rejects a bad ticket prefix and an invalid poll schedule', () => {
+    const result = validateConfig({ ...minimal, support: { ...minimal.support, ticketPrefix: 'cs-' }, imap: { ...minimal.imap, pollCron: 'every minute' } });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((problem) => problem.path).sort()).toEqual(['imap.pollCron', 'support.ticketPrefix']);
+  });
+});
