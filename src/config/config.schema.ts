@@ -78,7 +78,13 @@ const pager = z
     source: z.string().default('ticketd').describe('payload.source of every event.'),
     timeoutSeconds: z.number().int().min(1).default(10).describe('HTTP timeout of one paging request.'),
   })
-  .strict();
+  .strict()
+  // On the slice, not the root: zod skips a root refinement while any other key is invalid.
+  .superRefine((value, ctx) => {
+    if (value.kind === 'pagerduty' && value.routingKey === '') {
+      ctx.addIssue({ code: 'custom', path: ['routingKey'], message: 'is required when pager.kind is pagerduty' });
+    }
+  });
 
 const http = z
   .object({
@@ -119,17 +125,12 @@ export const configSchema = z
     imap,
     smtp,
     support,
-    pager: pager.default(pager.parse({})),
+    pager: pager.default({ kind: 'none', url: 'https://events.pagerduty.com/v2/enqueue', routingKey: '', source: 'ticketd', timeoutSeconds: 10 }),
     http: http.default(http.parse({})),
     limits: limits.default(limits.parse({})),
     outbox: outbox.default(outbox.parse({})),
     log: log.default(log.parse({})),
   })
-  .strict()
-  .superRefine((config, ctx) => {
-    if (config.pager.kind === 'pagerduty' && config.pager.routingKey === '') {
-      ctx.addIssue({ code: 'custom', path: ['pager', 'routingKey'], message: 'is required when pager.kind is pagerduty' });
-    }
-  });
+  .strict();
 
 export type Config = z.infer<typeof configSchema>;

@@ -61,7 +61,8 @@ export function createTicketsRepository({ db }: { db: Db }) {
     return db
       .select({
         ticket: tickets,
-        messageCount: sql<number>`(select count(*) from ${ticketMessages} where ${ticketMessages.ticketId} = ${tickets.id})`,
+        // Qualified by hand: drizzle leaves single-table columns unqualified, which the subquery would misread.
+        messageCount: sql<number>`(select count(*) from ticket_messages where ticket_messages.ticket_id = tickets.id)`,
       })
       .from(tickets)
       .orderBy(asc(tickets.id))
