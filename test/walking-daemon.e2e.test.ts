@@ -98,7 +98,10 @@ describe('the walking daemon on real Dovecot, SMTP peer and paging receiver', ()
     expect(pages().map((page) => `${page.dedup_key}:${page.payload.severity}`).sort()).toEqual(['CS-1:critical', 'CS-2:error', 'CS-3:warning', 'CS-4:info']);
 
     const withLog = await ticket(bySubject['Staging cluster cannot pull images']?.ref ?? '');
-    expect(withLog.messages[0]?.attachments).toEqual([expect.objectContaining({ filename: 'pull-error.log', size: 73 })]);
+    // The decoded bytes of the base64 part: `Error: failed to pull image ...` plus a newline.
+    expect(withLog.messages[0]?.attachments).toEqual([
+      { filename: 'pull-error.log', contentType: 'text/plain', size: 79, sha256: '697637108f1a77760db74538eb366f0a91e13ff08ce05f2a0fd70ccd162a1c9d' },
+    ]);
   });
 
   it('quarantines an unknown sender with sender-not-approved: no ticket, no confirmation, no page', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -28,6 +28,9 @@ export type LocalStack = {
  */
 export async function startLocalStack({ dir }: { dir?: string } = {}): Promise<LocalStack> {
   const root = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ticketd-stack-')));
+  // Dovecot's auth process runs as its own user and must traverse the folders down to its config.
+  await chmod(root, 0o755);
+  await mkdir(path.join(root, 'dovecot'), { recursive: true });
   const dovecot = await startDovecot({ dir: path.join(root, 'dovecot'), users: [LOCAL_MAILBOX] });
   const smtp = await startSmtpPeer();
   const receiver = await startHttpReceiver();
