@@ -52,6 +52,8 @@ async function main(): Promise<number> {
       await settled(names.length + 1);
     }
 
+    const tally = Object.entries(createIntakeRepository({ db }).countByOutcome()).map(([outcome, count]) => `${outcome} ${count}`);
+    say(`\n== Every message got one recorded outcome: ${tally.join(', ')} ==`);
     say('\n== Tickets (ticketd tickets list) ==');
     await runCli(['tickets', 'list', '--config', configFile]);
     say('\n== Quarantine (ticketd quarantine list) ==');

@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile TypeScript and the native better-sqlite3 addon.
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm ci && npm run build && npm prune --omit=dev
+
+# Runtime stage: only what `ticketd run` needs.
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY migrations ./migrations
+RUN mkdir -p /var/lib/ticketd /etc/ticketd && chown node:node /var/lib/ticketd
+USER node
+VOLUME ["/var/lib/ticketd"]
+ENV TICKETD_DATABASE_PATH=/var/lib/ticketd/ticketd.sqlite
+ENTRYPOINT ["node", "bin/ticketd.js"]
+CMD ["run", "--config", "/etc/ticketd/ticketd.yaml"]
