@@ -88,13 +88,13 @@ function normalize(mail: ParsedMail): InboundMessage {
   };
 }
 
-/**
- * Every top-level header in order, unfolded, names lower-cased. Built from the raw lines because mailparser
- * keeps only one value of a repeated Message-ID/In-Reply-To (the "last/first wins" trap in MAIL-NOTES) and
- * turns an empty header into `false` (mailparser#385).
- */
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 
+/**
+ * Every top-level header in order, unfolded, names lower-cased. Built from the raw lines because mailparser
+ * keeps a single value of a repeated Message-ID or In-Reply-To (MAIL-NOTES says the last wins; 3.14.2 as
+ * installed keeps the first) and turns an empty header into `false` (mailparser#385).
+ */
 function headerMap(lines: HeaderLines): Map<string, string[]> {
   const headers = new Map<string, string[]>();
   for (const { key, line } of lines) {
@@ -118,17 +118,21 @@ const ANGLE_ID = /<([^<>]*)>/g;
  * Office 365 comma-joins References (mailparser#289), so splitting on whitespace is not enough.
  */
 function idsOf(values: string[] | undefined): string[] {
-  const ids: string[] = [];
+  // A Set: References of a long thread can hold thousands of ids, and includes() per id would be quadratic.
+  const ids = new Set<string>();
   for (const value of values ?? []) {
     for (const match of value.matchAll(ANGLE_ID)) {
       const id = (match[1] ?? '').replace(/\s+/g, '');
-      if (id !== '' && !ids.includes(id)) ids.push(id);
+      if (id !== '') ids.add(id);
     }
   }
-  return ids;
+  return [...ids];
 }
 
-/** The first Message-ID, like mail clients show; a bare `id@host` without brackets is accepted too. */
+/**
+ * The first Message-ID, the one mail clients show; In-Reply-To and References instead take the ids of every
+ * occurrence, since any of them may match a stored message. A bare `id@host` without brackets is accepted.
+ */
 function messageIdOf(headers: Map<string, string[]>): string | undefined {
   const values = headers.get('message-id') ?? [];
   const bracketed = idsOf(values)[0];
