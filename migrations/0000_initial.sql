@@ -24,12 +24,6 @@ CREATE TABLE `mailbox_cursors` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE TABLE `raw_messages` (
-	`sha256` text PRIMARY KEY NOT NULL,
-	`size` integer NOT NULL,
-	`gzip` blob NOT NULL
-);
---> statement-breakpoint
 CREATE TABLE `outbox` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`kind` text NOT NULL,
@@ -41,6 +35,7 @@ CREATE TABLE `outbox` (
 	`next_attempt_at` integer NOT NULL,
 	`last_error` text,
 	`lease_until` integer,
+	`lease_owner` text,
 	`created_at` integer NOT NULL,
 	`sent_at` integer
 );

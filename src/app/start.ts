@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createIntake } from '../modules/intake/intake.usecases.js';
 import { createIntakeRepository } from '../modules/intake/intake.repository.js';
@@ -9,6 +10,7 @@ import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createOutboxWorker } from '../modules/outbox/outbox.worker.js';
 import { createPagerDutyPager } from '../modules/paging/drivers/pagerduty.pager-driver.js';
 import type { Pager } from '../modules/paging/pager.types.js';
+import { createBlobStore } from '../modules/store/blob-store.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
@@ -26,7 +28,12 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     intake: createIntakeRepository({ db }),
     outbox: createOutboxRepository({ db }),
   };
-  const intake = createIntake({ db, config, clock, logger });
+  const storageDir = config.storage.path || path.join(path.dirname(config.database.path), 'store');
+  const stores = {
+    raw: createBlobStore({ dir: path.join(storageDir, 'raw'), compress: true }),
+    attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
+  };
+  const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments });
   const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
   const outboxWorker = createOutboxWorker({
@@ -38,6 +45,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     maxAttempts: config.outbox.maxAttempts,
     maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
     pollMs: config.outbox.pollSeconds * 1000,
+    backoff: { baseMs: config.outbox.retryBaseSeconds * 1000, capMs: config.outbox.retryMaxSeconds * 1000 },
   });
 
   function close(): void {
@@ -45,7 +53,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, intake, mailSender, pager, outboxWorker, close };
+  return { config, logger, clock, db, repositories, stores, intake, mailSender, pager, outboxWorker, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -76,6 +84,7 @@ export async function startDaemon(services: Services) {
         folder,
         uidValidity,
         intake: services.intake,
+        rawStore: services.stores.raw,
         intakeRepository: services.repositories.intake,
         logger,
         signal,

@@ -1,15 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { buildServices } from '../app/start.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { CliExit, requireConfig, type CliIo } from './cli.io.js';
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 export function registerIngestCommand(program: Command, io: CliIo): void {
   program
@@ -31,7 +26,8 @@ export function registerIngestCommand(program: Command, io: CliIo): void {
       try {
         for (const path of paths) {
           try {
-            const raw = path === '-' ? await readStdin() : await readFile(path);
+            if (path !== '-') await access(path);
+            const raw = path === '-' ? process.stdin : createReadStream(path);
             const result = await services.intake.ingestRaw({ raw, source: 'file' });
             if (options.json) io.out(JSON.stringify({ path, ...result }));
             else io.out(`${path}: ${result.outcome}${result.ticketRef ? ` ${result.ticketRef}` : ''} (${result.reason})`);

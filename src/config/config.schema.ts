@@ -20,6 +20,15 @@ const database = z
   })
   .strict();
 
+const storage = z
+  .object({
+    path: z
+      .string()
+      .default('')
+      .describe('Folder of the content-addressed stores (raw mail gzip-compressed, attachments); empty: `store` beside the database file.'),
+  })
+  .strict();
+
 const imap = z
   .object({
     host: z.string().min(1).describe('IMAP server of the help@ mailbox.'),
@@ -99,7 +108,7 @@ const limits = z
       .number()
       .int()
       .positive()
-      .default(40 * 1024 * 1024)
+      .default(50 * 1024 * 1024)
       .describe('Larger messages are quarantined as too-large without being parsed.'),
     parseTimeoutSeconds: z.number().int().positive().default(30).describe('A message that takes longer to parse is quarantined.'),
   })
@@ -110,6 +119,8 @@ const outbox = z
     maxAttempts: z.number().int().min(1).default(12).describe('Deliveries that still fail after this many attempts become dead letters.'),
     maxAgeHours: z.number().positive().default(48).describe('Deliveries older than this are not retried any more (dead letters).'),
     pollSeconds: z.number().positive().default(5).describe('How often the delivery worker looks for due deliveries.'),
+    retryBaseSeconds: z.number().positive().default(5).describe('First retry delay of a failed delivery; it doubles per attempt (with jitter).'),
+    retryMaxSeconds: z.number().positive().default(900).describe('Longest delay between two delivery attempts.'),
   })
   .strict();
 
@@ -122,6 +133,7 @@ const log = z
 export const configSchema = z
   .object({
     database: database.default({ path: './data/ticketd.sqlite' }),
+    storage: storage.default({ path: '' }),
     imap,
     smtp,
     support,

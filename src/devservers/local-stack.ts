@@ -1,6 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ImapFlow } from 'imapflow';
 import { stringify } from 'yaml';
 import { appendMessage, startDovecot, type DovecotServer } from './dovecot.server.js';
 import { startHttpReceiver, type HttpReceiver } from './http-receiver.server.js';
@@ -17,8 +18,11 @@ export type LocalStack = {
   config(overrides?: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>>;
   /** Writes `config(overrides)` as YAML into the stack's dir and returns the file path. */
   writeConfig(name: string, overrides?: Record<string, Record<string, unknown>>): Promise<string>;
-  /** APPENDs a raw message to help@'s INBOX, as a mail server delivering it would. */
-  deliver(raw: Buffer | string): Promise<number | undefined>;
+  /** APPENDs a raw message to help@'s INBOX (or `mailbox`), as a mail server delivering it would. */
+  deliver(raw: Buffer | string, mailbox?: string): Promise<number | undefined>;
+  /** APPENDs many messages over one connection, in order. */
+  deliverMany(raws: Array<Buffer | string>, mailbox?: string): Promise<void>;
+  imap: { host: string; port: number; user: string; password: string };
   close(): Promise<void>;
 };
 
@@ -61,7 +65,18 @@ export async function startLocalStack({ dir }: { dir?: string } = {}): Promise<L
       await writeFile(file, stringify(config(overrides)));
       return file;
     },
-    deliver: (raw) => appendMessage({ ...imapTarget, raw }),
+    deliver: (raw, mailbox = 'INBOX') => appendMessage({ ...imapTarget, mailbox, raw }),
+    async deliverMany(raws, mailbox = 'INBOX') {
+      const client = new ImapFlow({ host: imapTarget.host, port: imapTarget.port, secure: false, auth: { user: imapTarget.user, pass: imapTarget.password }, logger: false });
+      client.on('error', () => undefined);
+      await client.connect();
+      try {
+        for (const raw of raws) await client.append(mailbox, raw);
+      } finally {
+        await client.logout().catch(() => client.close());
+      }
+    },
+    imap: imapTarget,
     async close() {
       await Promise.allSettled([smtp.close(), receiver.close()]);
       await dovecot.destroy();

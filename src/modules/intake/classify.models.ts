@@ -76,7 +76,7 @@ function reportVerdict(message: InboundMessage): Classification | undefined {
     return { kind: 'auto-reply', reason: 'read-receipt' };
   }
   if (declared.endsWith('delivery-status') || statusParts.length > 0) {
-    return dsnVerdict(statusParts.map((part) => part.content.toString('utf8')).join('\n\n'), message.text);
+    return dsnVerdict(statusParts.map((part) => part.content?.toString('utf8') ?? '').join('\n\n'), message.text);
   }
   // multipart/report is machine-made by definition; without a known report-type it is most likely a bounce.
   if (isReport) return { kind: 'bounce', reason: `multipart/report of unknown type ${declared || '(none)'}`, permanent: statusIn(message.text) };

@@ -6,7 +6,11 @@ export type InboundAttachment = {
   contentType: string;
   size: number;
   sha256: string;
-  content: Buffer;
+  /**
+   * The decoded bytes, kept in memory only for small parts (up to 1 MB: delivery-status reports, quoted
+   * headers); larger attachments are streamed to the attachment store and only their digest is here.
+   */
+  content: Buffer | undefined;
 };
 
 export type InboundMessage = {

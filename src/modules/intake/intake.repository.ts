@@ -1,7 +1,6 @@
-import { gzipSync, gunzipSync } from 'node:zlib';
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
-import { inboundMessages, mailboxCursors, rawMessages } from './intake.tables.js';
+import { inboundMessages, mailboxCursors } from './intake.tables.js';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
 export type NewInbound = Omit<typeof inboundMessages.$inferInsert, 'id'>;
@@ -31,15 +30,6 @@ export function createIntakeRepository({ db }: { db: Db }) {
     db.update(inboundMessages).set({ ticketId }).where(eq(inboundMessages.id, inboundId)).run();
   }
 
-  function storeRaw({ sha256, raw }: { sha256: string; raw: Buffer }): void {
-    db.insert(rawMessages).values({ sha256, size: raw.length, gzip: gzipSync(raw) }).onConflictDoNothing().run();
-  }
-
-  function readRaw(sha256: string): Buffer | undefined {
-    const row = db.select().from(rawMessages).where(eq(rawMessages.sha256, sha256)).get();
-    return row ? gunzipSync(row.gzip) : undefined;
-  }
-
   function getCursor(mailbox: string) {
     return db.select().from(mailboxCursors).where(eq(mailboxCursors.mailbox, mailbox)).get();
   }
@@ -59,6 +49,10 @@ export function createIntakeRepository({ db }: { db: Db }) {
       .run();
   }
 
+  function findById(id: number): InboundRow | undefined {
+    return db.select().from(inboundMessages).where(eq(inboundMessages.id, id)).get();
+  }
+
   function listQuarantined(): InboundRow[] {
     return db.select().from(inboundMessages).where(eq(inboundMessages.outcome, 'quarantined')).orderBy(desc(inboundMessages.id)).all();
   }
@@ -72,7 +66,7 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { findByUid, findHandledCopy, insertInbound, linkTicket, storeRaw, readRaw, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return { findById, findByUid, findHandledCopy, insertInbound, linkTicket, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
 export type IntakeRepository = ReturnType<typeof createIntakeRepository>;

@@ -1,4 +1,4 @@
-import { sqliteTable, integer, text, blob, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, integer, text, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * One row for every message that arrived, whatever became of it: its single recorded outcome.
@@ -12,6 +12,7 @@ export const inboundMessages = sqliteTable(
     source: text('source').notNull(),
     uidValidity: text('uid_validity'),
     uid: integer('uid'),
+    /** The raw source in the raw store (content-addressed by this sha256). */
     rawSha256: text('raw_sha256').notNull(),
     size: integer('size').notNull(),
     messageId: text('message_id'),
@@ -28,13 +29,6 @@ export const inboundMessages = sqliteTable(
     index('inbound_outcome_idx').on(table.outcome),
   ],
 );
-
-/** Raw sources, content-addressed by sha256 of the original bytes, gzip-compressed. */
-export const rawMessages = sqliteTable('raw_messages', {
-  sha256: text('sha256').primaryKey(),
-  size: integer('size').notNull(),
-  gzip: blob('gzip', { mode: 'buffer' }).notNull(),
-});
 
 /** Where the IMAP sync stands per folder. UIDVALIDITY is a 32-bit unsigned value: kept as text. */
 export const mailboxCursors = sqliteTable('mailbox_cursors', {

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
@@ -8,6 +9,7 @@ import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { buildTriggerEvent } from '../paging/page.models.js';
 import { candidateParentIds, refInSubject } from '../threading/threading.models.js';
+import type { BlobRef, BlobStore } from '../store/blob-store.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { classifyMessage, mustNotAutoReply } from './classify.models.js';
 import type { InboundMessage } from './inbound.types.js';
@@ -28,7 +30,7 @@ export type IngestResult = {
   alreadyIngested: boolean;
 };
 
-type Facts = { raw: Buffer; rawSha256: string; receivedAt: Date; origin: IngestSource };
+type Facts = { blob: BlobRef; receivedAt: Date; origin: IngestSource };
 
 /**
  * The life of one inbound email: parse, classify, decide, then store the outcome, the ticket and its intended
@@ -41,8 +43,13 @@ export function createIntake({
   logger = createSilentLogger(),
   parse = parseRawMessage,
   newMessageId = () => randomUUID(),
+  rawStore,
+  attachmentStore,
 }: {
   db: Db;
+  /** Every inbound raw message, gzip-compressed, content-addressed: kept for `reprocess` and audits. */
+  rawStore: BlobStore;
+  attachmentStore: BlobStore;
   config: Pick<Config, 'support' | 'pager' | 'limits' | 'imap'>;
   clock?: Clock;
   logger?: Logger;
@@ -54,21 +61,33 @@ export function createIntake({
   const outbox = createOutboxRepository({ db });
   const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
 
-  async function ingestRaw({ raw, ...origin }: { raw: Buffer } & IngestSource): Promise<IngestResult> {
+  /** Stores the raw source (streamed to disk, never whole in memory), then ingests it. */
+  async function ingestRaw({ raw, ...origin }: { raw: Buffer | Readable } & IngestSource): Promise<IngestResult> {
     if (origin.uidValidity !== undefined && origin.uid !== undefined) {
       const seen = intake.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
       if (seen) return alreadyIngested(seen);
     }
-    const facts: Facts = { raw, rawSha256: createHash('sha256').update(raw).digest('hex'), receivedAt: clock.now(), origin };
-    if (raw.length > config.limits.maxMessageBytes) {
-      return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `too-large: ${raw.length} bytes > limits.maxMessageBytes ${config.limits.maxMessageBytes}` }));
+    return ingestStored({ blob: await rawStore.put(raw), ...origin });
+  }
+
+  /** Ingests a raw message already in the raw store (the mailbox sync streams it there first). */
+  async function ingestStored({ blob, ...origin }: { blob: BlobRef } & IngestSource): Promise<IngestResult> {
+    if (origin.uidValidity !== undefined && origin.uid !== undefined) {
+      const seen = intake.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
+      if (seen) return alreadyIngested(seen);
+    }
+    const facts: Facts = { blob, receivedAt: clock.now(), origin };
+    if (blob.size > config.limits.maxMessageBytes) {
+      // Kept in the raw store, never parsed: one huge mail must not exhaust memory (freescout#4293).
+      return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `too-large: ${blob.size} bytes > limits.maxMessageBytes ${config.limits.maxMessageBytes}` }));
     }
     let message: InboundMessage;
     try {
-      message = await parse(raw, { timeoutMs: config.limits.parseTimeoutSeconds * 1000 });
+      message = await parse(rawStore.open(blob.sha256), { timeoutMs: config.limits.parseTimeoutSeconds * 1000, attachmentSink: attachmentStore.writer });
     } catch (error) {
       const code = isTicketdError(error) ? error.code : 'intake.parse_failed';
-      return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `unparseable: ${code}: ${describeError(error)}`.slice(0, 500) }));
+      if (code === 'store.write_failed') throw error;
+      return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `unparseable: ${describeError(error)}`.slice(0, 500) }));
     }
     return commit(facts, message, () => decide(message, facts));
   }
@@ -79,7 +98,7 @@ export function createIntake({
     const threadTicketId = tickets.findTicketIdsByMessageIds(candidateParentIds(message))[0];
     const ref = refInSubject({ subject: message.subject, prefix: config.support.ticketPrefix });
     const refTicket = ref ? tickets.findByRef(ref) : undefined;
-    const handledCopy = intake.findHandledCopy({ messageId: message.messageId, rawSha256: facts.rawSha256 });
+    const handledCopy = intake.findHandledCopy({ messageId: message.messageId, rawSha256: facts.blob.sha256 });
     return decideIntake({
       kind: classifyMessage(message),
       senderRole: senderRoleOf({ from, supportAddress: config.support.address, customerDomains: config.support.customerDomains, engineerDomains: config.support.engineerDomains }),
@@ -93,20 +112,19 @@ export function createIntake({
   }
 
   function commit(facts: Facts, message: InboundMessage | undefined, decideNow: () => IntakeDecision): IngestResult {
-    const { origin, rawSha256, receivedAt } = facts;
+    const { origin, receivedAt } = facts;
     const result = db.transaction((): IngestResult => {
       if (origin.uidValidity !== undefined && origin.uid !== undefined) {
         const seen = intake.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
         if (seen) return alreadyIngested(seen);
       }
       const decision = decideNow();
-      intake.storeRaw({ sha256: rawSha256, raw: facts.raw });
       const inbound = intake.insertInbound({
         source: origin.source,
         uidValidity: origin.uidValidity ?? null,
         uid: origin.uid ?? null,
-        rawSha256,
-        size: facts.raw.length,
+        rawSha256: facts.blob.sha256,
+        size: facts.blob.size,
         messageId: message?.messageId ?? null,
         fromAddress: message?.from?.address ?? '',
         subject: message?.subject ?? '',
@@ -216,7 +234,7 @@ export function createIntake({
     return { inboundId: row.id, outcome: row.outcome, reason: row.reason, ticketRef: ref, alreadyIngested: true };
   }
 
-  return { ingestRaw };
+  return { ingestRaw, ingestStored };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

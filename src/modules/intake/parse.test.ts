@@ -123,7 +123,7 @@ describe('parseRawMessage: bodies and attachments', () => {
     const message = await parseRawMessage(readFileSync(`${corpus}mime-mailparser/delivery-status.eml`));
     expect(message.contentType).toMatch(/^multipart\/report;.*report-type=delivery-status/);
     const status = message.attachments.find((attachment) => attachment.contentType === 'message/delivery-status');
-    expect(status?.content.toString('utf8')).toMatch(/Action: failed/i);
+    expect(status?.content?.toString('utf8')).toMatch(/Action: failed/i);
     expect(message.text).not.toMatch(/Action: failed/i);
     expect(message.attachments.map((attachment) => attachment.contentType)).toContain('message/rfc822');
   });

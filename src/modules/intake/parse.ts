@@ -1,21 +1,32 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { simpleParser, type AddressObject, type EmailAddress, type HeaderLines, type ParsedMail, type StructuredHeader } from 'mailparser';
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MailParser, type AddressObject, type EmailAddress, type HeaderLines, type ParsedMail, type StructuredHeader } from 'mailparser';
 import { createError } from '../../shared/errors.js';
 import type { Address, InboundAttachment, InboundMessage } from './inbound.types.js';
 
 /** HTML parts longer than this are not converted by mailparser (its converter can take seconds or blow the stack). */
 const MAX_HTML_TO_CONVERT = 2_000_000;
 
+/** Parts up to this size keep their bytes in memory (DSN reports, quoted headers); bigger ones only stream. */
+const KEEP_IN_MEMORY_BYTES = 1024 * 1024;
+
+export type AttachmentSink = () => { stream: Writable; done: Promise<{ sha256: string; size: number }> };
+
 /**
- * Parses one raw RFC 5322 message into an InboundMessage. Throws only coded errors:
- * `intake.parse_timeout` when parsing takes longer than `timeoutMs`, `intake.parse_failed` otherwise.
+ * Parses one raw RFC 5322 message into an InboundMessage, streaming: attachments go to `attachmentSink`
+ * (the attachment store) chunk by chunk and are never buffered whole (freescout#4293, mailparser#186).
+ * Throws only coded errors: `intake.parse_timeout` when parsing takes longer than `timeoutMs`,
+ * `intake.parse_failed` otherwise.
  */
-export async function parseRawMessage(raw: Buffer, { timeoutMs = 15000 } = {}): Promise<InboundMessage> {
+export async function parseRawMessage(
+  raw: Buffer | Readable,
+  { timeoutMs = 15000, attachmentSink = hashOnlySink }: { timeoutMs?: number; attachmentSink?: AttachmentSink } = {},
+): Promise<InboundMessage> {
   const details = { bytes: Buffer.isBuffer(raw) ? raw.length : undefined, timeoutMs };
-  let parsed: ParsedMail;
+  let parsed: StreamedMail;
   try {
-    parsed = await parseWithTimeout(raw, timeoutMs);
+    parsed = await parseWithTimeout(raw, timeoutMs, attachmentSink);
   } catch (error) {
     if (isTimeout(error)) {
       throw createError({ code: 'intake.parse_timeout', message: `parsing took longer than ${timeoutMs} ms`, details });
@@ -32,41 +43,118 @@ export async function parseRawMessage(raw: Buffer, { timeoutMs = 15000 } = {}): 
 const TIMEOUT = Symbol('parse timeout');
 const isTimeout = (error: unknown) => error === TIMEOUT;
 
-function parseWithTimeout(raw: Buffer, timeoutMs: number): Promise<ParsedMail> {
-  if (!Buffer.isBuffer(raw)) throw new TypeError('a raw message must be a Buffer');
-  // The bytes go in as a stream of the Buffer (never a decoded string, mailparser#218) so that a timeout can
-  // destroy it: simpleParser then destroys the parser instead of chewing on a huge message in the background.
-  const input = new Readable({ read() {} });
-  input.push(raw);
-  input.push(null);
-  return new Promise<ParsedMail>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(TIMEOUT);
-      input.destroy(new Error('parse timeout'));
-    }, timeoutMs);
-    const settle = () => clearTimeout(timer);
-    simpleParser(input, {
-      // DSN parts stay attachments instead of being merged into the text, so classify can read them.
-      keepDeliveryStatus: true,
-      maxHtmlLengthToParse: MAX_HTML_TO_CONVERT,
-      // We hash with sha256 ourselves; no data: URLs for cid images (they would copy every image into html).
-      checksumAlgo: false,
-      keepCidLinks: true,
-      skipTextToHtml: true,
-    }).then(
-      (mail) => {
-        settle();
-        resolve(mail);
-      },
-      (error: unknown) => {
-        settle();
+type StreamedMail = Pick<ParsedMail, 'headers' | 'headerLines' | 'text' | 'html' | 'subject' | 'from' | 'to' | 'cc' | 'replyTo'> & {
+  attachments: InboundAttachment[];
+};
+
+/** Only digests: for `ticketd ingest` dry runs and tests that do not keep attachments. */
+function hashOnlySink(): { stream: Writable; done: Promise<{ sha256: string; size: number }> } {
+  const hash = createHash('sha256');
+  let size = 0;
+  let finish: (value: { sha256: string; size: number }) => void = () => undefined;
+  const done = new Promise<{ sha256: string; size: number }>((resolve) => (finish = resolve));
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback();
+    },
+    final(callback) {
+      finish({ sha256: hash.digest('hex'), size });
+      callback();
+    },
+  });
+  return { stream, done };
+}
+
+/**
+ * mailparser's MailParser driven the way its simpleParser does, except that each attachment's content is
+ * piped to the sink (with back-pressure) instead of concatenated in memory.
+ */
+function parseWithTimeout(raw: Buffer | Readable, timeoutMs: number, attachmentSink: AttachmentSink): Promise<StreamedMail> {
+  // Bytes go in as a stream (never a decoded string, mailparser#218), so a timeout can destroy it.
+  const input = Buffer.isBuffer(raw) ? Readable.from([raw]) : raw;
+  const parser = new MailParser({
+    // DSN parts stay attachments instead of being merged into the text, so classify can read them.
+    keepDeliveryStatus: true,
+    maxHtmlLengthToParse: MAX_HTML_TO_CONVERT,
+    // We hash with sha256 ourselves.
+    checksumAlgo: false,
+    skipTextToHtml: true,
+    skipImageLinks: true,
+  } as ConstructorParameters<typeof MailParser>[0]);
+  const mail: StreamedMail = { attachments: [] } as unknown as StreamedMail;
+  const pending: Array<Promise<void>> = [];
+
+  return new Promise<StreamedMail>((resolve, reject) => {
+    let settled = false;
+    const settle = (error: unknown, value?: StreamedMail) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error === undefined && value) resolve(value);
+      else {
+        input.destroy();
+        parser.destroy();
         reject(error);
-      },
-    );
+      }
+    };
+    const timer = setTimeout(() => settle(TIMEOUT), timeoutMs);
+
+    parser.on('headers', (headers) => {
+      mail.headers = headers;
+      mail.headerLines = (parser as unknown as { headerLines: HeaderLines }).headerLines;
+    });
+    parser.on('data', (data: { type: string } & Record<string, unknown>) => {
+      if (data.type === 'text') {
+        if (typeof data.text === 'string') mail.text = data.text;
+        if (typeof data.html === 'string') mail.html = data.html;
+        return;
+      }
+      if (data.type !== 'attachment') return;
+      const part = data as unknown as { content: Readable; filename?: string; contentType?: string; release(): void };
+      const sink = attachmentSink();
+      const kept: Buffer[] = [];
+      let keptBytes = 0;
+      const keeper = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          keptBytes += chunk.length;
+          if (keptBytes <= KEEP_IN_MEMORY_BYTES) kept.push(chunk);
+          callback(null, chunk);
+        },
+      });
+      pending.push(
+        pipeline(part.content, keeper, sink.stream)
+          .then(() => sink.done)
+          .then(({ sha256, size }) => {
+            mail.attachments.push({
+              filename: part.filename ?? '',
+              contentType: (part.contentType ?? 'application/octet-stream').toLowerCase(),
+              size,
+              sha256,
+              content: keptBytes <= KEEP_IN_MEMORY_BYTES ? Buffer.concat(kept) : undefined,
+            });
+          })
+          .finally(() => part.release()),
+      );
+    });
+    parser.on('error', (error) => settle(error));
+    parser.on('end', () => {
+      for (const key of ['subject', 'from', 'to', 'cc', 'reply-to'] as const) {
+        const value = mail.headers?.get(key);
+        if (value !== undefined) (mail as Record<string, unknown>)[key === 'reply-to' ? 'replyTo' : key] = value;
+      }
+      Promise.all(pending).then(
+        () => settle(undefined, mail),
+        (error: unknown) => settle(error),
+      );
+    });
+    input.once('error', (error) => settle(error));
+    input.pipe(parser);
   });
 }
 
-function normalize(mail: ParsedMail): InboundMessage {
+function normalize(mail: StreamedMail): InboundMessage {
   const headers = headerMap(mail.headerLines ?? []);
   const html = typeof mail.html === 'string' ? mail.html : undefined;
   return {
@@ -82,7 +170,7 @@ function normalize(mail: ParsedMail): InboundMessage {
     date: dateOf(headers),
     text: textOf(mail, html),
     html,
-    attachments: (mail.attachments ?? []).map(attachmentOf),
+    attachments: mail.attachments,
     headers,
     contentType: contentTypeOf(mail),
   };
@@ -169,7 +257,7 @@ function addressesOf(header: AddressObject | AddressObject[] | undefined): Addre
 }
 
 /** `text` is never undefined: HTML-only mail (mailparser#345) or an HTML part too big to convert falls back here. */
-function textOf(mail: ParsedMail, html: string | undefined): string {
+function textOf(mail: StreamedMail, html: string | undefined): string {
   if (typeof mail.text === 'string' && mail.text.trim() !== '') return mail.text;
   if (html !== undefined) return htmlToText(html);
   return typeof mail.text === 'string' ? mail.text : '';
@@ -221,19 +309,8 @@ function decodeEntity(body: string): string | undefined {
   return ENTITIES[lower];
 }
 
-function attachmentOf(attachment: ParsedMail['attachments'][number]): InboundAttachment {
-  const content = Buffer.isBuffer(attachment.content) ? attachment.content : Buffer.alloc(0);
-  return {
-    filename: attachment.filename ?? '',
-    contentType: (attachment.contentType ?? 'application/octet-stream').toLowerCase(),
-    size: content.length,
-    sha256: createHash('sha256').update(content).digest('hex'),
-    content,
-  };
-}
-
 /** "type/subtype; name=value; ..." lower-cased, from mailparser's parse (comments and folding already gone). */
-function contentTypeOf(mail: ParsedMail): string {
+function contentTypeOf(mail: StreamedMail): string {
   const header = mail.headers?.get('content-type');
   const structured = (Array.isArray(header) ? header[0] : header) as Partial<StructuredHeader> | undefined;
   if (typeof structured?.value !== 'string' || structured.value.trim() === '') return 'text/plain';

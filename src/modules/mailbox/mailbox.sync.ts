@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/logger.js';
 import type { Intake } from '../intake/intake.usecases.js';
 import type { IntakeRepository } from '../intake/intake.repository.js';
+import type { BlobStore } from '../store/blob-store.js';
 import type { Mailbox } from './mailbox.types.js';
 
 /**
@@ -13,6 +14,7 @@ export async function syncMailbox({
   folder,
   uidValidity,
   intake,
+  rawStore,
   intakeRepository,
   logger,
   signal,
@@ -22,6 +24,7 @@ export async function syncMailbox({
   folder: string;
   uidValidity: string;
   intake: Intake;
+  rawStore: BlobStore;
   intakeRepository: IntakeRepository;
   logger: Logger;
   signal: AbortSignal;
@@ -38,8 +41,9 @@ export async function syncMailbox({
   let handled = 0;
   for (const { uid } of pending) {
     if (signal.aborted) break;
-    const raw = await mailbox.fetchRaw({ uid, signal });
-    const result = await intake.ingestRaw({ raw: raw.source, source: folder, uidValidity, uid });
+    // Streamed straight into the raw store: a 40 MB mail never sits in memory whole.
+    const blob = await mailbox.downloadRaw({ uid, signal, consume: (source) => rawStore.put(source) });
+    const result = await intake.ingestStored({ blob, source: folder, uidValidity, uid });
     handled += 1;
     onIngested();
     try {

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** A message as the mailbox hands it over: its UID and raw RFC 5322 source. */
 export type RawMessage = { uid: number; size: number; source: Buffer };
 
@@ -8,8 +10,10 @@ export type Mailbox = {
   open(args: { signal?: AbortSignal }): Promise<{ uidValidity: string }>;
   /** UIDs strictly greater than `afterUid`, ascending, with their sizes. Never returns uid <= afterUid. */
   listNewUids(args: { afterUid: number; signal?: AbortSignal }): Promise<Array<{ uid: number; size: number }>>;
-  /** Downloads one message's raw source. */
+  /** Downloads one message's raw source into memory (small mail, tests). */
   fetchRaw(args: { uid: number; signal?: AbortSignal }): Promise<RawMessage>;
+  /** Streams one message's raw source into `consume`, which must read it to the end before resolving. */
+  downloadRaw<T>(args: { uid: number; signal?: AbortSignal; consume: (source: Readable) => Promise<T> }): Promise<T>;
   /** Marks a message handled on the server (moves it to the processed folder, or flags it). */
   markProcessed(args: { uid: number }): Promise<void>;
   /** Resolves when the server signals news (IDLE), when `signal` aborts, or the connection drops. */

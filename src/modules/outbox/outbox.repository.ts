@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import type { PagerEvent } from '../paging/pager.types.js';
@@ -34,10 +34,24 @@ export function createOutboxRepository({ db }: { db: Db }) {
   }
 
   /** Takes the row for one delivery attempt; false if another worker holds it or it is no longer pending. */
-  function claim({ id, now, leaseMs }: { id: number; now: Date; leaseMs: number }): boolean {
+  function claim({ id, now, leaseMs, owner }: { id: number; now: Date; leaseMs: number; owner: string }): boolean {
     const leaseUntil = new Date(now.getTime() + leaseMs);
     const free = or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now));
-    return db.update(outbox).set({ leaseUntil }).where(and(eq(outbox.id, id), eq(outbox.status, 'pending'), free)).run().changes === 1;
+    return db.update(outbox).set({ leaseUntil, leaseOwner: owner }).where(and(eq(outbox.id, id), eq(outbox.status, 'pending'), free)).run().changes === 1;
+  }
+
+  /** Owners of leases still running, to find those whose process is gone. */
+  function activeLeaseOwners({ now }: { now: Date }): string[] {
+    return db
+      .selectDistinct({ owner: outbox.leaseOwner })
+      .from(outbox)
+      .where(and(eq(outbox.status, 'pending'), gt(outbox.leaseUntil, now)))
+      .all()
+      .flatMap((row) => (row.owner ? [row.owner] : []));
+  }
+
+  function releaseLeasesOf(owner: string): number {
+    return db.update(outbox).set({ leaseUntil: null, leaseOwner: null }).where(and(eq(outbox.leaseOwner, owner), eq(outbox.status, 'pending'))).run().changes;
   }
 
   function markSent({ id, at }: { id: number; at: Date }): void {
@@ -71,7 +85,7 @@ export function createOutboxRepository({ db }: { db: Db }) {
     return db.select({ count: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending')).get()?.count ?? 0;
   }
 
-  return { enqueue, listDue, claim, markSent, markRetry, markFailed, requeue, list, findById, countPending };
+  return { enqueue, listDue, claim, activeLeaseOwners, releaseLeasesOf, markSent, markRetry, markFailed, requeue, list, findById, countPending };
 }
 
 export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

@@ -18,6 +18,8 @@ export const outbox = sqliteTable(
     lastError: text('last_error'),
     /** A worker that claimed the row owns it until then; another process (e.g. `ticketd ingest`) skips it. */
     leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }),
+    /** `host:pid` of the worker holding the lease: a lease of a process that died is taken over at once. */
+    leaseOwner: text('lease_owner'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     sentAt: integer('sent_at', { mode: 'timestamp_ms' }),
   },

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { createError, describeError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
@@ -21,6 +22,9 @@ export function createOutboxWorker({
   pollMs,
   batchSize = 50,
   leaseMs = 5 * 60_000,
+  backoff,
+  owner = `${hostname()}:${process.pid}`,
+  isProcessAlive = processAlive,
 }: {
   repository: OutboxRepository;
   mailSender: MailSender;
@@ -31,7 +35,11 @@ export function createOutboxWorker({
   maxAgeMs: number;
   pollMs: number;
   batchSize?: number;
+  /** Longer than any single delivery can take (SMTP and HTTP timeouts included). */
   leaseMs?: number;
+  backoff?: { baseMs: number; capMs: number };
+  owner?: string;
+  isProcessAlive?: (pid: number) => boolean;
 }) {
   let running = false;
   let wake: (() => void) | undefined;
@@ -48,14 +56,32 @@ export function createOutboxWorker({
   }
 
   /** Sends every due row once; returns how many were attempted. */
+  /**
+   * A worker killed mid-delivery leaves its lease behind; if that process is gone (same host), its rows are
+   * free again now rather than when the lease runs out. The attempt in flight may have been sent: at most
+   * one duplicate, with the same Message-ID / dedup_key.
+   */
+  function releaseDeadLeases(): void {
+    const host = owner.slice(0, owner.lastIndexOf(':'));
+    for (const leaseOwner of repository.activeLeaseOwners({ now: clock.now() })) {
+      const separator = leaseOwner.lastIndexOf(':');
+      const pid = Number(leaseOwner.slice(separator + 1));
+      if (leaseOwner !== owner && leaseOwner.slice(0, separator) === host && Number.isInteger(pid) && !isProcessAlive(pid)) {
+        const released = repository.releaseLeasesOf(leaseOwner);
+        logger.warn({ leaseOwner, released }, 'released deliveries leased by a process that is gone');
+      }
+    }
+  }
+
   async function runOnce({ shouldContinue = () => true }: { shouldContinue?: () => boolean } = {}): Promise<number> {
     let attempted = 0;
+    releaseDeadLeases();
     for (;;) {
       const due = repository.listDue({ now: clock.now(), limit: batchSize });
       if (due.length === 0) return attempted;
       for (const item of due) {
         if (!shouldContinue()) return attempted;
-        if (!repository.claim({ id: item.id, now: clock.now(), leaseMs })) continue;
+        if (!repository.claim({ id: item.id, now: clock.now(), leaseMs, owner })) continue;
         attempted += 1;
         let failure: unknown;
         try {
@@ -71,6 +97,7 @@ export function createOutboxWorker({
           now: clock.now(),
           maxAttempts,
           maxAgeMs,
+          ...(backoff ? { backoff } : {}),
         });
         const context = { outboxId: item.id, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1 };
         if (verdict.status === 'sent') {
@@ -138,3 +165,13 @@ export function createOutboxWorker({
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -16,6 +16,7 @@ export function decideAfterAttempt({
   now,
   maxAttempts,
   maxAgeMs,
+  backoff = DELIVERY_BACKOFF,
   random,
 }: {
   error: { retryable: boolean } | undefined;
@@ -24,11 +25,12 @@ export function decideAfterAttempt({
   now: Date;
   maxAttempts: number;
   maxAgeMs: number;
+  backoff?: { baseMs: number; capMs: number };
   random?: () => number;
 }): DeliveryVerdict {
   if (!error) return { status: 'sent' };
   if (!error.retryable || attempts >= maxAttempts) return { status: 'failed' };
-  const nextAttemptAt = new Date(now.getTime() + backoffDelayMs({ attempt: attempts, ...DELIVERY_BACKOFF, ...(random ? { random } : {}) }));
+  const nextAttemptAt = new Date(now.getTime() + backoffDelayMs({ attempt: attempts, ...backoff, ...(random ? { random } : {}) }));
   if (nextAttemptAt.getTime() - createdAt.getTime() > maxAgeMs) return { status: 'failed' };
   return { status: 'retry', nextAttemptAt };
 }

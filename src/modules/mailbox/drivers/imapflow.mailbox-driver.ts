@@ -3,6 +3,7 @@
  * the intake loop; every operation is bounded by a timeout and fails with a coded, retryable error, so a
  * hung or vanished server never stalls the loop (zammad#2321) and the next `open()` starts afresh.
  */
+import type { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import { createError, isTicketdError, type TicketdError } from '../../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../../shared/logger.js';
@@ -190,6 +191,28 @@ export function createImapflowMailbox({
     return { uid, size: message.size ?? message.source.length, source: message.source };
   }
 
+  /**
+   * Streams one message's raw source into `consume` (e.g. the raw store) without holding it in memory.
+   * `consume` must read the stream to its end: no other command may run while it flows (imapflow#110).
+   */
+  async function downloadRaw<T>({ uid, signal, consume }: { uid: number; signal?: AbortSignal; consume: (source: Readable) => Promise<T> }): Promise<T> {
+    const current = connectedClient();
+    return bounded(
+      'download',
+      commandTimeoutMs,
+      current,
+      async () => {
+        // 1 MiB chunks: the default 64 KiB needs hundreds of round trips for a big mail.
+        const download = await current.download(String(uid), undefined, { uid: true, chunkSize: 1024 * 1024 });
+        if (!download?.content) {
+          throw createError({ code: 'mailbox.message_missing', message: `message uid ${uid} is not in ${mailbox}`, retryable: false, details: { uid } });
+        }
+        return consume(download.content);
+      },
+      signal,
+    );
+  }
+
   async function markProcessed({ uid }: { uid: number }): Promise<void> {
     const current = connectedClient();
     if (processedFolder) {
@@ -239,7 +262,7 @@ export function createImapflowMailbox({
     wakeAll();
   }
 
-  return { open, listNewUids, fetchRaw, markProcessed, waitForNews, close };
+  return { open, listNewUids, fetchRaw, downloadRaw, markProcessed, waitForNews, close };
 }
 
 const RETRYABLE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -1,0 +1,88 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { createError } from '../../shared/errors.js';
+
+export type BlobRef = { sha256: string; size: number };
+export type BlobWriter = { stream: Writable; done: Promise<BlobRef> };
+
+/**
+ * Content-addressed files on disk: `DIR/ab/<sha256>[.gz]`, named by the sha256 of the original bytes.
+ * Writes stream through a temp file and a rename, so a blob is either whole or absent, never half-written,
+ * and nothing is held in memory. Storing the same content twice is a no-op.
+ */
+export function createBlobStore({ dir, compress }: { dir: string; compress: boolean }) {
+  const suffix = compress ? '.gz' : '';
+  const tmpDir = path.join(dir, 'tmp');
+  mkdirSync(tmpDir, { recursive: true });
+
+  const pathOf = (sha256: string) => path.join(dir, sha256.slice(0, 2), `${sha256}${suffix}`);
+
+  /** A writable to pipe the bytes into; `done` resolves with the blob's digest once it is stored. */
+  function writer(): BlobWriter {
+    const hash = createHash('sha256');
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const input = new PassThrough();
+    const tmp = path.join(tmpDir, randomUUID());
+    const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [input, counter, ...(compress ? [createGzip({ level: 6 })] : []), createWriteStream(tmp)];
+    const done = (async (): Promise<BlobRef> => {
+      try {
+        await pipeline(stages as unknown as [Readable, Writable]);
+        const sha256 = hash.digest('hex');
+        const target = pathOf(sha256);
+        if (existsSync(target)) {
+          await rm(tmp, { force: true });
+        } else {
+          mkdirSync(path.dirname(target), { recursive: true });
+          await rename(tmp, target);
+        }
+        return { sha256, size };
+      } catch (error) {
+        await rm(tmp, { force: true });
+        throw createError({ code: 'store.write_failed', message: `could not store a blob in ${dir}`, cause: error, retryable: true });
+      }
+    })();
+    // The caller awaits `done`; keep an early failure from surfacing as an unhandled rejection meanwhile.
+    done.catch(() => undefined);
+    return { stream: input, done };
+  }
+
+  async function put(source: Buffer | Readable): Promise<BlobRef> {
+    const { stream, done } = writer();
+    if (Buffer.isBuffer(source)) stream.end(source);
+    else source.pipe(stream);
+    return done;
+  }
+
+  function has(sha256: string): boolean {
+    return existsSync(pathOf(sha256));
+  }
+
+  /** The original bytes as a stream. */
+  function open(sha256: string): Readable {
+    const file = createReadStream(pathOf(sha256));
+    return compress ? file.pipe(createGunzip()) : file;
+  }
+
+  async function read(sha256: string): Promise<Buffer> {
+    if (!compress) return readFile(pathOf(sha256));
+    const chunks: Buffer[] = [];
+    for await (const chunk of open(sha256)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  return { writer, put, has, open, read, pathOf };
+}
+
+export type BlobStore = ReturnType<typeof createBlobStore>;
