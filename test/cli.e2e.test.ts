@@ -97,6 +97,36 @@ describe('the ticketd command line', () => {
     expect(result.stderr).toContain('missing.eml: not ingested');
     expect(result.stdout).toContain('quarantined (sender-not-approved)');
   });
+
+  it('releases a quarantined message into a ticket, and reprocesses quarantined mail after the config changed', async () => {
+    const quarantined = await ticketdJson<Array<{ id: number; from: string; reason: string }>>(['quarantine', 'list', '--config', configFile, '--json']);
+    const mallory = quarantined.find((item) => item.from === 'mallory@unknown-corp.test');
+    expect(mallory).toMatchObject({ reason: 'sender-not-approved' });
+
+    const released = await runTicketd(['quarantine', 'release', String(mallory?.id), '--config', configFile]);
+    expect(released.code).toBe(0);
+    expect(released.stdout).toMatch(/ticket CS-\d+ \(new\)/);
+    expect((await ticketdJson<unknown[]>(['quarantine', 'list', '--config', configFile, '--json'])).length).toBe(quarantined.length - 1);
+    const again = await runTicketd(['reprocess', String(mallory?.id), '--config', configFile]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already has the outcome ticket');
+
+    const carol = await runTicketd(['ingest', '--config', configFile, '--no-deliver', fileURLPath('../fixtures/mail/04-sev4-how-to.eml')]);
+    expect(carol.stdout).toContain('quarantined (sender-not-approved)');
+    const widened = path.join(dir, 'widened.yaml');
+    await writeFile(widened, stringify({ ...validConfig(dir), support: { ...validConfig(dir).support, customerDomains: ['acme.test', 'globex.test'] } }));
+    const reprocessed = await runTicketd(['reprocess', '--quarantined', '--json', '--config', widened]);
+    expect(reprocessed.code).toBe(0);
+    expect(reprocessed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { outcome: string })).toEqual([expect.objectContaining({ outcome: 'ticket' })]);
+    const list = await ticketdJson<Array<{ subject: string; severity: string }>>(['tickets', 'list', '--config', configFile, '--json']);
+    expect(list.at(-1)).toMatchObject({ subject: 'Severity 4 - how do we rotate API keys?', severity: 'SEV4' });
+  });
+
+  it('refuses reprocess without ids or --quarantined as a usage error', async () => {
+    const result = await runTicketd(['reprocess', '--config', configFile]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('give message ids or --quarantined');
+  });
 });
 
 function fileURLPath(relative: string): string {

@@ -5,6 +5,7 @@ import { registerConfigCommands } from './config.command.js';
 import { registerIngestCommand } from './ingest.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
+import { registerReprocessCommand } from './reprocess.command.js';
 import { registerRunCommand } from './run.command.js';
 import { registerTicketsCommands } from './tickets.command.js';
 
@@ -20,6 +21,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerIngestCommand(program, io);
   registerTicketsCommands(program, io);
   registerQuarantineCommands(program, io);
+  registerReprocessCommand(program, io);
   registerOutboxCommands(program, io);
   registerConfigCommands(program, io);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createIntakeRepository } from '../modules/intake/intake.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 import { printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { reprocessMessages } from './reprocess.command.js';
 
 export function registerQuarantineCommands(program: Command, io: CliIo): void {
   const quarantine = program.command('quarantine').description('messages that got no ticket, with the reason');
@@ -23,5 +24,15 @@ export function registerQuarantineCommands(program: Command, io: CliIo): void {
       } finally {
         closeDatabase(db);
       }
+    });
+
+  quarantine
+    .command('release')
+    .description('process one quarantined message as if its sender were allowed (new ticket, confirmation and page)')
+    .argument('<id>', 'id from `quarantine list`')
+    .requiredOption('--config <file>', 'configuration file')
+    .addHelpText('after', '\nExample:\n  ticketd quarantine release 17 --config config/ticketd.yaml')
+    .action(async (id: string, options: { config: string }) => {
+      await reprocessMessages(io, options.config, () => [Number(id)], { release: true });
     });
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import { inboundMessages, mailboxCursors } from './intake.tables.js';
 
@@ -16,14 +16,19 @@ export function createIntakeRepository({ db }: { db: Db }) {
   }
 
   /** An earlier arrival of the same mail that produced a ticket or a reply (by Message-ID, else by content). */
-  function findHandledCopy({ messageId, rawSha256 }: { messageId: string | undefined; rawSha256: string }): InboundRow | undefined {
-    const handled = inArray(inboundMessages.outcome, ['ticket', 'reply']);
+  function findHandledCopy({ messageId, rawSha256, excludeId = -1 }: { messageId: string | undefined; rawSha256: string; excludeId?: number }): InboundRow | undefined {
+    const handled = and(inArray(inboundMessages.outcome, ['ticket', 'reply']), ne(inboundMessages.id, excludeId));
     const sameMail = messageId === undefined ? and(isNull(inboundMessages.messageId), eq(inboundMessages.rawSha256, rawSha256)) : eq(inboundMessages.messageId, messageId);
     return db.select().from(inboundMessages).where(and(handled, sameMail)).orderBy(asc(inboundMessages.id)).get();
   }
 
   function insertInbound(row: NewInbound): InboundRow {
     return db.insert(inboundMessages).values(row).returning().get();
+  }
+
+  /** A reprocessed message keeps its row (one arrival, one outcome): the outcome is replaced. */
+  function replaceOutcome({ id, ...values }: Pick<InboundRow, 'id' | 'outcome' | 'reason' | 'messageId' | 'fromAddress' | 'subject'>): InboundRow {
+    return db.update(inboundMessages).set({ ...values, ticketId: null }).where(eq(inboundMessages.id, id)).returning().get() as InboundRow;
   }
 
   function linkTicket({ inboundId, ticketId }: { inboundId: number; ticketId: number }): void {
@@ -66,7 +71,7 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { findById, findByUid, findHandledCopy, insertInbound, linkTicket, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return { findById, findByUid, findHandledCopy, insertInbound, replaceOutcome, linkTicket, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
 export type IntakeRepository = ReturnType<typeof createIntakeRepository>;

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
-import { describeError, isTicketdError } from '../../shared/errors.js';
+import { createError, describeError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
@@ -30,7 +30,15 @@ export type IngestResult = {
   alreadyIngested: boolean;
 };
 
-type Facts = { blob: BlobRef; receivedAt: Date; origin: IngestSource };
+type Facts = {
+  blob: BlobRef;
+  receivedAt: Date;
+  origin: IngestSource;
+  /** Set by `reprocess`: the row whose outcome is replaced instead of a new arrival being recorded. */
+  replaceInboundId?: number;
+  /** `quarantine release`: treat an unknown sender as an allowed customer. */
+  release?: boolean;
+};
 
 /**
  * The life of one inbound email: parse, classify, decide, then store the outcome, the ticket and its intended
@@ -71,12 +79,12 @@ export function createIntake({
   }
 
   /** Ingests a raw message already in the raw store (the mailbox sync streams it there first). */
-  async function ingestStored({ blob, ...origin }: { blob: BlobRef } & IngestSource): Promise<IngestResult> {
+  async function ingestStored({ blob, replaceInboundId, release, ...origin }: { blob: BlobRef; replaceInboundId?: number; release?: boolean } & IngestSource): Promise<IngestResult> {
     if (origin.uidValidity !== undefined && origin.uid !== undefined) {
       const seen = intake.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
       if (seen) return alreadyIngested(seen);
     }
-    const facts: Facts = { blob, receivedAt: clock.now(), origin };
+    const facts: Facts = { blob, receivedAt: clock.now(), origin, ...(replaceInboundId ? { replaceInboundId } : {}), ...(release ? { release } : {}) };
     if (blob.size > config.limits.maxMessageBytes) {
       // Kept in the raw store, never parsed: one huge mail must not exhaust memory (freescout#4293).
       return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `too-large: ${blob.size} bytes > limits.maxMessageBytes ${config.limits.maxMessageBytes}` }));
@@ -98,10 +106,11 @@ export function createIntake({
     const threadTicketId = tickets.findTicketIdsByMessageIds(candidateParentIds(message))[0];
     const ref = refInSubject({ subject: message.subject, prefix: config.support.ticketPrefix });
     const refTicket = ref ? tickets.findByRef(ref) : undefined;
-    const handledCopy = intake.findHandledCopy({ messageId: message.messageId, rawSha256: facts.blob.sha256 });
+    const handledCopy = intake.findHandledCopy({ messageId: message.messageId, rawSha256: facts.blob.sha256, ...(facts.replaceInboundId ? { excludeId: facts.replaceInboundId } : {}) });
+    const role = senderRoleOf({ from, supportAddress: config.support.address, customerDomains: config.support.customerDomains, engineerDomains: config.support.engineerDomains });
     return decideIntake({
       kind: classifyMessage(message),
-      senderRole: senderRoleOf({ from, supportAddress: config.support.address, customerDomains: config.support.customerDomains, engineerDomains: config.support.engineerDomains }),
+      senderRole: facts.release && role === 'unknown' ? 'customer' : role,
       senderAddress: from,
       isDuplicate: handledCopy !== undefined,
       duplicateOfTicketId: handledCopy?.ticketId ?? undefined,
@@ -119,17 +128,16 @@ export function createIntake({
         if (seen) return alreadyIngested(seen);
       }
       const decision = decideNow();
-      const inbound = intake.insertInbound({
+      const described = { messageId: message?.messageId ?? null, fromAddress: message?.from?.address ?? '', subject: message?.subject ?? '', outcome: decision.outcome, reason: decision.reason };
+      const inbound = facts.replaceInboundId
+        ? intake.replaceOutcome({ id: facts.replaceInboundId, ...described })
+        : intake.insertInbound({
         source: origin.source,
         uidValidity: origin.uidValidity ?? null,
         uid: origin.uid ?? null,
         rawSha256: facts.blob.sha256,
         size: facts.blob.size,
-        messageId: message?.messageId ?? null,
-        fromAddress: message?.from?.address ?? '',
-        subject: message?.subject ?? '',
-        outcome: decision.outcome,
-        reason: decision.reason,
+        ...described,
         ticketId: null,
         receivedAt,
       });
@@ -234,7 +242,22 @@ export function createIntake({
     return { inboundId: row.id, outcome: row.outcome, reason: row.reason, ticketRef: ref, alreadyIngested: true };
   }
 
-  return { ingestRaw, ingestStored };
+  /**
+   * Runs a stored message through the pipeline again (after a fix or a release), replacing its outcome.
+   * Mail that already made a ticket or a reply is left alone: redoing it could only duplicate effects.
+   * With `release`, an unknown sender is treated as an allowed customer (`quarantine release`).
+   */
+  async function reprocess({ inboundId, release = false }: { inboundId: number; release?: boolean }): Promise<IngestResult> {
+    const row = intake.findById(inboundId);
+    if (!row) throw createError({ code: 'intake.not_found', message: `no inbound message ${inboundId}` });
+    if (row.outcome === 'ticket' || row.outcome === 'reply' || row.outcome === 'duplicate') {
+      throw createError({ code: 'intake.already_handled', message: `message ${inboundId} already has the outcome ${row.outcome}; only unhandled mail is reprocessed` });
+    }
+    if (!rawStore.has(row.rawSha256)) throw createError({ code: 'intake.raw_missing', message: `the raw source of message ${inboundId} is not in the raw store` });
+    return ingestStored({ blob: { sha256: row.rawSha256, size: row.size }, source: row.source, replaceInboundId: row.id, release });
+  }
+
+  return { ingestRaw, ingestStored, reprocess };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { buildServices, type Services } from '../app/start.js';
+import { describeError } from '../shared/errors.js';
+import { createLogger } from '../shared/logger.js';
+import { CliExit, requireConfig, type CliIo } from './cli.io.js';
+
+/** Runs stored messages through the pipeline again, then tries to deliver what that queued. */
+export async function reprocessMessages(
+  io: CliIo,
+  configFile: string,
+  pick: (services: Services) => number[],
+  { release = false, json = false }: { release?: boolean; json?: boolean } = {},
+): Promise<void> {
+  const config = requireConfig(io, configFile);
+  const services = buildServices({ config, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level }) });
+  let failures = 0;
+  try {
+    const ids = pick(services);
+    if (ids.length === 0) io.out('nothing to reprocess');
+    for (const inboundId of ids) {
+      try {
+        const result = await services.intake.reprocess({ inboundId, release });
+        if (json) io.out(JSON.stringify(result));
+        else io.out(`${inboundId}: ${result.outcome}${result.ticketRef ? ` ${result.ticketRef}` : ''} (${result.reason})`);
+      } catch (error) {
+        failures += 1;
+        io.err(`${inboundId}: not reprocessed: ${describeError(error)}`);
+      }
+    }
+    const deadline = Date.now() + 20_000;
+    await services.outboxWorker.runOnce({ shouldContinue: () => Date.now() < deadline });
+  } finally {
+    services.close();
+  }
+  if (failures > 0) throw new CliExit(1);
+}
+
+export function registerReprocessCommand(program: Command, io: CliIo): void {
+  program
+    .command('reprocess')
+    .description('run stored messages (quarantined, bounces, auto-replies) through the pipeline again, e.g. after a fix or a release')
+    .argument('[ids...]', 'inbound message ids (the ids `quarantine list` shows)')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--quarantined', 'every quarantined message')
+    .option('--json', 'print one JSON line per message')
+    .addHelpText('after', '\nMail that already made a ticket or a reply is never reprocessed.\n\nExamples:\n  ticketd reprocess --config config/ticketd.yaml 17 18\n  ticketd reprocess --config config/ticketd.yaml --quarantined')
+    .action(async (ids: string[], options: { config: string; quarantined?: boolean; json?: boolean }) => {
+      if (ids.length === 0 && !options.quarantined) {
+        io.err('ticketd reprocess: give message ids or --quarantined');
+        throw new CliExit(2);
+      }
+      await reprocessMessages(
+        io,
+        options.config,
+        (services) => (options.quarantined ? services.repositories.intake.listQuarantined().map((row) => row.id).reverse() : ids.map(Number)),
+        { json: options.json ?? false },
+      );
+    });
+}
