@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { buildServices } from '../app/start.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { CliExit, requireConfig, type CliIo } from './cli.io.js';
@@ -21,6 +20,8 @@ export function registerIngestCommand(program: Command, io: CliIo): void {
     )
     .action(async (paths: string[], options: { config: string; json?: boolean; deliver: boolean; deliverTimeout: string }) => {
       const config = requireConfig(io, options.config);
+      // Loaded on demand: the read-only commands start fast without the mail and HTTP libraries.
+      const { buildServices } = await import('../app/start.js');
       const services = buildServices({ config, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level }) });
       let failures = 0;
       try {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildServices, type Services } from '../app/start.js';
+import type { Services } from '../app/start.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { CliExit, requireConfig, type CliIo } from './cli.io.js';
@@ -12,6 +12,8 @@ export async function reprocessMessages(
   { release = false, json = false }: { release?: boolean; json?: boolean } = {},
 ): Promise<void> {
   const config = requireConfig(io, configFile);
+  // Loaded on demand: the read-only commands start fast without the mail and HTTP libraries.
+  const { buildServices } = await import('../app/start.js');
   const services = buildServices({ config, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level }) });
   let failures = 0;
   try {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { buildServices, startDaemon } from '../app/start.js';
 import { requireConfig, type CliIo } from './cli.io.js';
 
 export function registerRunCommand(program: Command, io: CliIo): void {
@@ -11,6 +10,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .addHelpText('after', '\nA first SIGTERM/SIGINT stops cleanly under the deadline; a second forces exit.\n\nExample:\n  ticketd run --config config/ticketd.yaml')
     .action(async (options: { config: string; stopTimeout: string }) => {
       const config = requireConfig(io, options.config);
+      // Loaded on demand: the read-only commands start fast without the mail and HTTP libraries.
+      const { buildServices, startDaemon } = await import('../app/start.js');
       const services = buildServices({ config });
       const { logger } = services;
       if (config.pager.kind === 'none') logger.warn('pager.kind is none: new tickets page nobody');
