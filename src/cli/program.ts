@@ -6,6 +6,7 @@ import { registerIngestCommand } from './ingest.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
 import { registerRunCommand } from './run.command.js';
+import { registerSlaCommands } from './sla.command.js';
 import { registerTicketsCommands } from './tickets.command.js';
 
 /** Exit codes: 0 success, 1 failure (bad config, operation failed), 2 usage error (unknown command or flag). */
@@ -21,6 +22,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerTicketsCommands(program, io);
   registerQuarantineCommands(program, io);
   registerOutboxCommands(program, io);
+  registerSlaCommands(program, io);
   registerConfigCommands(program, io);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
