@@ -61,13 +61,12 @@ function offsetAt(ms: number, timezone: string): number {
  */
 export function zonedTime(date: LocalDate, minutes: number, timezone: string): Date {
   const wall = Date.UTC(date.year, date.month - 1, date.day, 0, minutes);
-  const first = wall - offsetAt(wall, timezone);
-  const second = wall - offsetAt(first, timezone);
-  if (first === second) return new Date(first);
-  // Two candidates: take the earlier one that really shows this wall time; in a gap, the later offset.
-  const candidates = [Math.min(first, second), Math.max(first, second)];
-  for (const candidate of candidates) if (candidate + offsetAt(candidate, timezone) === wall) return new Date(candidate);
-  return new Date(Math.max(first, second));
+  // Zones change offset at most once around a given wall time: try the offsets of the day before and after.
+  const before = offsetAt(wall - 86_400_000, timezone);
+  const after = offsetAt(wall + 86_400_000, timezone);
+  const valid = [wall - before, wall - after].filter((candidate) => candidate + offsetAt(candidate, timezone) === wall);
+  if (valid.length > 0) return new Date(Math.min(...valid));
+  return new Date(wall - before);
 }
 
 function minutesOf(hhmm: string): number {
