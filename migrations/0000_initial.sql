@@ -42,6 +42,19 @@ CREATE TABLE `outbox` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `outbox_effect_key_unique` ON `outbox` (`effect_key`);--> statement-breakpoint
 CREATE INDEX `outbox_due_idx` ON `outbox` (`status`,`next_attempt_at`);--> statement-breakpoint
+CREATE TABLE `sla_events` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`ticket_id` integer NOT NULL,
+	`metric` text NOT NULL,
+	`kind` text NOT NULL,
+	`severity` text NOT NULL,
+	`target` text NOT NULL,
+	`due_at` integer NOT NULL,
+	`recorded_at` integer NOT NULL,
+	FOREIGN KEY (`ticket_id`) REFERENCES `tickets`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `sla_events_ticket_metric_kind_unique` ON `sla_events` (`ticket_id`,`metric`,`kind`);--> statement-breakpoint
 CREATE TABLE `attachments` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`ticket_message_id` integer NOT NULL,

@@ -9,6 +9,9 @@ import { createMailboxWatcher } from '../modules/mailbox/mailbox.watcher.js';
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createOutboxWorker } from '../modules/outbox/outbox.worker.js';
 import { createPagerDutyPager } from '../modules/paging/drivers/pagerduty.pager-driver.js';
+import { createWebhookSender } from '../modules/paging/drivers/webhook.pager-driver.js';
+import { createSlaJob } from '../modules/sla/sla.job.js';
+import { createSlaChecker } from '../modules/sla/sla.usecases.js';
 import type { Pager } from '../modules/paging/pager.types.js';
 import { createBlobStore } from '../modules/store/blob-store.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
@@ -36,10 +39,15 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments });
   const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
+  const webhook = config.webhook.url
+    ? createWebhookSender({ url: config.webhook.url, secret: config.webhook.secret, timeoutMs: config.webhook.timeoutSeconds * 1000, clock, logger })
+    : undefined;
+  const slaChecker = createSlaChecker({ db, config, clock, logger: logger.child({ component: 'sla' }) });
   const outboxWorker = createOutboxWorker({
     repository: repositories.outbox,
     mailSender,
     pager,
+    webhook,
     clock,
     logger: logger.child({ component: 'outbox' }),
     maxAttempts: config.outbox.maxAttempts,
@@ -53,7 +61,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, stores, intake, mailSender, pager, outboxWorker, close };
+  return { config, logger, clock, db, repositories, stores, intake, mailSender, pager, webhook, slaChecker, outboxWorker, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -107,12 +115,16 @@ export async function startDaemon(services: Services) {
         })
       : undefined;
 
+  const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge() });
+
   services.outboxWorker.start();
   watcher.start();
+  slaJob.start();
   logger.info({ folder, httpPort: http?.port }, 'ticketd running');
 
   /** Ordered shutdown: stop intake, drain the outbox briefly, close SMTP, IMAP and the database. */
   async function stop({ drainMs = 3_000 }: { drainMs?: number } = {}): Promise<void> {
+    slaJob.stop();
     await watcher.stop();
     await services.outboxWorker.stop({ drainMs });
     await http?.close();

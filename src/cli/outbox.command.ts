@@ -4,7 +4,8 @@ import { closeDatabase, openDatabase } from '../shared/db.js';
 import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 function itemJson(item: OutboxItem) {
-  const target = item.payload.kind === 'email' ? item.payload.mail.to.join(', ') : `${item.payload.event.event_action} ${item.payload.event.dedup_key}`;
+  const target =
+    item.payload.kind === 'email' ? item.payload.mail.to.join(', ') : item.payload.kind === 'webhook' ? `${item.payload.event.type} ${item.payload.event.ticket.ref}` : `${item.payload.event.event_action} ${item.payload.event.dedup_key}`;
   return {
     id: item.id,
     kind: item.kind,

@@ -7,6 +7,7 @@ import { registerOutboxCommands } from './outbox.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
 import { registerReprocessCommand } from './reprocess.command.js';
 import { registerRunCommand } from './run.command.js';
+import { registerSlaCommands } from './sla.command.js';
 import { registerTicketsCommands } from './tickets.command.js';
 
 /** Exit codes: 0 success, 1 failure (bad config, operation failed), 2 usage error (unknown command or flag). */
@@ -23,6 +24,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerQuarantineCommands(program, io);
   registerReprocessCommand(program, io);
   registerOutboxCommands(program, io);
+  registerSlaCommands(program, io);
   registerConfigCommands(program, io);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];

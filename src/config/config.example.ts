@@ -28,17 +28,25 @@ export function renderExampleConfig(): string {
     '# Generated from src/config/config.schema.ts by `npm run config:example`; do not edit by hand.',
   ];
   let section = '';
+  let subsection = '';
   for (const key of listConfigKeys(configSchema)) {
-    const [group, name] = key.path as [string, string];
+    // Keys are section.name, or section.group.name for per-severity settings (paging.policy.SEV1).
+    const [group, ...rest] = key.path as [string, ...string[]];
     if (group !== section) {
       section = group;
+      subsection = '';
       lines.push('', `${group}:`);
     }
+    const inner = rest.length > 1 ? rest[0] ?? '' : '';
+    if (inner && inner !== subsection) lines.push(`  ${inner}:`);
+    subsection = inner;
+    const indent = inner ? '    ' : '  ';
+    const name = rest[rest.length - 1] ?? '';
     const dotted = key.path.join('.');
     const value = dotted in EXAMPLE_VALUES ? EXAMPLE_VALUES[dotted] : key.defaultValue;
-    lines.push(`  # ${key.description} (env ${key.env})`);
+    lines.push(`${indent}# ${key.description} (env ${key.env})`);
     const rendered = stringify({ [name]: value ?? '' }, { lineWidth: 0 }).trimEnd();
-    lines.push(...rendered.split('\n').map((line) => `  ${line}`));
+    lines.push(...rendered.split('\n').map((line) => `${indent}${line}`));
   }
   return `${lines.join('\n')}\n`;
 }

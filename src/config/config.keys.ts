@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 
-export type LeafKind = 'string' | 'number' | 'boolean' | 'array' | 'enum';
+export type LeafKind = 'string' | 'number' | 'boolean' | 'array' | 'enum' | 'record';
 export type ConfigKey = { path: string[]; kind: LeafKind; description: string; env: string; defaultValue: unknown };
 
 type AnySchema = z.ZodType & { _zod: { def: Record<string, unknown> & { type: string } }; description?: string };
@@ -34,7 +34,7 @@ export function listConfigKeys(schema: z.ZodType): ConfigKey[] {
         return;
       }
       default: {
-        const kind: LeafKind = def.type === 'enum' ? 'enum' : def.type === 'array' ? 'array' : def.type === 'number' ? 'number' : def.type === 'boolean' ? 'boolean' : 'string';
+        const kind: LeafKind = def.type === 'record' ? 'record' : def.type === 'enum' ? 'enum' : def.type === 'array' ? 'array' : def.type === 'number' ? 'number' : def.type === 'boolean' ? 'boolean' : 'string';
         keys.push({ path, kind, description: text ?? '', env: envNameOf(path), defaultValue });
       }
     }

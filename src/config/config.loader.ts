@@ -59,6 +59,13 @@ function convertEnvValue(key: ConfigKey, value: string): unknown {
       return value.trim() === '' || Number.isNaN(Number(value)) ? value : Number(value);
     case 'boolean':
       return /^(true|1|yes)$/i.test(value) ? true : /^(false|0|no)$/i.test(value) ? false : value;
+    case 'record':
+      // Maps (routing keys per organisation, ...) come as JSON: {"acme.com":"key"}.
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        return value;
+      }
     case 'array':
       return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
     default:

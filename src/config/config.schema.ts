@@ -1,5 +1,7 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
+import { isValidTimezone } from '../modules/paging/business-hours.models.js';
+import { isValidSlaTarget } from '../modules/sla/sla-targets.models.js';
 
 /**
  * The one configuration schema. Every key has a description (it feeds `config check`, the example file and
@@ -86,6 +88,15 @@ const pager = z
     routingKey: z.string().default('').describe('PagerDuty integration (routing) key.'),
     source: z.string().default('ticketd').describe('payload.source of every event.'),
     timeoutSeconds: z.number().int().min(1).default(10).describe('HTTP timeout of one paging request.'),
+    severityRoutingKeys: z
+      .partialRecord(z.enum(['SEV1', 'SEV2', 'SEV3', 'SEV4']), z.string().min(1))
+      .default({})
+      .describe('Routing key per severity, e.g. {SEV1: key}; overrides routingKey (env: JSON).'),
+    organisationRoutingKeys: z
+      .record(domain, z.string().min(1))
+      .default({})
+      .describe("Routing key per organisation (the requester's domain), e.g. {acme.com: key}; overrides the others (env: JSON)."),
+    escalationRoutingKey: z.string().default('').describe('Routing key of SLA-breach escalations (dedup_key REF/sla); empty: the ticket\'s own routing key.'),
   })
   .strict()
   // On the slice, not the root: zod skips a root refinement while any other key is invalid.
@@ -95,10 +106,68 @@ const pager = z
     }
   });
 
+const webhook = z
+  .object({
+    url: z.string().url().or(z.literal('')).default('').describe('Generic webhook receiving signed JSON ticket events; empty: off. On besides PagerDuty, or alone with pager.kind webhook.'),
+    secret: z.string().default('').describe('HMAC-SHA256 key of the X-Ticketd-Signature header (see README, "Webhook events").'),
+    timeoutSeconds: z.number().int().min(1).default(10).describe('HTTP timeout of one webhook request.'),
+  })
+  .strict();
+
+const severityRecord = <T extends z.ZodType>(value: T, defaults: { SEV1: z.infer<T>; SEV2: z.infer<T>; SEV3: z.infer<T>; SEV4: z.infer<T> }, what: string) =>
+  z
+    .object({
+      SEV1: value.default(defaults.SEV1 as never).describe(`SEV1: ${what}.`),
+      SEV2: value.default(defaults.SEV2 as never).describe(`SEV2: ${what}.`),
+      SEV3: value.default(defaults.SEV3 as never).describe(`SEV3: ${what}.`),
+      SEV4: value.default(defaults.SEV4 as never).describe(`SEV4: ${what}.`),
+    })
+    .strict();
+
+const pageRule = z.enum(['always', 'business-hours', 'never']);
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time such as 09:00');
+const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+
+const pagingPolicy = severityRecord(pageRule, { SEV1: 'always', SEV2: 'always', SEV3: 'business-hours', SEV4: 'business-hours' }, 'when to page: always, business-hours (else queued to the next business-hours start) or never');
+const paging = z
+  .object({
+    policy: pagingPolicy.default(pagingPolicy.parse({})),
+    timezone: z.string().refine(isValidTimezone, 'must be an IANA time zone such as Europe/Berlin').default('UTC').describe('Time zone of business hours and holidays (IANA name).'),
+    businessDays: z.array(weekday).default(['mon', 'tue', 'wed', 'thu', 'fri']).describe('Days with business hours.'),
+    businessHoursStart: hhmm.default('09:00').describe('Business hours start (local time).'),
+    businessHoursEnd: hhmm.default('17:00').describe('Business hours end (local time).'),
+    holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')).default([]).describe('Local dates without business hours.'),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.businessHoursEnd <= value.businessHoursStart) ctx.addIssue({ code: 'custom', path: ['businessHoursEnd'], message: 'must be after businessHoursStart' });
+  });
+
+const slaTarget = z.string().refine(isValidSlaTarget, 'must be a target such as 30m, 2h, 1d (calendar) or 8bh, 2bd (business hours / days)');
+const firstResponse = severityRecord(slaTarget, { SEV1: '30m', SEV2: '2h', SEV3: '8bh', SEV4: '2bd' }, 'first-response target');
+const update = severityRecord(slaTarget, { SEV1: '1h', SEV2: '4h', SEV3: '2bd', SEV4: '5bd' }, 'update target (configured; not yet checked by the SLA job)');
+const sla = z
+  .object({
+    firstResponse: firstResponse.default(firstResponse.parse({})),
+    update: update.default(update.parse({})),
+    organisations: z
+      .record(domain, z.object({ firstResponse: z.partialRecord(z.enum(['SEV1', 'SEV2', 'SEV3', 'SEV4']), slaTarget).optional(), update: z.partialRecord(z.enum(['SEV1', 'SEV2', 'SEV3', 'SEV4']), slaTarget).optional() }).strict())
+      .default({})
+      .describe("Per organisation (requester's domain) overrides, e.g. {acme.com: {firstResponse: {SEV1: 15m}}} (env: JSON)."),
+    warnAtPercent: z.number().int().min(1).max(99).default(80).describe('Warn engineers when this share of the first-response target has passed without a reply.'),
+    checkCron: z
+      .string()
+      .refine((expression) => isValidCron(expression), 'must be a cron expression')
+      .default('0 * * * * *')
+      .describe('node-cron schedule of the SLA check of open tickets.'),
+  })
+  .strict();
+
 const http = z
   .object({
     port: port.default(0).describe('Port of the health endpoint (/healthz); 0 disables the HTTP server.'),
     host: z.string().default('127.0.0.1').describe('Address the HTTP server listens on.'),
+    publicUrl: z.string().url().or(z.literal('')).default('').describe('Base URL of ticket links in pages and webhook events (REF is appended as /tickets/REF); empty: no links.'),
   })
   .strict();
 
@@ -137,12 +206,18 @@ export const configSchema = z
     imap,
     smtp,
     support,
-    pager: pager.default({ kind: 'none', url: 'https://events.pagerduty.com/v2/enqueue', routingKey: '', source: 'ticketd', timeoutSeconds: 10 }),
+    pager: pager.default({ kind: 'none', url: 'https://events.pagerduty.com/v2/enqueue', routingKey: '', source: 'ticketd', timeoutSeconds: 10, severityRoutingKeys: {}, organisationRoutingKeys: {}, escalationRoutingKey: '' }),
+    webhook: webhook.default(webhook.parse({})),
+    paging: paging.default(paging.parse({})),
+    sla: sla.default(sla.parse({})),
     http: http.default(http.parse({})),
     limits: limits.default(limits.parse({})),
     outbox: outbox.default(outbox.parse({})),
     log: log.default(log.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.pager.kind === 'webhook' && value.webhook.url === '') ctx.addIssue({ code: 'custom', path: ['webhook', 'url'], message: 'is required when pager.kind is webhook' });
+  });
 
 export type Config = z.infer<typeof configSchema>;

@@ -48,6 +48,9 @@ export async function startLocalStack({ dir }: { dir?: string } = {}): Promise<L
       support: { address: LOCAL_MAILBOX.user, name: 'Cloudsoft Support', ticketPrefix: 'CS', customerDomains: ['acme.test', 'globex.test'], engineerDomains: ['cloudsoft.test'] },
       pager: { kind: 'pagerduty', url: `${receiver.url}/v2/enqueue`, routingKey: 'local-routing-key' },
       outbox: { pollSeconds: 1 },
+      // Every severity pages at once, whatever the hour the tests or the demo run at (the business-hours
+      // policy has its own tests with an injected clock).
+      paging: { policy: { SEV1: 'always', SEV2: 'always', SEV3: 'always', SEV4: 'always' } },
       log: { level: 'info' },
     };
     for (const [section, values] of Object.entries(overrides)) base[section] = { ...base[section], ...values };

@@ -7,7 +7,8 @@ import { createError, describeError, isTicketdError } from '../../shared/errors.
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
-import { buildTriggerEvent } from '../paging/page.models.js';
+import { createPaging } from '../paging/paging.usecases.js';
+import { firstResponseTargetOf } from '../sla/sla.config.js';
 import { candidateParentIds, refInSubject } from '../threading/threading.models.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
@@ -58,7 +59,7 @@ export function createIntake({
   /** Every inbound raw message, gzip-compressed, content-addressed: kept for `reprocess` and audits. */
   rawStore: BlobStore;
   attachmentStore: BlobStore;
-  config: Pick<Config, 'support' | 'pager' | 'limits' | 'imap'>;
+  config: Pick<Config, 'support' | 'pager' | 'limits' | 'imap' | 'webhook' | 'paging' | 'http' | 'sla'>;
   clock?: Clock;
   logger?: Logger;
   parse?: typeof parseRawMessage;
@@ -67,6 +68,7 @@ export function createIntake({
   const tickets = createTicketsRepository({ db });
   const intake = createIntakeRepository({ db });
   const outbox = createOutboxRepository({ db });
+  const paging = createPaging({ db, config, clock });
   const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
 
   /** Stores the raw source (streamed to disk, never whole in memory), then ingests it. */
@@ -193,6 +195,7 @@ export function createIntake({
         customerReferences: message.references,
         support: { address: config.support.address, name: config.support.name },
         messageId: `${ticket.ref.toLowerCase()}.${newMessageId()}@${supportDomain}`,
+        responseTarget: firstResponseTargetOf({ config, requesterEmail: requester.address, severity }).description,
       });
       tickets.appendMessage({
         message: {
@@ -211,10 +214,8 @@ export function createIntake({
       });
       outbox.enqueue({ effectKey: `confirmation:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
     }
-    if (config.pager.kind !== 'none') {
-      const event = buildTriggerEvent({ routingKey: config.pager.routingKey, source: config.pager.source, ticket, requester, at });
-      outbox.enqueue({ effectKey: `page:${ticket.ref}:trigger:${severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at });
-    }
+    // PagerDuty trigger and/or webhook ticket.created, now or at the next business-hours start (paging.policy).
+    paging.enqueueCreated(ticket, at);
     return ticket.ref;
   }
 

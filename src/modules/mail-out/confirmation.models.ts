@@ -23,6 +23,7 @@ export function renderConfirmation({
   customerReferences,
   support,
   messageId,
+  responseTarget,
 }: {
   ref: string;
   subject: string;
@@ -33,6 +34,8 @@ export function renderConfirmation({
   customerReferences: string[];
   support: { address: string; name: string };
   messageId: string;
+  /** The first-response target of the customer's SLA for this severity, e.g. "30 minutes". */
+  responseTarget?: string;
 }): OutboundMail {
   const greeting = customer.name ? `Hello ${customer.name},` : 'Hello,';
   const understood = severityStated
@@ -49,7 +52,7 @@ export function renderConfirmation({
     'To change the severity, reply with the new level (for example "SEV2") on the first line:',
     ...levels,
     '',
-    'An engineer will get back to you.',
+    responseTarget ? `Under your service agreement, an engineer will respond within ${responseTarget}.` : 'An engineer will get back to you.',
     '',
     `-- ${support.name} <${support.address}>`,
     '',

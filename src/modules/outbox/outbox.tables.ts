@@ -8,7 +8,7 @@ export const outbox = sqliteTable(
   'outbox',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    kind: text('kind', { enum: ['email', 'page'] }).notNull(),
+    kind: text('kind', { enum: ['email', 'page', 'webhook'] }).notNull(),
     effectKey: text('effect_key').notNull(),
     ticketId: integer('ticket_id'),
     payloadJson: text('payload_json').notNull(),

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { createError, describeError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import type { MailSender } from '../mail-out/mail-out.types.js';
+import type { WebhookSender } from '../paging/drivers/webhook.pager-driver.js';
 import type { Pager } from '../paging/pager.types.js';
 import type { OutboxItem, OutboxRepository } from './outbox.repository.js';
 import { decideAfterAttempt } from './retry.models.js';
@@ -15,6 +16,7 @@ export function createOutboxWorker({
   repository,
   mailSender,
   pager,
+  webhook,
   clock = systemClock,
   logger = createSilentLogger(),
   maxAttempts,
@@ -29,6 +31,7 @@ export function createOutboxWorker({
   repository: OutboxRepository;
   mailSender: MailSender;
   pager: Pager | undefined;
+  webhook?: WebhookSender | undefined;
   clock?: Clock;
   logger?: Logger;
   maxAttempts: number;
@@ -49,6 +52,9 @@ export function createOutboxWorker({
   async function deliver(item: OutboxItem): Promise<void> {
     if (item.payload.kind === 'email') {
       await mailSender.send(item.payload.mail);
+    } else if (item.payload.kind === 'webhook') {
+      if (!webhook) throw createError({ code: 'webhook.not_configured', message: 'a webhook event is queued but webhook.url is empty', retryable: false });
+      await webhook.send(item.payload.event);
     } else {
       if (!pager) throw createError({ code: 'pager.not_configured', message: 'a page is queued but pager.kind is none', retryable: false });
       await pager.send(item.payload.event);

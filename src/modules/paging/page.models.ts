@@ -2,28 +2,39 @@ import type { PagerEvent } from './pager.types.js';
 import { toPagerSeverity } from './pagerduty.models.js';
 
 type Severity = 'SEV1' | 'SEV2' | 'SEV3' | 'SEV4';
+type Link = { href: string; text: string };
 
-/** The PagerDuty trigger for a new ticket; dedup_key is the ticket ref so retries never open a second alert. */
+/**
+ * The PagerDuty trigger for a ticket; dedup_key is the ticket ref (or `REF/sla` for an SLA escalation) so
+ * retries never open a second alert. custom_details carry ticket facts only, never the customer's mail.
+ */
 export function buildTriggerEvent({
   routingKey,
   source,
   ticket,
   requester,
   at,
+  dedupKey = ticket.ref,
+  links,
+  reason,
 }: {
   routingKey: string;
   source: string;
   ticket: { ref: string; subject: string; severity: Severity; priority: string };
   requester: { address: string; name: string };
   at: Date;
+  dedupKey?: string;
+  links?: Link[];
+  /** Why this trigger is sent when it is not the new ticket's page, e.g. "SLA breach: no first response". */
+  reason?: string;
 }): PagerEvent {
   const who = requester.name ? `${requester.name} <${requester.address}>` : requester.address;
   return {
     routing_key: routingKey,
     event_action: 'trigger',
-    dedup_key: ticket.ref,
+    dedup_key: dedupKey,
     payload: {
-      summary: `[${ticket.ref}] ${ticket.severity} ${ticket.subject || '(no subject)'} (from ${who})`,
+      summary: `${reason ? `${reason}: ` : ''}[${ticket.ref}] ${ticket.severity} ${ticket.subject || '(no subject)'} (from ${who})`,
       source,
       severity: toPagerSeverity(ticket.severity),
       timestamp: at.toISOString(),
@@ -35,7 +46,20 @@ export function buildTriggerEvent({
         priority: ticket.priority,
         subject: ticket.subject,
         requester: requester.address,
+        ...(reason ? { reason } : {}),
       },
     },
+    ...(links && links.length > 0 ? { links } : {}),
   };
+}
+
+/** acknowledge / resolve: only the routing key and dedup_key of the trigger matter to PagerDuty. */
+export function buildFollowUpEvent({ action, routingKey, dedupKey }: { action: 'acknowledge' | 'resolve'; routingKey: string; dedupKey: string }): PagerEvent {
+  return { routing_key: routingKey, event_action: action, dedup_key: dedupKey };
+}
+
+/** `${publicUrl}/tickets/REF`, or no link when http.publicUrl is not set. */
+export function ticketLinks({ publicUrl, ref }: { publicUrl: string; ref: string }): Link[] {
+  if (!publicUrl) return [];
+  return [{ href: `${publicUrl.replace(/\/+$/, '')}/tickets/${encodeURIComponent(ref)}`, text: `Ticket ${ref}` }];
 }

@@ -1,0 +1,163 @@
+/**
+ * The paging lifecycle of a ticket as outbox rows, on PagerDuty and/or the generic webhook. Every function
+ * here is synchronous and only writes outbox rows: call it INSIDE the transaction that changes the ticket,
+ * so the ticket change and its page commit together (or not at all). Delivery happens later, with retries.
+ *
+ *   enqueueCreated(ticket)           new ticket: PagerDuty trigger (dedup_key REF) + webhook ticket.created,
+ *                                    when and if paging.policy says so (out of hours: due at the next start)
+ *   enqueueSeverityRaise(ticket)     the ticket's severity went up: a new trigger with the new severity,
+ *                                    same dedup_key and routing key + webhook ticket.escalated
+ *   enqueueAcknowledge(ticket)       an engineer's first response: acknowledge REF (and REF/sla) + ticket.acknowledged
+ *   enqueueResolve(ticket)           resolved or closed: resolve REF (and REF/sla) + ticket.resolved
+ *   enqueueSlaWarning / enqueueSlaEscalation: used by the SLA checker
+ *
+ * Nothing is sent for a channel on which the ticket was never paged (policy `never`, or paging off).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../config/config.schema.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import type { Db } from '../../shared/db.js';
+import type { Severity } from '../intake/severity.models.js';
+import type { OutboundMail } from '../mail-out/mail-out.types.js';
+import { createOutboxRepository } from '../outbox/outbox.repository.js';
+import { organisationOf } from '../sla/sla-targets.models.js';
+import type { TicketRow } from '../tickets/tickets.repository.js';
+import { buildFollowUpEvent, buildTriggerEvent, ticketLinks } from './page.models.js';
+import { decidePage, type PageDecision } from './paging-policy.models.js';
+import { createPagingRepository } from './paging.repository.js';
+import { routingKeyFor } from './routing.models.js';
+import type { WebhookEvent, WebhookEventType } from './webhook.models.js';
+import { calendarOf } from './paging.config.js';
+
+export type PagedTicket = Pick<TicketRow, 'id' | 'ref' | 'subject' | 'severity' | 'priority' | 'status' | 'requesterEmail' | 'requesterName'>;
+export type PagingConfig = Pick<Config, 'pager' | 'webhook' | 'paging' | 'http' | 'support'>;
+
+export function createPaging({ db, config, clock = systemClock, newId = () => randomUUID() }: { db: Db; config: PagingConfig; clock?: Clock; newId?: () => string }) {
+  const outbox = createOutboxRepository({ db });
+  const paged = createPagingRepository({ db });
+  const calendar = calendarOf(config.paging);
+  const pagerDutyOn = config.pager.kind === 'pagerduty';
+  const webhookOn = config.pager.kind === 'webhook' || config.webhook.url !== '';
+
+  const links = (ticket: PagedTicket) => ticketLinks({ publicUrl: config.http.publicUrl, ref: ticket.ref });
+  const requester = (ticket: PagedTicket) => ({ address: ticket.requesterEmail, name: ticket.requesterName });
+
+  function webhookEvent(ticket: PagedTicket, id: string, type: WebhookEventType, at: Date, extra: Pick<WebhookEvent, 'reason' | 'sla'> = {}): WebhookEvent {
+    const url = links(ticket)[0]?.href;
+    return {
+      id,
+      type,
+      occurredAt: at.toISOString(),
+      ticket: { ref: ticket.ref, subject: ticket.subject, severity: ticket.severity, priority: ticket.priority, status: ticket.status, organisation: organisationOf(ticket.requesterEmail), ...(url ? { url } : {}) },
+      ...extra,
+    };
+  }
+
+  function hook(ticket: PagedTicket, effectKey: string, type: WebhookEventType, at: Date, dueAt: Date, extra?: Pick<WebhookEvent, 'reason' | 'sla'>): void {
+    outbox.enqueue({ effectKey, ticketId: ticket.id, payload: { kind: 'webhook', event: webhookEvent(ticket, effectKey, type, at, extra) }, at: dueAt });
+  }
+
+  /** The policy decision for a page of `severity` raised at `at`. */
+  function decide(severity: Severity, at: Date): PageDecision {
+    return decidePage({ severity, at, policy: config.paging.policy, calendar });
+  }
+
+  function enqueueCreated(ticket: PagedTicket, at: Date = clock.now()): PageDecision {
+    const decision = decide(ticket.severity, at);
+    if (!decision.page) return decision;
+    if (pagerDutyOn) {
+      const routingKey = routingKeyFor({ pager: config.pager, organisation: organisationOf(ticket.requesterEmail), severity: ticket.severity });
+      const event = buildTriggerEvent({ routingKey, source: config.pager.source, ticket, requester: requester(ticket), at, links: links(ticket) });
+      outbox.enqueue({ effectKey: `page:${ticket.ref}:trigger:${ticket.severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
+    }
+    if (webhookOn) hook(ticket, `hook:${ticket.ref}:ticket.created`, 'ticket.created', at, decision.at);
+    return decision;
+  }
+
+  /** Call after storing the raised severity on the ticket. A no-op on a channel the ticket was never paged on. */
+  function enqueueSeverityRaise(ticket: PagedTicket, at: Date = clock.now()): void {
+    const decision = decide(ticket.severity, at);
+    if (!decision.page) return;
+    const first = pagerDutyOn ? paged.firstTrigger({ ticketId: ticket.id, dedupKey: ticket.ref }) : undefined;
+    if (first) {
+      const event = buildTriggerEvent({ routingKey: first.routing_key, source: config.pager.source, ticket, requester: requester(ticket), at, links: links(ticket), reason: 'Severity raised' });
+      outbox.enqueue({ effectKey: `page:${ticket.ref}:trigger:${ticket.severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
+    }
+    if (webhookOn && paged.latestId({ ticketId: ticket.id, prefixes: [`hook:${ticket.ref}:ticket.created`] }) !== undefined) {
+      hook(ticket, `hook:${ticket.ref}:ticket.escalated:${ticket.severity}`, 'ticket.escalated', at, decision.at, { reason: 'severity_raised' });
+    }
+  }
+
+  function followUp(ticket: PagedTicket, action: 'acknowledge' | 'resolve', type: 'ticket.acknowledged' | 'ticket.resolved', at: Date): void {
+    // A follow-up must not overtake a trigger still waiting for business hours: it is due no earlier.
+    const pendingAt = paged.latestPendingAt({ ticketId: ticket.id });
+    const dueAt = pendingAt && pendingAt > at ? pendingAt : at;
+    if (pagerDutyOn) {
+      for (const dedupKey of [ticket.ref, `${ticket.ref}/sla`]) {
+        const first = paged.firstTrigger({ ticketId: ticket.id, dedupKey });
+        const anchor = paged.latestId({ ticketId: ticket.id, prefixes: [`page:${dedupKey}:trigger:`] });
+        if (!first || anchor === undefined) continue;
+        // Keyed by the latest trigger: once per alert, and again for an alert re-opened by a later trigger.
+        const event = buildFollowUpEvent({ action, routingKey: first.routing_key, dedupKey });
+        outbox.enqueue({ effectKey: `page:${dedupKey}:${action}:${anchor}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: dueAt });
+      }
+    }
+    if (webhookOn) {
+      const anchor = paged.latestId({ ticketId: ticket.id, prefixes: [`hook:${ticket.ref}:ticket.created`, `hook:${ticket.ref}:ticket.escalated`] });
+      if (anchor !== undefined) hook(ticket, `hook:${ticket.ref}:${type}:${anchor}`, type, at, dueAt);
+    }
+  }
+
+  /** An engineer's first response to the ticket (issue 4 stamps `firstRespondedAt` in the same transaction). */
+  function enqueueAcknowledge(ticket: PagedTicket, at: Date = clock.now()): void {
+    followUp(ticket, 'acknowledge', 'ticket.acknowledged', at);
+  }
+
+  /** The ticket was resolved or closed. */
+  function enqueueResolve(ticket: PagedTicket, at: Date = clock.now()): void {
+    followUp(ticket, 'resolve', 'ticket.resolved', at);
+  }
+
+  /** 80 % of the first-response target passed without a reply: webhook event plus, if given, a mail to engineers. */
+  function enqueueSlaWarning({ ticket, target, dueAt, engineers = [], at = clock.now() }: { ticket: PagedTicket; target: string; dueAt: Date; engineers?: string[]; at?: Date }): void {
+    if (webhookOn) hook(ticket, `hook:${ticket.ref}:ticket.sla_warning`, 'ticket.sla_warning', at, at, { reason: 'first_response', sla: { target, dueAt: dueAt.toISOString() } });
+    if (engineers.length > 0) {
+      const domain = config.support.address.split('@')[1] ?? 'localhost';
+      const mail: OutboundMail = {
+        from: `${config.support.name} <${config.support.address}>`,
+        to: engineers,
+        subject: `[${ticket.ref}] SLA warning: no first response yet, due ${dueAt.toISOString()}`,
+        text: [
+          `Ticket ${ticket.ref} (${ticket.severity}, ${organisationOf(ticket.requesterEmail)}) has had no engineer response.`,
+          `First-response target: ${target}, due ${dueAt.toISOString()}.`,
+          `Subject: ${ticket.subject}`,
+          ...links(ticket).map((link) => link.href),
+          '',
+        ].join('\n'),
+        messageId: `${ticket.ref.toLowerCase()}.sla-warning.${newId()}@${domain}`,
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Ticketd-Ticket': ticket.ref },
+      };
+      outbox.enqueue({ effectKey: `mail:${ticket.ref}:sla-warning`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
+    }
+  }
+
+  /** First-response target breached: a trigger with dedup_key REF/sla, one severity higher, on the escalation key. */
+  function enqueueSlaEscalation({ ticket, severity, target, dueAt, at = clock.now() }: { ticket: PagedTicket; severity: Severity; target: string; dueAt: Date; at?: Date }): void {
+    const decision = decide(severity, at);
+    if (!decision.page) return;
+    const escalated = { ...ticket, severity };
+    if (pagerDutyOn) {
+      const routingKey =
+        config.pager.escalationRoutingKey ||
+        paged.firstTrigger({ ticketId: ticket.id, dedupKey: ticket.ref })?.routing_key ||
+        routingKeyFor({ pager: config.pager, organisation: organisationOf(ticket.requesterEmail), severity });
+      const event = buildTriggerEvent({ routingKey, source: config.pager.source, ticket: escalated, requester: requester(ticket), at, links: links(ticket), dedupKey: `${ticket.ref}/sla`, reason: `SLA breach: no first response within ${target}` });
+      outbox.enqueue({ effectKey: `page:${ticket.ref}/sla:trigger:${severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
+    }
+    if (webhookOn) hook(escalated, `hook:${ticket.ref}:ticket.escalated:sla`, 'ticket.escalated', at, decision.at, { reason: 'sla_breach', sla: { target, dueAt: dueAt.toISOString() } });
+  }
+
+  return { enqueueCreated, enqueueSeverityRaise, enqueueAcknowledge, enqueueResolve, enqueueSlaWarning, enqueueSlaEscalation };
+}
+
+export type Paging = ReturnType<typeof createPaging>;

@@ -1,0 +1,24 @@
+import type { Config } from '../../config/config.schema.js';
+import type { Db } from '../../shared/db.js';
+import { calendarOf } from '../paging/paging.config.js';
+import { buildSlaReport, type ReportRow } from './sla-report.models.js';
+import { deadlineOf, firstResponseTarget, organisationOf } from './sla-targets.models.js';
+import { createSlaRepository } from './sla.repository.js';
+
+/**
+ * The SLA report over tickets created since `since`, against each ticket's current severity and its
+ * organisation's first-response target. A breach the checker recorded counts as a breach even if the
+ * target was changed in the config since.
+ */
+export function slaReport({ db, config, since, now }: { db: Db; config: Pick<Config, 'sla' | 'paging'>; since?: Date; now: Date }): ReportRow[] {
+  const repository = createSlaRepository({ db });
+  const calendar = calendarOf(config.paging);
+  const recorded = new Set(repository.listBreaches().map((event) => event.ticketId));
+  const tickets = repository.listTicketsSince(since).map((ticket) => {
+    const organisation = organisationOf(ticket.requesterEmail);
+    const target = firstResponseTarget({ sla: config.sla, organisation, severity: ticket.severity, calendar });
+    const dueAt = deadlineOf({ from: ticket.createdAt, target, calendar });
+    return { organisation, severity: ticket.severity, createdAt: ticket.createdAt, firstRespondedAt: ticket.firstRespondedAt, dueAt, breachRecorded: recorded.has(ticket.id) };
+  });
+  return buildSlaReport({ tickets, now });
+}

@@ -1,0 +1,120 @@
+import { eq } from 'drizzle-orm';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { configSchema, type Config } from '../../config/config.schema.js';
+import type { Clock } from '../../shared/clock.js';
+import { openDatabase, type Db } from '../../shared/db.js';
+import { createOutboxRepository } from '../outbox/outbox.repository.js';
+import { createPaging } from '../paging/paging.usecases.js';
+import { createTicketsRepository } from '../tickets/tickets.repository.js';
+import { tickets } from '../tickets/tickets.tables.js';
+import { slaEvents } from './sla.tables.js';
+import { createSlaChecker } from './sla.usecases.js';
+
+const CREATED = new Date('2026-11-25T09:00:00Z'); // Wednesday 10:00 in Berlin
+const minutesAfter = (minutes: number) => new Date(CREATED.getTime() + minutes * 60_000);
+
+function config(overrides: Partial<Config['pager']> = {}): Config {
+  return configSchema.parse({
+    imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
+    smtp: { host: '127.0.0.1' },
+    support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'] },
+    pager: { kind: 'pagerduty', routingKey: 'default-key', ...overrides },
+    webhook: { url: 'http://127.0.0.1:9/hooks', secret: 's' },
+    paging: { timezone: 'Europe/Berlin' },
+  });
+}
+
+describe('the SLA check of open tickets', () => {
+  let db: Db;
+  let now: Date;
+  const clock: Clock = { now: () => now };
+
+  beforeEach(() => {
+    db = openDatabase({ path: ':memory:' });
+    now = CREATED;
+  });
+
+  function openTicket(severity: 'SEV1' | 'SEV2' | 'SEV3' | 'SEV4', cfg: Config, requesterEmail = 'alice@acme.test') {
+    const ticket = createTicketsRepository({ db }).insertTicket({
+      prefix: 'CS',
+      ticket: { subject: 'API down', severity, priority: 'Urgent', status: 'new', requesterEmail, requesterName: 'Alice', createdAt: CREATED, updatedAt: CREATED },
+    });
+    createPaging({ db, config: cfg, clock }).enqueueCreated(ticket, CREATED);
+    return ticket;
+  }
+
+  const effects = () => createOutboxRepository({ db }).list().map((row) => row.effectKey);
+
+  it('warns once at 80 % of a SEV1 first-response target and escalates once at the breach', () => {
+    const cfg = config({ escalationRoutingKey: 'escalation-key' });
+    openTicket('SEV1', cfg);
+    const checker = createSlaChecker({ db, config: cfg, clock, engineerNotify: ['oncall@cloudsoft.test'] });
+
+    now = minutesAfter(23);
+    expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: [] });
+    now = minutesAfter(24);
+    expect(checker.checkOnce()).toEqual({ checked: 1, warned: ['CS-1'], breached: [] });
+    now = minutesAfter(29);
+    expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: [] });
+    now = minutesAfter(30);
+    expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: ['CS-1'] });
+    now = minutesAfter(90);
+    expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: [] });
+
+    expect(effects()).toEqual([
+      'page:CS-1:trigger:SEV1',
+      'hook:CS-1:ticket.created',
+      'hook:CS-1:ticket.sla_warning',
+      'mail:CS-1:sla-warning',
+      'page:CS-1/sla:trigger:SEV1',
+      'hook:CS-1:ticket.escalated:sla',
+    ]);
+    const rows = createOutboxRepository({ db }).list();
+    const escalation = rows.find((row) => row.effectKey === 'page:CS-1/sla:trigger:SEV1')?.payload;
+    expect(escalation).toMatchObject({ kind: 'page', event: { routing_key: 'escalation-key', dedup_key: 'CS-1/sla', event_action: 'trigger', payload: { severity: 'critical' } } });
+    const warningMail = rows.find((row) => row.effectKey === 'mail:CS-1:sla-warning')?.payload;
+    expect(warningMail).toMatchObject({ kind: 'email', mail: { to: ['oncall@cloudsoft.test'] } });
+    expect(db.select().from(slaEvents).all().map((event) => [event.kind, event.dueAt.toISOString()])).toEqual([
+      ['warning', '2026-11-25T09:30:00.000Z'],
+      ['breach', '2026-11-25T09:30:00.000Z'],
+    ]);
+  });
+
+  it('escalates a SEV3 one step higher, on the ticket routing key without an escalation key, after 8 business hours', () => {
+    const cfg = config();
+    openTicket('SEV3', cfg);
+    const checker = createSlaChecker({ db, config: cfg, clock });
+    // Created Wednesday 10:00 Berlin: 8 business hours end Thursday 10:00; the 80 % warning falls on Wednesday 16:24.
+    now = new Date('2026-11-25T22:00:00Z');
+    expect(checker.checkOnce().warned).toEqual(['CS-1']);
+    now = new Date('2026-11-26T08:59:00Z');
+    expect(checker.checkOnce()).toMatchObject({ warned: [], breached: [] });
+    now = new Date('2026-11-26T09:00:00Z');
+    expect(checker.checkOnce().breached).toEqual(['CS-1']);
+    const escalation = createOutboxRepository({ db }).list().find((row) => row.effectKey.startsWith('page:CS-1/sla'));
+    expect(escalation?.payload).toMatchObject({ kind: 'page', event: { routing_key: 'default-key', dedup_key: 'CS-1/sla', payload: { severity: 'error', class: 'SEV2' } } });
+  });
+
+  it('neither warns nor escalates a ticket an engineer has answered, or a resolved one', () => {
+    const cfg = config();
+    const answered = openTicket('SEV1', cfg);
+    const resolved = openTicket('SEV1', cfg);
+    db.update(tickets).set({ firstRespondedAt: minutesAfter(5) }).where(eq(tickets.id, answered.id)).run();
+    db.update(tickets).set({ status: 'resolved' }).where(eq(tickets.id, resolved.id)).run();
+    now = minutesAfter(120);
+    expect(createSlaChecker({ db, config: cfg, clock }).checkOnce()).toEqual({ checked: 0, warned: [], breached: [] });
+  });
+
+  it('records a breach found late without a warning first, and resolve then resolves the REF/sla alert too', () => {
+    const cfg = config();
+    const ticket = openTicket('SEV2', cfg);
+    now = minutesAfter(600);
+    expect(createSlaChecker({ db, config: cfg, clock }).checkOnce()).toEqual({ checked: 1, warned: [], breached: ['CS-1'] });
+    createPaging({ db, config: cfg, clock }).enqueueResolve(ticket);
+    const resolves = createOutboxRepository({ db })
+      .list()
+      .flatMap((row) => (row.payload.kind === 'page' && row.payload.event.event_action === 'resolve' ? [row.payload.event.dedup_key] : []));
+    expect(resolves).toEqual(['CS-1', 'CS-1/sla']);
+    expect(db.select().from(slaEvents).all().map((event) => event.kind)).toEqual(['breach']);
+  });
+});
