@@ -9,6 +9,8 @@ import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createOutboxWorker } from '../modules/outbox/outbox.worker.js';
 import { createPagerDutyPager } from '../modules/paging/drivers/pagerduty.pager-driver.js';
 import type { Pager } from '../modules/paging/pager.types.js';
+import { createAutoCloseJob } from '../modules/tickets/auto-close.job.js';
+import { createLifecycle } from '../modules/tickets/lifecycle.usecases.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
@@ -40,12 +42,21 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     pollMs: config.outbox.pollSeconds * 1000,
   });
 
+  const autoClose = createAutoCloseJob({
+    db,
+    lifecycle: createLifecycle({ db, config, logger }),
+    cron: config.tickets.autoCloseCron,
+    autoCloseDays: config.tickets.autoCloseDays,
+    clock,
+    logger: logger.child({ component: 'auto-close' }),
+  });
+
   function close(): void {
     mailSender.close();
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, intake, mailSender, pager, outboxWorker, close };
+  return { config, logger, clock, db, repositories, intake, mailSender, pager, outboxWorker, autoClose, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -99,12 +110,14 @@ export async function startDaemon(services: Services) {
       : undefined;
 
   services.outboxWorker.start();
+  services.autoClose.start();
   watcher.start();
   logger.info({ folder, httpPort: http?.port }, 'ticketd running');
 
   /** Ordered shutdown: stop intake, drain the outbox briefly, close SMTP, IMAP and the database. */
   async function stop({ drainMs = 3_000 }: { drainMs?: number } = {}): Promise<void> {
     await watcher.stop();
+    services.autoClose.stop();
     await services.outboxWorker.stop({ drainMs });
     await http?.close();
     services.close();

@@ -11,6 +11,8 @@ export type OutboundMail = {
   inReplyTo?: string;
   references?: string[];
   headers?: Record<string, string>;
+  /** Files carried along (an engineer's attachments relayed to the customer), content in base64. */
+  attachments?: Array<{ filename: string; contentType: string; contentBase64: string }>;
   /** Envelope sender (bounce address); defaults to `from`. */
   envelopeFrom?: string;
 };

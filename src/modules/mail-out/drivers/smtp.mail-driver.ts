@@ -60,6 +60,7 @@ export function createSmtpMailSender({ host, port, secure, user, password, logge
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
+        attachments: mail.attachments?.map((file) => ({ filename: file.filename, contentType: file.contentType, content: file.contentBase64, encoding: 'base64' })),
         // Our id, never a generated one: it must stay the same across retries so threading and
         // duplicate detection work (RFC 5322 3.6.4).
         messageId: bracket(mail.messageId),
