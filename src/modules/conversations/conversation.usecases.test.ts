@@ -145,6 +145,20 @@ describe('conversations on one ticket (in-memory SQLite, real migrations)', () =
     expect(ticket('CS-2')?.linkedTicketId).toBe(ticket('CS-1')?.id);
   });
 
+  it('stores the new text of an HTML-only reply, without the Gmail quote, and reads no severity from the quote', async () => {
+    const html = [
+      '<div dir="ltr">Still failing after the <b>restart</b>.</div><br>',
+      '<div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Wed, Nov 25, 2026 at 9:05 AM Cloudsoft Support &lt;help@cloudsoft.test&gt; wrote:<br></div>',
+      '<blockquote class="gmail_quote">SEV1 production unusable</blockquote></div>',
+    ].join('');
+    const raw = Buffer.from(
+      ['From: alice@acme.test', 'To: help@cloudsoft.test', 'Subject: Re: [CS-1] Staging', 'Message-ID: <html-1@mail.gmail.com>', 'In-Reply-To: <alice-1@mail.acme.test>', 'Content-Type: text/html; charset=UTF-8', '', html, ''].join('\r\n'),
+    );
+    expect(await ingest(raw)).toMatchObject({ outcome: 'reply', ticketRef: 'CS-1' });
+    expect(messages('CS-1').find((message) => message.messageId === 'html-1@mail.gmail.com')?.bodyText).toBe('Still failing after the restart.');
+    expect(ticket('CS-1')?.severity).toBe('SEV3');
+  });
+
   it('threads Outlook comma References, reference loops and a reply without a Message-ID', async () => {
     const r1 = await ingest(mail({ from: 'alice@acme.test', subject: 'RE: Staging', messageId: 'outlook-1@acme.test', references: '<unknown@x.test>,<alice-1@mail.acme.test>,<unknown@x.test>', body: 'Outlook reply' }));
     expect(r1).toMatchObject({ outcome: 'reply', ticketRef: 'CS-1' });

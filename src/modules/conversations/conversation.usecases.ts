@@ -128,7 +128,8 @@ export function createConversations({
         files,
       });
     } else {
-      const parent = lifecycle.repository.lastCustomerMessage(ticket.id);
+      // The customer's latest mail; if none had a Message-ID, our latest mail to them keeps the thread.
+      const parent = lifecycle.repository.lastCustomerMessage(ticket.id) ?? lifecycle.repository.lastPublicOutbound(ticket.id);
       const mail = renderRelay({
         ref: ticket.ref,
         subject: ticket.subject,
