@@ -227,16 +227,26 @@ describe('conversations on the real daemon: threading, engineers by email, lifec
     expect(detail.messages.at(-1)).toMatchObject({ direction: 'outbound', from: 'erin@cloudsoft.test', visibility: 'public', messageId: relay.parsed.messageId, attachments: [{ filename: 'fix.txt', size: 40 }] });
   });
 
-  it('stores a #note without sending it, while the next reply with #pending reaches the customer', async () => {
+  it('stores a #note and a direct reply with help@ in Cc without sending either, while the next reply with #pending reaches the customer', async () => {
     const relayId = stack.smtp.received[2]?.parsed.messageId ?? '';
     await stack.deliver(rawMail(['From: erin@cloudsoft.test', 'To: help@cloudsoft.test', `Subject: Re: [CS-1] ${SUBJECT}`, 'Message-ID: <erin-note@cloudsoft.test>', `In-Reply-To: <${relayId}>`, 'Content-Type: text/plain'], '#note\r\nSECRET-INTERNAL: the customer runs the legacy registry.'));
+    // Erin answers Alice from her own mailbox, help@ in Cc: Alice already has it, ticketd only records it.
+    await stack.deliver(
+      rawMail(
+        ['From: Erin Engineer <erin@cloudsoft.test>', 'To: Alice Martin <alice@acme.test>', 'Cc: help@cloudsoft.test', `Subject: Re: [CS-1] ${SUBJECT}`, 'Message-ID: <erin-direct@cloudsoft.test>', 'In-Reply-To: <no-thread-headers.5@acme.test>', 'Content-Type: text/plain'],
+        'DIRECT-ANSWER: I am calling you in five minutes.',
+      ),
+    );
     await stack.deliver(rawMail(['From: erin@cloudsoft.test', 'To: help@cloudsoft.test', `Subject: Re: [CS-1] ${SUBJECT}`, 'Message-ID: <erin-2@cloudsoft.test>', `In-Reply-To: <${relayId}>`, 'Content-Type: text/plain'], 'Could you confirm the nightly jobs pass?\r\n#pending'));
     await stack.smtp.waitFor(4, 30_000);
     expect(stack.smtp.received[3]?.parsed.text).toContain('Could you confirm the nightly jobs pass?');
     expect(stack.smtp.received.some((mail) => mail.raw.toString().includes('SECRET-INTERNAL'))).toBe(false);
+    expect(stack.smtp.received.some((mail) => mail.raw.toString().includes('DIRECT-ANSWER'))).toBe(false);
+    expect(stack.smtp.received).toHaveLength(4);
     const detail = await ticket('CS-1');
     expect(detail.status).toBe('pending');
     expect(detail.messages.find((message) => message.bodyText.includes('SECRET-INTERNAL'))).toMatchObject({ visibility: 'internal', from: 'erin@cloudsoft.test' });
+    expect(detail.messages.find((message) => message.bodyText.includes('DIRECT-ANSWER'))).toMatchObject({ direction: 'outbound', visibility: 'public', from: 'erin@cloudsoft.test', messageId: 'erin-direct@cloudsoft.test' });
   });
 
   it('escalates and pages again when the new text of a customer reply says SEV1, and reopens the pending ticket', async () => {

@@ -118,6 +118,14 @@ describe('conversations on one ticket (in-memory SQLite, real migrations)', () =
     expect(ticket('CS-1')?.severity).toBe('SEV1');
   });
 
+  it('lets an engineer lower the severity with #severity, without a page, and raise it with one', async () => {
+    await ingest(mail({ from: 'erin@cloudsoft.test', subject: 'Re: [CS-1] Staging', messageId: 'erin-sev4@cloudsoft.test', body: '#severity SEV4\n#note' }));
+    expect(ticket('CS-1')).toMatchObject({ severity: 'SEV4', priority: 'Low', status: 'new' });
+    await ingest(mail({ from: 'erin@cloudsoft.test', subject: 'Re: [CS-1] Staging', messageId: 'erin-sev2@cloudsoft.test', body: '#severity SEV2' }));
+    expect(ticket('CS-1')).toMatchObject({ severity: 'SEV2', priority: 'High' });
+    expect(pages()).toEqual(['page:CS-1:trigger:SEV3', 'page:CS-1:trigger:SEV2']);
+  });
+
   it("gives a foreign sender using another customer's ref a ticket of their own, with the ref noted", async () => {
     const result = await ingest(mail({ from: 'gina@globex.test', subject: 'Re: [CS-1] Staging cannot pull images', messageId: 'gina-1@globex.test', inReplyTo: '<alice-1@mail.acme.test>', body: 'Same here?' }));
     expect(result).toMatchObject({ outcome: 'ticket', reason: 'foreign-ref-ignored: CS-1', ticketRef: 'CS-2' });
