@@ -14,6 +14,13 @@ import { threadIndexReply, threadIndexRoot } from '../threading/thread-index.mod
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { createTicketsRepository, type TicketRow } from '../tickets/tickets.repository.js';
 
+/** A notification carries the start of the customer's text; the whole of it is on the ticket. */
+const NOTIFICATION_TEXT_CHARS = 20_000;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}\n[... ${text.length - max} more characters on the ticket]`;
+}
+
 /** What we store of an inbound mail: its new text (quotes and signature cut), the whole text if that is empty. */
 export function storedTextOf(message: Pick<InboundMessage, 'text'>): string {
   return newTextOf(message.text) || message.text.trim();
@@ -80,7 +87,7 @@ export function createConversations({
       const mail = renderEngineerNotification({
         ticket: current,
         requester: { address: current.requesterEmail, name: current.requesterName },
-        text: storedTextOf(message),
+        text: clip(storedTextOf(message), NOTIFICATION_TEXT_CHARS),
         to: config.support.engineerNotify,
         support,
         replyTo: secret === '' ? support.address : plusAddress({ supportAddress: support.address, ref: current.ref, secret }),

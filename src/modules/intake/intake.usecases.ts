@@ -85,8 +85,9 @@ export function createIntake({
       senderRole,
       isDuplicate: handledCopy !== undefined,
       duplicateOfTicketId: handledCopy?.ticketId ?? undefined,
-      // Machine mail (bounces, auto-replies) is only linked to the ticket it answers for the record, so it
-      // is matched as trusted; a person's mail must pass threading's sender check.
+      // A customer writing in person must pass threading's sender check. Machine mail (bounces, auto-replies)
+      // is only linked to the ticket it answers, for the record; own and unknown senders are quarantined
+      // whatever the match: both are matched without the check.
       thread: threads.match(message, senderRole === 'customer' && kind.kind === 'ordinary' ? 'customer' : 'engineer'),
       noAutoReplyReason: mustNotAutoReply(message, { ownAddresses: [config.support.address], loopToken: config.support.address }),
     });

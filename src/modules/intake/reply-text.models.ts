@@ -47,6 +47,7 @@ function attributionLength(lines: string[], index: number): number {
   for (let offset = 0; offset < 3; offset += 1) {
     const line = lines[index + offset];
     if (line === undefined || (offset > 0 && line.trim() === '')) return 0;
+    if (line.length > MAX_ATTRIBUTION_CHARS) return 0;
     if (offset === 0 && !looksLikeAttributionStart(line)) return 0;
     // The attribution starts on a later line ("Hi,\nOn ... wrote:"): leave this one to the text.
     if (offset > 0 && ATTRIBUTION_OPENER.test(line.trim())) return 0;
