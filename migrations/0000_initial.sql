@@ -55,6 +55,15 @@ CREATE TABLE `sla_events` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `sla_events_ticket_metric_kind_unique` ON `sla_events` (`ticket_id`,`metric`,`kind`);--> statement-breakpoint
+CREATE TABLE `ticket_participants` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`ticket_id` integer NOT NULL,
+	`address` text NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`ticket_id`) REFERENCES `tickets`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `ticket_participants_unique` ON `ticket_participants` (`ticket_id`,`address`);--> statement-breakpoint
 CREATE TABLE `attachments` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`ticket_message_id` integer NOT NULL,
@@ -79,6 +88,7 @@ CREATE TABLE `ticket_messages` (
 	`body_text` text NOT NULL,
 	`inbound_id` integer,
 	`created_at` integer NOT NULL,
+	`visibility` text DEFAULT 'public' NOT NULL,
 	FOREIGN KEY (`ticket_id`) REFERENCES `tickets`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
@@ -95,7 +105,12 @@ CREATE TABLE `tickets` (
 	`requester_name` text DEFAULT '' NOT NULL,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
-	`first_responded_at` integer
+	`first_responded_at` integer,
+	`assignee` text,
+	`resolved_at` integer,
+	`closed_at` integer,
+	`linked_ticket_id` integer,
+	`thread_index` text
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `tickets_ref_unique` ON `tickets` (`ref`);--> statement-breakpoint

@@ -14,6 +14,8 @@ import { createSlaJob } from '../modules/sla/sla.job.js';
 import { createSlaChecker } from '../modules/sla/sla.usecases.js';
 import type { Pager } from '../modules/paging/pager.types.js';
 import { createBlobStore } from '../modules/store/blob-store.js';
+import { createAutoCloseJob } from '../modules/tickets/auto-close.job.js';
+import { createLifecycle } from '../modules/tickets/lifecycle.usecases.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
@@ -37,12 +39,12 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
   };
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments });
-  const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger });
+  const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger, attachmentPath: stores.attachments.pathOf });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
   const webhook = config.webhook.url
     ? createWebhookSender({ url: config.webhook.url, secret: config.webhook.secret, timeoutMs: config.webhook.timeoutSeconds * 1000, clock, logger })
     : undefined;
-  const slaChecker = createSlaChecker({ db, config, clock, logger: logger.child({ component: 'sla' }) });
+  const slaChecker = createSlaChecker({ db, config, clock, engineerNotify: config.support.engineerNotify, logger: logger.child({ component: 'sla' }) });
   const outboxWorker = createOutboxWorker({
     repository: repositories.outbox,
     mailSender,
@@ -56,12 +58,21 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     backoff: { baseMs: config.outbox.retryBaseSeconds * 1000, capMs: config.outbox.retryMaxSeconds * 1000 },
   });
 
+  const autoClose = createAutoCloseJob({
+    db,
+    lifecycle: createLifecycle({ db, config, logger }),
+    cron: config.tickets.autoCloseCron,
+    autoCloseDays: config.tickets.autoCloseDays,
+    clock,
+    logger: logger.child({ component: 'auto-close' }),
+  });
+
   function close(): void {
     mailSender.close();
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, stores, intake, mailSender, pager, webhook, slaChecker, outboxWorker, close };
+  return { config, logger, clock, db, repositories, stores, intake, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -118,6 +129,7 @@ export async function startDaemon(services: Services) {
   const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge() });
 
   services.outboxWorker.start();
+  services.autoClose.start();
   watcher.start();
   slaJob.start();
   logger.info({ folder, httpPort: http?.port }, 'ticketd running');
@@ -126,6 +138,7 @@ export async function startDaemon(services: Services) {
   async function stop({ drainMs = 3_000 }: { drainMs?: number } = {}): Promise<void> {
     slaJob.stop();
     await watcher.stop();
+    services.autoClose.stop();
     await services.outboxWorker.stop({ drainMs });
     await http?.close();
     services.close();

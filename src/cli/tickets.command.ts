@@ -62,12 +62,20 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
           bodyText: message.bodyText,
           attachments: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256 })),
           createdAt: message.createdAt.toISOString(),
+          visibility: message.visibility,
         }));
-        const result = { ...ticketJson({ ...ticket, messageCount: messages.length }), messages };
+        const linked = ticket.linkedTicketId === null ? undefined : repository.findById(ticket.linkedTicketId);
+        const result = {
+          ...ticketJson({ ...ticket, messageCount: messages.length }),
+          assignee: ticket.assignee,
+          firstRespondedAt: ticket.firstRespondedAt?.toISOString() ?? null,
+          linkedTicket: linked?.ref ?? null,
+          messages,
+        };
         if (options.json) return printJson(io, result);
         io.out(`${result.ref}  ${result.severity} / ${result.priority}  ${result.status}\n${result.subject}\nrequester: ${result.requester}  created: ${result.createdAt}\n`);
         for (const message of messages) {
-          io.out(`--- ${message.direction} ${message.createdAt} from ${message.from} to ${message.to.join(', ')}\n${message.subject}\n\n${message.bodyText.trim()}\n`);
+          io.out(`--- ${message.direction}${message.visibility === 'internal' ? ' (internal)' : ''} ${message.createdAt} from ${message.from} to ${message.to.join(', ')}\n${message.subject}\n\n${message.bodyText.trim()}\n`);
         }
       } finally {
         closeDatabase(db);

@@ -74,6 +74,27 @@ const support = z
       .describe('Ticket references look like PREFIX-12.'),
     customerDomains: z.array(domain).default([]).describe('Approved customer domains: senders from these may open tickets.'),
     engineerDomains: z.array(domain).default([]).describe("The company's own domains: senders from these are engineers."),
+    engineerNotify: z.array(email).default([]).describe("Engineers' addresses notified by email of each new ticket; empty: nobody."),
+  })
+  .strict();
+
+const security = z
+  .object({
+    replyTokenSecret: z
+      .string()
+      .default('')
+      .describe('Secret that signs the ticket token in our Message-IDs and plus-address Reply-To (help+cs-12.<hmac>@...); empty: no tokens, threading by ids and subject only.'),
+  })
+  .strict();
+
+const tickets = z
+  .object({
+    autoCloseDays: z.number().positive().default(7).describe('Resolved tickets close after this many days without a customer reply.'),
+    autoCloseCron: z
+      .string()
+      .refine((expression) => isValidCron(expression), 'must be a cron expression such as "0 * * * *"')
+      .default('17 * * * *')
+      .describe('node-cron schedule of the job that closes resolved tickets.'),
   })
   .strict();
 
@@ -210,6 +231,8 @@ export const configSchema = z
     webhook: webhook.default(webhook.parse({})),
     paging: paging.default(paging.parse({})),
     sla: sla.default(sla.parse({})),
+    security: security.default(security.parse({})),
+    tickets: tickets.default(tickets.parse({})),
     http: http.default(http.parse({})),
     limits: limits.default(limits.parse({})),
     outbox: outbox.default(outbox.parse({})),

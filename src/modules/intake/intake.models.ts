@@ -1,5 +1,5 @@
+import type { ThreadMatch } from '../threading/threading.models.js';
 import type { SenderRole } from './sender.models.js';
-import { domainOf } from './sender.models.js';
 
 export type MailKindVerdict = { kind: 'ordinary' | 'bounce' | 'auto-reply' | 'feedback' | 'delivery-notice'; reason: string };
 
@@ -8,7 +8,7 @@ export type IntakeDecision =
   | { outcome: 'bounce' | 'auto-reply'; reason: string; ticketId: number | undefined }
   | { outcome: 'duplicate'; reason: string; ticketId: number | undefined }
   | { outcome: 'reply'; reason: string; ticketId: number }
-  | { outcome: 'ticket'; reason: string; confirm: boolean };
+  | { outcome: 'ticket'; reason: string; confirm: boolean; linkedTicketId?: number; foreignRef?: string };
 
 /**
  * The one routing decision for an inbound message, from facts gathered beforehand. Order matters: machine
@@ -17,35 +17,30 @@ export type IntakeDecision =
 export function decideIntake({
   kind,
   senderRole,
-  senderAddress,
   duplicateOfTicketId,
   isDuplicate,
-  threadTicket,
-  refTicket,
+  thread,
   noAutoReplyReason,
 }: {
   kind: MailKindVerdict;
   senderRole: SenderRole;
-  senderAddress: string;
   isDuplicate: boolean;
   duplicateOfTicketId: number | undefined;
-  /** A ticket holding one of the message's In-Reply-To/References ids. */
-  threadTicket: { id: number } | undefined;
-  /** A ticket whose ref appears in the subject, with its requester. */
-  refTicket: { id: number; requesterEmail: string } | undefined;
+  /** Where threading put the mail (ids, signed token, subject ref; trust already checked: threading.models). */
+  thread: ThreadMatch;
   noAutoReplyReason: string | undefined;
 }): IntakeDecision {
-  if (kind.kind === 'auto-reply') return { outcome: 'auto-reply', reason: kind.reason, ticketId: threadTicket?.id };
-  if (kind.kind !== 'ordinary') return { outcome: 'bounce', reason: `${kind.kind}: ${kind.reason}`, ticketId: threadTicket?.id };
+  const threadTicketId = thread.kind === 'ticket' ? thread.ticketId : undefined;
+  if (kind.kind === 'auto-reply') return { outcome: 'auto-reply', reason: kind.reason, ticketId: threadTicketId };
+  if (kind.kind !== 'ordinary') return { outcome: 'bounce', reason: `${kind.kind}: ${kind.reason}`, ticketId: threadTicketId };
   if (senderRole === 'own') return { outcome: 'quarantined', reason: 'mail-loop' };
   if (senderRole === 'unknown') return { outcome: 'quarantined', reason: 'sender-not-approved' };
   if (isDuplicate) return { outcome: 'duplicate', reason: 'already-ingested', ticketId: duplicateOfTicketId };
-  if (threadTicket) return { outcome: 'reply', reason: 'in-reply-to', ticketId: threadTicket.id };
-  // A ref in the subject is only trusted from the requester's organisation or an engineer: customer B
-  // quoting customer A's ref must not land on A's ticket (zammad#5064).
-  if (refTicket && (senderRole === 'engineer' || domainOf(refTicket.requesterEmail) === domainOf(senderAddress))) {
-    return { outcome: 'reply', reason: 'subject-ref', ticketId: refTicket.id };
-  }
+  if (thread.kind === 'ticket') return { outcome: 'reply', reason: thread.via === 'message-id' ? 'in-reply-to' : thread.via, ticketId: thread.ticketId };
   if (senderRole === 'engineer') return { outcome: 'quarantined', reason: 'engineer-mail-without-ticket' };
-  return { outcome: 'ticket', reason: refTicket ? 'foreign-ref-ignored' : 'new', confirm: noAutoReplyReason === undefined };
+  const confirm = noAutoReplyReason === undefined;
+  // A ref the sender may not use (customer B quoting customer A's ref, zammad#5064) opens B's own ticket.
+  if (thread.foreignRef) return { outcome: 'ticket', reason: `foreign-ref-ignored: ${thread.foreignRef}`, confirm, foreignRef: thread.foreignRef };
+  if (thread.linkedTicketId !== undefined) return { outcome: 'ticket', reason: 'reply-to-closed-ticket', confirm, linkedTicketId: thread.linkedTicketId };
+  return { outcome: 'ticket', reason: 'new', confirm };
 }

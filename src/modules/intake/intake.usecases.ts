@@ -5,12 +5,15 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createError, describeError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { createConversations, storedTextOf } from '../conversations/conversation.usecases.js';
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createPaging } from '../paging/paging.usecases.js';
 import { firstResponseTargetOf } from '../sla/sla.config.js';
 import { candidateParentIds, refInSubject } from '../threading/threading.models.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
+import { buildTriggerEvent } from '../paging/page.models.js';
+import { createThreadMatcher } from '../threading/threading.usecases.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { classifyMessage, mustNotAutoReply } from './classify.models.js';
 import type { InboundMessage } from './inbound.types.js';
@@ -59,7 +62,7 @@ export function createIntake({
   /** Every inbound raw message, gzip-compressed, content-addressed: kept for `reprocess` and audits. */
   rawStore: BlobStore;
   attachmentStore: BlobStore;
-  config: Pick<Config, 'support' | 'pager' | 'limits' | 'imap' | 'webhook' | 'paging' | 'http' | 'sla'>;
+  config: Pick<Config, 'support' | 'pager' | 'limits' | 'imap' | 'webhook' | 'paging' | 'http' | 'sla' | 'security'>;
   clock?: Clock;
   logger?: Logger;
   parse?: typeof parseRawMessage;
@@ -70,6 +73,8 @@ export function createIntake({
   const outbox = createOutboxRepository({ db });
   const paging = createPaging({ db, config, clock });
   const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
+  const threads = createThreadMatcher({ db, config });
+  const conversations = createConversations({ db, config, newMessageId, logger });
 
   /** Stores the raw source (streamed to disk, never whole in memory), then ingests it. */
   async function ingestRaw({ raw, ...origin }: { raw: Buffer | Readable } & IngestSource): Promise<IngestResult> {
@@ -104,20 +109,18 @@ export function createIntake({
 
   /** Facts from the database, then the pure decision. Runs inside the write transaction. */
   function decide(message: InboundMessage, facts: Facts): IntakeDecision {
-    const from = message.from?.address ?? '';
-    const threadTicketId = tickets.findTicketIdsByMessageIds(candidateParentIds(message))[0];
-    const ref = refInSubject({ subject: message.subject, prefix: config.support.ticketPrefix });
-    const refTicket = ref ? tickets.findByRef(ref) : undefined;
+    const senderRole = roleOf(message, facts);
+    const kind = classifyMessage(message);
     const handledCopy = intake.findHandledCopy({ messageId: message.messageId, rawSha256: facts.blob.sha256, ...(facts.replaceInboundId ? { excludeId: facts.replaceInboundId } : {}) });
-    const role = senderRoleOf({ from, supportAddress: config.support.address, customerDomains: config.support.customerDomains, engineerDomains: config.support.engineerDomains });
     return decideIntake({
-      kind: classifyMessage(message),
-      senderRole: facts.release && role === 'unknown' ? 'customer' : role,
-      senderAddress: from,
+      kind,
+      senderRole,
       isDuplicate: handledCopy !== undefined,
       duplicateOfTicketId: handledCopy?.ticketId ?? undefined,
-      threadTicket: threadTicketId === undefined ? undefined : { id: threadTicketId },
-      refTicket,
+      // A customer writing in person must pass threading's sender check. Machine mail (bounces, auto-replies)
+      // is only linked to the ticket it answers, for the record; own and unknown senders are quarantined
+      // whatever the match: both are matched without the check.
+      thread: threads.match(message, senderRole === 'customer' && kind.kind === 'ordinary' ? 'customer' : 'engineer'),
       noAutoReplyReason: mustNotAutoReply(message, { ownAddresses: [config.support.address], loopToken: config.support.address }),
     });
   }
@@ -161,15 +164,20 @@ export function createIntake({
       const ticketId = decision.ticketId;
       if (ticketId === undefined) return undefined;
       intake.linkTicket({ inboundId, ticketId });
-      if (decision.outcome === 'reply' && !(message.messageId && tickets.hasMessage({ ticketId, messageId: message.messageId }))) {
-        storeInboundMessage(ticketId, message, inboundId, at);
+      const ticket = tickets.findById(ticketId);
+      if (decision.outcome === 'reply' && ticket) {
+        if (roleOf(message) === 'engineer') conversations.onEngineerReply({ ticket, message, inboundId, at });
+        else if (!(message.messageId && tickets.hasMessage({ ticketId, messageId: message.messageId }))) {
+          storeInboundMessage(ticketId, message, inboundId, at);
+          conversations.onCustomerReply({ ticket, message, at });
+        }
       }
-      return tickets.findById(ticketId)?.ref;
+      return ticket?.ref;
     }
     const stated = readSeverity({ subject: message.subject, text: newTextOf(message.text) });
     const severity = stated ?? DEFAULT_SEVERITY;
     const requester = message.from ?? { address: '', name: '' };
-    const ticket = tickets.insertTicket({
+    const inserted = tickets.insertTicket({
       prefix: config.support.ticketPrefix,
       ticket: {
         subject: message.subject,
@@ -182,8 +190,9 @@ export function createIntake({
         updatedAt: at,
       },
     });
-    intake.linkTicket({ inboundId, ticketId: ticket.id });
-    storeInboundMessage(ticket.id, message, inboundId, at);
+    intake.linkTicket({ inboundId, ticketId: inserted.id });
+    storeInboundMessage(inserted.id, message, inboundId, at);
+    const ticket = conversations.onNewTicket({ ticket: inserted, message, at, linkedTicketId: decision.linkedTicketId, foreignRef: decision.foreignRef });
     if (decision.confirm) {
       const mail = renderConfirmation({
         ref: ticket.ref,
@@ -194,9 +203,10 @@ export function createIntake({
         customerMessageId: message.messageId,
         customerReferences: message.references,
         support: { address: config.support.address, name: config.support.name },
-        messageId: `${ticket.ref.toLowerCase()}.${newMessageId()}@${supportDomain}`,
+        messageId: conversations.messageIdFor(ticket.ref),
         responseTarget: firstResponseTargetOf({ config, requesterEmail: requester.address, severity }).description,
       });
+      mail.headers = { ...mail.headers, 'Thread-Index': conversations.threadIndexFor(ticket, at), 'Thread-Topic': message.subject || '(no subject)' };
       tickets.appendMessage({
         message: {
           ticketId: ticket.id,
@@ -230,12 +240,18 @@ export function createIntake({
         fromAddress: message.from?.address ?? '',
         toJson: JSON.stringify(message.to.map((address) => address.address)),
         subject: message.subject,
-        bodyText: message.text,
+        bodyText: storedTextOf(message),
         inboundId,
         createdAt: at,
       },
       files: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256 })),
     });
+  }
+
+  function roleOf(message: InboundMessage, facts?: Facts) {
+    const role = senderRoleOf({ from: message.from?.address, supportAddress: config.support.address, customerDomains: config.support.customerDomains, engineerDomains: config.support.engineerDomains });
+    // `quarantine release`: an operator vouches for this one unknown sender.
+    return facts?.release && role === 'unknown' ? 'customer' : role;
   }
 
   function alreadyIngested(row: { id: number; outcome: IntakeDecision['outcome']; reason: string; ticketId: number | null }): IngestResult {

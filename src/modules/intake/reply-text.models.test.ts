@@ -65,6 +65,36 @@ describe('newTextOf on real reply bodies', () => {
   });
 });
 
+describe('newTextOf in other languages and clients (willdurand fixtures)', () => {
+  const firstParagraph = (name: string) => willdurandReply(name).replace(/\r\n/g, '\n').split('\n\n')[0]?.trim();
+
+  it.each([
+    ['email_norwegian_gmail.txt', 'Norwegian Gmail "... skrev Name <address\n>:"'],
+    ['email_7.txt', 'Italian "Il ... ha scritto:" with wrapped quote lines'],
+    ['email_8.txt', 'Dutch "Op ... schreef ...:" wrapped over two lines'],
+    ['email_9.txt', 'French webmail "Message du :" above "De :"'],
+    ['email_10.txt', 'French Outlook "De :" / "Envoyé le :"'],
+    ['email_12.txt', 'Dutch Outlook "Van:" / "Verzonden:"'],
+    ['email_13.txt', 'Italian Outlook "Da:" / "Inviato:"'],
+    ['email_15.txt', 'a long "Sent from my ..." phone line'],
+    ['email_16.txt', 'Polish "Dnia ... napisał(a):"'],
+    ['email_22.txt', 'Chinese Outlook "发件人:" / "发送时间:"'],
+    ['email_23.txt', 'Ukrainian "... написав:"'],
+  ])('keeps only the new text of %s (%s)', (name) => {
+    expect(newTextOf(willdurandReply(name))).toBe(firstParagraph(name));
+  });
+
+  it('cuts at a French "Le ... a écrit :" and a Hungarian "... írta:" attribution', () => {
+    expect(newTextOf(willdurandReply('email_zimbra_free_fr.txt'))).toMatch(/Michael Scott$/);
+    expect(newTextOf(willdurandReply('email_custom_quote_header.txt'))).toBe('Thank you!');
+    expect(newTextOf(willdurandReply('email_customer_quote_header_3.txt'))).toBe("bonjour,\nje n'ai pas eu de retour sur ma précision..\nmerci d'avance");
+  });
+
+  it('keeps a "Something wrote:" line that has no date, address or opening word', () => {
+    expect(newTextOf(willdurandReply('email_23_1.txt'))).toContain('Something wrote:');
+  });
+});
+
 describe('newTextOf on constructed bodies', () => {
   it('cuts at an "-----Original Message-----" line', () => {
     const body = 'Still broken after the restart.\r\n\r\n-----Original Message-----\r\nFrom: Support\r\nSEV1 resolved';
@@ -73,6 +103,16 @@ describe('newTextOf on constructed bodies', () => {
 
   it('keeps a "From:" line in prose that no Sent: or Date: line follows', () => {
     const body = 'The alert came\nFrom: our monitoring system\nand then stopped.';
+    expect(newTextOf(body)).toBe(body);
+  });
+
+  it('cuts at German "Am ... schrieb ...:" and Spanish "El ... escribió:" above unquoted history', () => {
+    expect(newTextOf('Immer noch kaputt.\n\nAm 25.11.2026 um 09:00 schrieb Alice <alice@acme.test>:\nSEV1 alles down')).toBe('Immer noch kaputt.');
+    expect(newTextOf('Sigue fallando.\n\nEl mié, 25 nov 2026 a las 9:00, Alice (<alice@acme.test>) escribió:\n> SEV1')).toBe('Sigue fallando.');
+  });
+
+  it('does not take prose ending in "wrote:" for an attribution', () => {
+    const body = 'Here is what I wrote:\nthe job stopped.';
     expect(newTextOf(body)).toBe(body);
   });
 

@@ -11,6 +11,8 @@ export type OutboundMail = {
   inReplyTo?: string;
   references?: string[];
   headers?: Record<string, string>;
+  /** Files carried along (an engineer's attachments relayed to the customer), by their sha256 in the attachment store. */
+  attachments?: Array<{ filename: string; contentType: string; sha256: string }>;
   /** Envelope sender (bounce address); defaults to `from`. */
   envelopeFrom?: string;
 };

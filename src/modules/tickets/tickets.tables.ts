@@ -14,6 +14,15 @@ export const tickets = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
     firstRespondedAt: integer('first_responded_at', { mode: 'timestamp_ms' }),
+    /** The engineer who took the ticket (`#assign me`), by address. */
+    assignee: text('assignee'),
+    /** When it was last resolved: the auto-close job counts `tickets.autoCloseDays` from here. */
+    resolvedAt: integer('resolved_at', { mode: 'timestamp_ms' }),
+    closedAt: integer('closed_at', { mode: 'timestamp_ms' }),
+    /** The closed ticket this one continues (a customer replied to it after it was closed). */
+    linkedTicketId: integer('linked_ticket_id'),
+    /** Outlook Thread-Index header block (base64) every mail of this ticket carries. */
+    threadIndex: text('thread_index'),
   },
   (table) => [uniqueIndex('tickets_ref_unique').on(table.ref), index('tickets_requester_idx').on(table.requesterEmail)],
 );
@@ -37,6 +46,8 @@ export const ticketMessages = sqliteTable(
     bodyText: text('body_text').notNull(),
     inboundId: integer('inbound_id'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    /** `internal`: engineers only (a `#note`, a notification, a system note); never relayed to the customer. */
+    visibility: text('visibility', { enum: ['public', 'internal'] }).notNull().default('public'),
   },
   (table) => [
     // A Message-ID is stored once per ticket: the same mail delivered twice cannot be appended twice.

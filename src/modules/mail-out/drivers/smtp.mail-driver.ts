@@ -18,6 +18,8 @@ export type SmtpMailSenderOptions = {
   password?: string;
   logger?: Logger;
   timeoutsMs?: { connection?: number; greeting?: number; socket?: number };
+  /** Where an attachment's bytes are, by sha256 (the attachment store); needed only to relay attachments. */
+  attachmentPath?: (sha256: string) => string;
 };
 
 const DEFAULT_TIMEOUTS_MS = { connection: 15_000, greeting: 15_000, socket: 60_000 };
@@ -28,7 +30,7 @@ const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', // node's
 ]);
 
-export function createSmtpMailSender({ host, port, secure, user, password, logger, timeoutsMs }: SmtpMailSenderOptions): MailSender {
+export function createSmtpMailSender({ host, port, secure, user, password, logger, timeoutsMs, attachmentPath = missingAttachmentStore }: SmtpMailSenderOptions): MailSender {
   const timeouts = { ...DEFAULT_TIMEOUTS_MS, ...timeoutsMs };
   const transport = nodemailer.createTransport({
     pool: true,
@@ -60,6 +62,8 @@ export function createSmtpMailSender({ host, port, secure, user, password, logge
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
+        // Streamed from the attachment store at send time: the outbox row holds only the digest.
+        attachments: mail.attachments?.map((file) => ({ filename: file.filename, contentType: file.contentType, path: attachmentPath(file.sha256) })),
         // Our id, never a generated one: it must stay the same across retries so threading and
         // duplicate detection work (RFC 5322 3.6.4).
         messageId: bracket(mail.messageId),
@@ -123,4 +127,8 @@ function bracket(id: string): string {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function missingAttachmentStore(sha256: string): string {
+  throw createError({ code: 'mail_out.no_attachment_store', message: `cannot attach ${sha256}: no attachment store configured`, retryable: false });
 }

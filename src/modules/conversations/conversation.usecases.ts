@@ -1,0 +1,175 @@
+import type { Config } from '../../config/config.schema.js';
+import type { Db } from '../../shared/db.js';
+import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { parseEngineerReply } from '../engineers/commands.models.js';
+import { renderEngineerNotification } from '../engineers/notification.models.js';
+import { renderRelay } from '../engineers/relay.models.js';
+import type { InboundMessage } from '../intake/inbound.types.js';
+import { newTextOf } from '../intake/reply-text.models.js';
+import { domainOf } from '../intake/sender.models.js';
+import { readSeverity } from '../intake/severity.models.js';
+import { createOutboxRepository } from '../outbox/outbox.repository.js';
+import { outboundMessageId, plusAddress } from '../threading/reply-token.models.js';
+import { threadIndexReply, threadIndexRoot } from '../threading/thread-index.models.js';
+import { createLifecycle } from '../tickets/lifecycle.usecases.js';
+import { createTicketsRepository, type TicketRow } from '../tickets/tickets.repository.js';
+
+/** A notification carries the start of the customer's text; the whole of it is on the ticket. */
+const NOTIFICATION_TEXT_CHARS = 20_000;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}\n[... ${text.length - max} more characters on the ticket]`;
+}
+
+/** What we store of an inbound mail: its new text (quotes and signature cut), the whole text if that is empty. */
+export function storedTextOf(message: Pick<InboundMessage, 'text'>): string {
+  return newTextOf(message.text) || message.text.trim();
+}
+
+/**
+ * The conversation around a ticket once intake has placed a mail on it: participants, the engineers'
+ * notification, an engineer's reply (commands, relay to the customer), a customer's follow-up (reopen,
+ * escalate). Synchronous, inside intake's transaction; effects are outbox rows.
+ */
+export function createConversations({
+  db,
+  config,
+  newMessageId,
+  logger = createSilentLogger(),
+}: {
+  db: Db;
+  config: Pick<Config, 'support' | 'pager' | 'security' | 'webhook' | 'paging' | 'http'>;
+  newMessageId: () => string;
+  logger?: Logger;
+}) {
+  const tickets = createTicketsRepository({ db });
+  const outbox = createOutboxRepository({ db });
+  const lifecycle = createLifecycle({ db, config, logger });
+  const support = { address: config.support.address, name: config.support.name };
+  const supportDomain = domainOf(config.support.address) || 'localhost';
+  const secret = config.security.replyTokenSecret;
+
+  /** Our Message-ID for a mail of this ticket: carries the signed token when a secret is configured. */
+  function messageIdFor(ref: string): string {
+    return outboundMessageId({ ref, secret, unique: newMessageId(), domain: supportDomain });
+  }
+
+  /** The Thread-Index of our mail on this ticket written at `at`. */
+  function threadIndexFor(ticket: Pick<TicketRow, 'ref' | 'createdAt' | 'threadIndex'>, at: Date): string {
+    return threadIndexReply({ root: ticket.threadIndex ?? threadIndexRoot({ given: undefined, threadKey: ticket.ref, startedAt: ticket.createdAt }), at });
+  }
+
+  /** Other people of the requester's organisation the mail went to or came from: they become participants. */
+  function colleaguesIn(message: InboundMessage, requesterEmail: string): string[] {
+    const organisation = domainOf(requesterEmail);
+    const addresses = [message.from, ...message.to, ...message.cc].flatMap((entry) => (entry ? [entry.address.toLowerCase()] : []));
+    return [...new Set(addresses)].filter((address) => address !== requesterEmail.toLowerCase() && domainOf(address) === organisation && !config.support.engineerDomains.includes(organisation));
+  }
+
+  function systemNote(ticketId: number, text: string, at: Date): void {
+    tickets.appendMessage({
+      message: { ticketId, direction: 'outbound', messageId: null, inReplyTo: null, referencesJson: '[]', fromAddress: support.address, toJson: '[]', subject: '(note)', bodyText: text, inboundId: null, createdAt: at, visibility: 'internal' },
+    });
+  }
+
+  /** After intake stored a new ticket and its first mail. */
+  function onNewTicket({ ticket, message, at, linkedTicketId, foreignRef }: { ticket: TicketRow; message: InboundMessage; at: Date; linkedTicketId?: number; foreignRef?: string }): TicketRow {
+    const root = threadIndexRoot({ given: message.headers.get('thread-index')?.[0], threadKey: ticket.ref, startedAt: at });
+    lifecycle.repository.updateTicket(ticket.id, { threadIndex: root, ...(linkedTicketId !== undefined ? { linkedTicketId } : {}) });
+    lifecycle.repository.addParticipants(ticket.id, colleaguesIn(message, ticket.requesterEmail), at);
+    const notes: string[] = [];
+    const linked = linkedTicketId === undefined ? undefined : tickets.findById(linkedTicketId);
+    if (linked) notes.push(`Continues closed ticket ${linked.ref}.`);
+    if (foreignRef) notes.push(`The subject names ${foreignRef}, a ticket this sender may not write on: not added to it.`);
+    for (const note of notes) systemNote(ticket.id, note, at);
+    const current = tickets.findById(ticket.id) ?? ticket;
+    if (config.support.engineerNotify.length > 0) {
+      const mail = renderEngineerNotification({
+        ticket: current,
+        requester: { address: current.requesterEmail, name: current.requesterName },
+        text: clip(storedTextOf(message), NOTIFICATION_TEXT_CHARS),
+        to: config.support.engineerNotify,
+        support,
+        replyTo: secret === '' ? support.address : plusAddress({ supportAddress: support.address, ref: current.ref, secret }),
+        messageId: messageIdFor(current.ref),
+        customerMessageId: message.messageId,
+        customerReferences: message.references,
+        threadIndex: threadIndexFor(current, at),
+        notes,
+      });
+      tickets.appendMessage({
+        message: { ticketId: current.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: support.address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
+      });
+      outbox.enqueue({ effectKey: `notify:${current.ref}`, ticketId: current.id, payload: { kind: 'email', mail }, at });
+    }
+    return current;
+  }
+
+  /** After intake stored a customer's follow-up on a ticket. */
+  function onCustomerReply({ ticket, message, at }: { ticket: TicketRow; message: InboundMessage; at: Date }): void {
+    lifecycle.repository.addParticipants(ticket.id, colleaguesIn(message, ticket.requesterEmail), at);
+    lifecycle.transition({ ticket, event: { kind: 'customer-reply' }, at });
+    // The new text only: a reply quoting an old "SEV1", or a subject still saying it, changes nothing.
+    const requested = readSeverity({ subject: '', text: newTextOf(message.text) });
+    lifecycle.requestSeverity({ ticket: tickets.findById(ticket.id) ?? ticket, requested, by: 'customer', at });
+  }
+
+  /**
+   * An engineer's mail on a ticket: a `#note` (or commands alone) is stored for engineers only; a reply the
+   * engineer sent to the customer directly (help@ in Cc) is recorded, not sent again; any other reply is
+   * relayed to the customer from the support address with its attachments. Then the commands apply.
+   */
+  function onEngineerReply({ ticket, message, inboundId, at }: { ticket: TicketRow; message: InboundMessage; inboundId: number; at: Date }): void {
+    const engineer = message.from ?? { address: '', name: '' };
+    const reply = parseEngineerReply(newTextOf(message.text));
+    const customers = [ticket.requesterEmail.toLowerCase(), ...lifecycle.repository.listParticipants(ticket.id)];
+    const recipients = [...message.to, ...message.cc].map((entry) => entry.address.toLowerCase());
+    const wroteDirectly = recipients.some((address) => customers.includes(address));
+    const internal = reply.internal || reply.text === '';
+    const files = message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256 }));
+    const base = { ticketId: ticket.id, direction: 'outbound' as const, fromAddress: engineer.address, subject: message.subject, bodyText: reply.text, inboundId, createdAt: at };
+
+    if (internal || wroteDirectly) {
+      tickets.appendMessage({
+        message: { ...base, messageId: message.messageId ?? null, inReplyTo: message.inReplyTo[0] ?? null, referencesJson: JSON.stringify(message.references), toJson: JSON.stringify(recipients), visibility: internal ? 'internal' : 'public' },
+        files,
+      });
+    } else {
+      // The customer's latest mail; if none had a Message-ID, our latest mail to them keeps the thread.
+      const parent = lifecycle.repository.lastCustomerMessage(ticket.id) ?? lifecycle.repository.lastPublicOutbound(ticket.id);
+      const mail = renderRelay({
+        ref: ticket.ref,
+        subject: ticket.subject,
+        text: reply.text,
+        engineer,
+        support,
+        to: [ticket.requesterEmail],
+        cc: customers.filter((address) => address !== ticket.requesterEmail.toLowerCase()),
+        parent: parent?.messageId ? { messageId: parent.messageId, references: JSON.parse(parent.referencesJson) as string[] } : undefined,
+        messageId: messageIdFor(ticket.ref),
+        threadIndex: threadIndexFor(ticket, at),
+        attachments: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, sha256: file.sha256 })),
+      });
+      tickets.appendMessage({
+        message: { ...base, messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), toJson: JSON.stringify([...mail.to, ...(mail.cc ?? [])]), visibility: 'public' },
+        files,
+      });
+      outbox.enqueue({ effectKey: `relay:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
+    }
+
+    const fresh = () => tickets.findById(ticket.id) ?? ticket;
+    if (!internal) {
+      lifecycle.onFirstEngineerResponse({ ticket: fresh(), engineer: engineer.address, at });
+      lifecycle.transition({ ticket: fresh(), event: { kind: 'engineer-reply' }, at });
+    }
+    for (const command of reply.commands) {
+      if (command.kind === 'severity') lifecycle.requestSeverity({ ticket: fresh(), requested: command.severity, by: 'engineer', at });
+      else if (command.kind === 'assign-me') lifecycle.assign({ ticket: fresh(), engineer: engineer.address, at });
+      else if (command.kind !== 'note') lifecycle.transition({ ticket: fresh(), event: { kind: command.kind }, at });
+    }
+  }
+
+  return { onNewTicket, onCustomerReply, onEngineerReply, messageIdFor, threadIndexFor, lifecycle };
+}
+
+export type Conversations = ReturnType<typeof createConversations>;

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { parseEngineerReply } from './commands.models.js';
+
+describe('parseEngineerReply', () => {
+  it('reads every command on a line of its own and keeps the rest as the reply text', () => {
+    const reply = parseEngineerReply('Rolled back the deploy.\n#severity SEV2\n  #pending  \n#assign me\nPlease confirm.');
+    expect(reply.commands).toEqual([{ kind: 'severity', severity: 'SEV2' }, { kind: 'pending' }, { kind: 'assign-me' }]);
+    expect(reply.internal).toBe(false);
+    expect(reply.text).toBe('Rolled back the deploy.\nPlease confirm.');
+  });
+
+  it('marks a reply with #note as internal and drops the command line', () => {
+    expect(parseEngineerReply('#note\nCustomer is on the old plan, check billing.')).toEqual({
+      commands: [{ kind: 'note' }],
+      internal: true,
+      text: 'Customer is on the old plan, check billing.',
+    });
+  });
+
+  it('accepts #resolve, #close and case or spacing variants such as "#Severity sev 1"', () => {
+    expect(parseEngineerReply('#RESOLVE').commands).toEqual([{ kind: 'resolve' }]);
+    expect(parseEngineerReply('#close').commands).toEqual([{ kind: 'close' }]);
+    expect(parseEngineerReply('#Severity sev 1').commands).toEqual([{ kind: 'severity', severity: 'SEV1' }]);
+  });
+
+  it('keeps unknown #words, commands inside a sentence and bad severities as plain text', () => {
+    const text = '#hashtag support\nplease #close this later\n#severity SEV9\n#assign you';
+    expect(parseEngineerReply(text)).toEqual({ commands: [], internal: false, text });
+  });
+});

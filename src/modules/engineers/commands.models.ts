@@ -1,0 +1,45 @@
+import type { Severity } from '../intake/severity.models.js';
+
+export type EngineerCommand =
+  | { kind: 'note' }
+  | { kind: 'severity'; severity: Severity }
+  | { kind: 'pending' }
+  | { kind: 'resolve' }
+  | { kind: 'close' }
+  | { kind: 'assign-me' };
+
+export type EngineerReply = {
+  commands: EngineerCommand[];
+  /** True when `#note` was given: the reply is stored for engineers only and never relayed. */
+  internal: boolean;
+  /** The text without the command lines, as it is stored and relayed. */
+  text: string;
+};
+
+// One command per line, alone on it (surrounding blanks allowed). `#severity` takes SEV1..SEV4 (also "Sev 2").
+const COMMAND_LINE = /^#(note|pending|resolve|close|assign[ \t]+me|severity[ \t]+sev[ \t]*([1-4]))$/i;
+
+/**
+ * Reads the commands of an engineer's reply from its new text (never from quoted history, so a quoted
+ * `#close` does nothing). Only whole lines count; an unknown `#word` line, or a command inside a sentence,
+ * stays plain text. Mail from anyone else is not passed here: for customers `#close` is just text.
+ */
+export function parseEngineerReply(newText: string): EngineerReply {
+  const commands: EngineerCommand[] = [];
+  const kept: string[] = [];
+  for (const line of newText.split(/\r\n|\r|\n/)) {
+    const match = COMMAND_LINE.exec(line.trim());
+    if (!match) {
+      kept.push(line);
+      continue;
+    }
+    const word = (match[1] ?? '').toLowerCase();
+    if (word === 'note') commands.push({ kind: 'note' });
+    else if (word === 'pending') commands.push({ kind: 'pending' });
+    else if (word === 'resolve') commands.push({ kind: 'resolve' });
+    else if (word === 'close') commands.push({ kind: 'close' });
+    else if (word.startsWith('assign')) commands.push({ kind: 'assign-me' });
+    else commands.push({ kind: 'severity', severity: `SEV${match[2]}` as Severity });
+  }
+  return { commands, internal: commands.some((command) => command.kind === 'note'), text: kept.join('\n').trim() };
+}

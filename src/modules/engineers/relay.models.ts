@@ -1,0 +1,49 @@
+import { replySubject } from '../mail-out/confirmation.models.js';
+import type { OutboundMail } from '../mail-out/mail-out.types.js';
+
+/**
+ * An engineer's public reply as the customer receives it: from the support address (the customer answers
+ * help@, never the engineer's own mailbox), in the customer's own thread: In-Reply-To their latest mail,
+ * References that chain plus its id (RFC 5322 3.6.4), our Message-ID, Outlook's Thread-Index.
+ */
+export function renderRelay({
+  ref,
+  subject,
+  text,
+  engineer,
+  support,
+  to,
+  cc,
+  parent,
+  messageId,
+  threadIndex,
+  attachments,
+}: {
+  ref: string;
+  subject: string;
+  text: string;
+  engineer: { address: string; name: string };
+  support: { address: string; name: string };
+  to: string[];
+  cc: string[];
+  /** The customer's latest message (its id and References), if any had a Message-ID. */
+  parent: { messageId: string; references: string[] } | undefined;
+  messageId: string;
+  threadIndex: string;
+  attachments: Array<{ filename: string; contentType: string; sha256: string }>;
+}): OutboundMail {
+  const references = parent ? [...parent.references.filter((id) => id !== parent.messageId), parent.messageId] : [];
+  const signature = engineer.name ? `${engineer.name}, ${support.name}` : support.name;
+  return {
+    from: `${engineer.name ? `${engineer.name} (${support.name})` : support.name} <${support.address}>`,
+    to,
+    ...(cc.length > 0 ? { cc } : {}),
+    replyTo: support.address,
+    subject: replySubject({ ref, subject }),
+    text: `${text.trim()}\n\n-- \n${signature}\n`,
+    messageId,
+    ...(parent ? { inReplyTo: parent.messageId, references } : {}),
+    ...(attachments.length > 0 ? { attachments } : {}),
+    headers: { 'X-Loop': support.address, 'X-Ticketd-Ticket': ref, 'Thread-Index': threadIndex, 'Thread-Topic': subject || '(no subject)' },
+  };
+}

@@ -1,0 +1,28 @@
+import type { Config } from '../../config/config.schema.js';
+import type { Db } from '../../shared/db.js';
+import type { InboundMessage } from '../intake/inbound.types.js';
+import { refsFromTokens } from './reply-token.models.js';
+import { candidateParentIds, matchThread, refInSubject, type ThreadMatch } from './threading.models.js';
+import { createThreadingRepository } from './threading.repository.js';
+
+/** Gathers the candidates of each threading step from the database and asks `matchThread`. Read-only. */
+export function createThreadMatcher({ db, config }: { db: Db; config: Pick<Config, 'support' | 'security'> }) {
+  const repository = createThreadingRepository({ db });
+
+  function match(message: InboundMessage, role: 'customer' | 'engineer'): ThreadMatch {
+    const parentIds = candidateParentIds(message);
+    const recipients = [...message.to, ...message.cc].map((address) => address.address);
+    const tokenRefs = refsFromTokens({ parentIds, recipients, supportAddress: config.support.address, secret: config.security.replyTokenSecret });
+    const subjectRef = refInSubject({ subject: message.subject, prefix: config.support.ticketPrefix });
+    return matchThread({
+      sender: { address: message.from?.address ?? '', role },
+      byMessageId: repository.candidates(repository.ticketIdsByMessageIds(parentIds)),
+      byToken: repository.candidatesByRefs(tokenRefs),
+      bySubjectRef: subjectRef ? repository.candidatesByRefs([subjectRef])[0] : undefined,
+    });
+  }
+
+  return { match };
+}
+
+export type ThreadMatcher = ReturnType<typeof createThreadMatcher>;

@@ -1,0 +1,53 @@
+import { createTask } from 'node-cron';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import type { Db } from '../../shared/db.js';
+import { describeError } from '../../shared/errors.js';
+import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import type { Lifecycle } from './lifecycle.usecases.js';
+
+/**
+ * Closes resolved tickets after `tickets.autoCloseDays`, on a node-cron schedule that never overlaps itself.
+ * node-cron keeps no state: what is due is read from the database each run (resolvedAt), so a missed run
+ * (daemon down) is caught up by the next one.
+ */
+export function createAutoCloseJob({
+  db,
+  lifecycle,
+  cron,
+  autoCloseDays,
+  clock = systemClock,
+  logger = createSilentLogger(),
+}: {
+  db: Db;
+  lifecycle: Lifecycle;
+  cron: string;
+  autoCloseDays: number;
+  clock?: Clock;
+  logger?: Logger;
+}) {
+  function runOnce(): string[] {
+    const closed = db.transaction(() => lifecycle.autoCloseDue({ now: clock.now(), autoCloseDays }), { behavior: 'immediate' });
+    if (closed.length > 0) logger.info({ refs: closed }, 'resolved tickets auto-closed');
+    return closed;
+  }
+
+  function tick(): void {
+    try {
+      runOnce();
+    } catch (error) {
+      logger.error({ err: describeError(error) }, 'auto-close run failed');
+    }
+  }
+
+  const task = createTask(cron, tick, { name: 'auto-close', noOverlap: true });
+
+  return {
+    runOnce,
+    /** Catches up at once (the daemon may have been down when tickets fell due), then on schedule. */
+    start: () => {
+      tick();
+      void task.start();
+    },
+    stop: () => void task.stop(),
+  };
+}

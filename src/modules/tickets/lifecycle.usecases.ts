@@ -1,0 +1,82 @@
+import type { Config } from '../../config/config.schema.js';
+import type { Db } from '../../shared/db.js';
+import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { priorityOf, type Severity } from '../intake/severity.models.js';
+import { createPaging, type PagingConfig } from '../paging/paging.usecases.js';
+import { autoCloseCutoff, isDueForAutoClose, nextStatus, severityChange, type LifecycleEvent, type TicketStatus } from './lifecycle.models.js';
+import { createLifecycleRepository } from './lifecycle.repository.js';
+import type { TicketRow } from './tickets.repository.js';
+
+/**
+ * Every change of a ticket's state goes through here: status transitions, severity changes, the first
+ * response. All functions are synchronous and run inside the caller's transaction, so the state change and
+ * the effects it implies (outbox rows) commit together or not at all.
+ *
+ * Paging follows the ticket from here: the first engineer response acknowledges the alert, resolving or
+ * closing resolves it, a raised severity triggers again (all outbox rows, in the caller's transaction).
+ */
+export function createLifecycle({ db, config, logger = createSilentLogger() }: { db: Db; config: PagingConfig & Pick<Config, 'pager'>; logger?: Logger }) {
+  const repository = createLifecycleRepository({ db });
+  const paging = createPaging({ db, config });
+
+  /** HOOK: an engineer's first public reply to the customer. Stamps `firstRespondedAt` once. */
+  function onFirstEngineerResponse({ ticket, engineer, at }: { ticket: TicketRow; engineer: string; at: Date }): void {
+    if (!repository.stampFirstResponse(ticket.id, at)) return;
+    logger.info({ ref: ticket.ref, engineer }, 'first engineer response');
+    paging.enqueueAcknowledge(ticket, at);
+  }
+
+  /** HOOK: the ticket became resolved or closed (by an engineer's command or the auto-close job). */
+  function onResolvedOrClosed({ ticket, status, at }: { ticket: TicketRow; status: 'resolved' | 'closed'; at: Date }): void {
+    logger.info({ ref: ticket.ref, status, at }, 'ticket resolved or closed');
+    // Keyed to the latest trigger: resolved then closed sends one resolve.
+    paging.enqueueResolve(ticket, at);
+  }
+
+  /** Applies a lifecycle event; returns the new status. */
+  function transition({ ticket, event, at }: { ticket: TicketRow; event: LifecycleEvent; at: Date }): TicketStatus {
+    const status = nextStatus(ticket.status, event);
+    if (status === ticket.status) return status;
+    repository.updateTicket(ticket.id, {
+      status,
+      updatedAt: at,
+      ...(status === 'resolved' ? { resolvedAt: at } : {}),
+      ...(status === 'closed' ? { closedAt: at } : {}),
+    });
+    logger.info({ ref: ticket.ref, from: ticket.status, to: status, event: event.kind }, 'ticket status changed');
+    if (status === 'resolved' || status === 'closed') onResolvedOrClosed({ ticket: { ...ticket, status }, status, at });
+    return status;
+  }
+
+  /**
+   * A severity someone asked for. Customers only raise (from the NEW text of their mail); engineers set it
+   * either way. Raising pages again: one trigger per severity reached (the effect key says which).
+   */
+  function requestSeverity({ ticket, requested, by, at }: { ticket: TicketRow; requested: Severity | undefined; by: 'customer' | 'engineer'; at: Date }): Severity | undefined {
+    const change = severityChange({ current: ticket.severity, requested, by });
+    if (!change) return undefined;
+    repository.updateTicket(ticket.id, { severity: change.severity, priority: priorityOf(change.severity), updatedAt: at });
+    logger.info({ ref: ticket.ref, from: ticket.severity, to: change.severity, by }, change.raised ? 'ticket escalated' : 'ticket severity lowered');
+    if (change.raised) paging.enqueueSeverityRaise({ ...ticket, severity: change.severity, priority: priorityOf(change.severity) }, at);
+    return change.severity;
+  }
+
+  function assign({ ticket, engineer, at }: { ticket: TicketRow; engineer: string; at: Date }): void {
+    repository.updateTicket(ticket.id, { assignee: engineer, updatedAt: at });
+  }
+
+  /** Closes every resolved ticket whose time is up; returns their refs. Run inside one transaction. */
+  function autoCloseDue({ now, autoCloseDays }: { now: Date; autoCloseDays: number }): string[] {
+    const closed: string[] = [];
+    for (const ticket of repository.resolvedBefore(autoCloseCutoff({ now, autoCloseDays }))) {
+      if (!isDueForAutoClose({ status: ticket.status, resolvedAt: ticket.resolvedAt, now, autoCloseDays })) continue;
+      transition({ ticket, event: { kind: 'auto-close' }, at: now });
+      closed.push(ticket.ref);
+    }
+    return closed;
+  }
+
+  return { onFirstEngineerResponse, onResolvedOrClosed, transition, requestSeverity, assign, autoCloseDue, repository };
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>;
