@@ -257,8 +257,10 @@ describe('conversations on the real daemon: threading, engineers by email, lifec
         'SEV1 now: production cannot pull either.',
       ),
     );
-    const all = await stack.receiver.waitFor(2, 30_000);
-    expect(all[1]?.body).toMatchObject({ event_action: 'trigger', dedup_key: 'CS-1', payload: { severity: 'critical' } });
+    // The engineer's first reply acknowledged the alert; the raise triggers it again at the new severity.
+    const all = await stack.receiver.waitFor(3, 30_000);
+    expect(all.map((request) => (request.body as { event_action: string }).event_action)).toEqual(['trigger', 'acknowledge', 'trigger']);
+    expect(all[2]?.body).toMatchObject({ event_action: 'trigger', dedup_key: 'CS-1', payload: { severity: 'critical' } });
     expect(await ticket('CS-1')).toMatchObject({ severity: 'SEV1', priority: 'Urgent', status: 'open' });
   });
 
