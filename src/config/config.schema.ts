@@ -154,7 +154,7 @@ const paging = z
   .object({
     policy: pagingPolicy.default(pagingPolicy.parse({})),
     timezone: z.string().refine(isValidTimezone, 'must be an IANA time zone such as Europe/Berlin').default('UTC').describe('Time zone of business hours and holidays (IANA name).'),
-    businessDays: z.array(weekday).default(['mon', 'tue', 'wed', 'thu', 'fri']).describe('Days with business hours.'),
+    businessDays: z.array(weekday).min(1, 'needs at least one day').default(['mon', 'tue', 'wed', 'thu', 'fri']).describe('Days with business hours.'),
     businessHoursStart: hhmm.default('09:00').describe('Business hours start (local time).'),
     businessHoursEnd: hhmm.default('17:00').describe('Business hours end (local time).'),
     holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')).default([]).describe('Local dates without business hours.'),

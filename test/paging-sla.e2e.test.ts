@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { PagerEvent } from '../src/modules/paging/pager.types.js';
+import { verifyWebhookSignature, type WebhookEvent } from '../src/modules/paging/webhook.models.js';
+import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
+
+const waitLong = { timeout: 30_000, interval: 200 };
+
+describe('the daemon pages on PagerDuty and the webhook at once and escalates a missed SLA', () => {
+  let stack: LocalStack;
+  let configFile: string;
+  let daemon: DaemonProcess;
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    configFile = await stack.writeConfig('ticketd.yaml', {
+      webhook: { url: `${stack.receiver.url}/hooks/ticketd`, secret: 'e2e-secret' },
+      http: { publicUrl: 'https://support.cloudsoft.test' },
+      // A 12-second SEV1 target checked every second: the warning after 6 s (50 %), the breach after 12 s;
+      // the wide gap keeps a slow machine from skipping the warning.
+      sla: { checkCron: '* * * * * *', firstResponse: { SEV1: '0.2m' }, warnAtPercent: 50 },
+      pager: { escalationRoutingKey: 'escalation-key' },
+    });
+    daemon = startDaemonProcess(configFile);
+  });
+  afterAll(async () => {
+    await daemon?.stop('SIGKILL');
+    await stack?.close();
+  });
+
+  it('sends the trigger and ticket.created, then one SLA warning, then one REF/sla escalation', async () => {
+    await stack.deliver(await readFile(new URL('../fixtures/mail/01-sev1-outage.eml', import.meta.url)));
+    const hooks = () => stack.receiver.requests.filter((request) => request.path === '/hooks/ticketd');
+    const pages = () => stack.receiver.requests.filter((request) => request.path === '/v2/enqueue').map((request) => request.body as PagerEvent);
+
+    await vi.waitFor(() => expect(hooks().map((request) => (request.body as WebhookEvent).type)).toEqual(['ticket.created', 'ticket.sla_warning', 'ticket.escalated']), waitLong);
+    await vi.waitFor(() => expect(pages()).toHaveLength(2), waitLong);
+
+    expect(pages().map((event) => [event.event_action, event.dedup_key, event.routing_key, event.payload?.severity])).toEqual([
+      ['trigger', 'CS-1', 'local-routing-key', 'critical'],
+      ['trigger', 'CS-1/sla', 'escalation-key', 'critical'],
+    ]);
+    expect(pages()[0]?.links).toEqual([{ href: 'https://support.cloudsoft.test/tickets/CS-1', text: 'Ticket CS-1' }]);
+    for (const request of hooks()) {
+      expect(verifyWebhookSignature({ secret: 'e2e-secret', header: String(request.headers['x-ticketd-signature']), body: request.rawBody })).toBe(true);
+    }
+    const [confirmation] = await stack.smtp.waitFor(1, 30_000);
+    expect(confirmation?.parsed.text).toContain('an engineer will respond within 0.2 minutes');
+
+    const report = await ticketdJson<Array<Record<string, unknown>>>(['sla', 'report', '--config', configFile, '--json']);
+    expect(report).toEqual([{ organisation: 'acme.test', severity: 'SEV1', tickets: 1, met: 0, breached: 1, pending: 0, medianFirstResponseMinutes: null, p90FirstResponseMinutes: null }]);
+  });
+});
