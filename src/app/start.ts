@@ -13,6 +13,10 @@ import { createTicketsRepository } from '../modules/tickets/tickets.repository.j
 import { systemClock, type Clock } from '../shared/clock.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/logger.js';
+import { createCustomersRepository } from '../modules/customers/customers.repository.js';
+import { seedCustomerDomains } from '../modules/customers/customers.usecases.js';
+import { createRegistration } from '../modules/registration/registration.usecases.js';
+import { createRegistrationRoutes } from '../modules/registration/registration.http.js';
 import { startHttpServer } from './http.server.js';
 
 /**
@@ -21,12 +25,15 @@ import { startHttpServer } from './http.server.js';
  */
 export function buildServices({ config, logger = createLogger({ level: config.log.level }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
   const db = openDatabase({ path: config.database.path });
+  seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
+    customers: createCustomersRepository({ db }),
     tickets: createTicketsRepository({ db }),
     intake: createIntakeRepository({ db }),
     outbox: createOutboxRepository({ db }),
   };
   const intake = createIntake({ db, config, clock, logger });
+  const registration = createRegistration({ db, config, intake, clock, logger: logger.child({ component: 'registration' }) });
   const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
   const outboxWorker = createOutboxWorker({
@@ -45,7 +52,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, intake, mailSender, pager, outboxWorker, close };
+  return { config, logger, clock, db, repositories, intake, registration, mailSender, pager, outboxWorker, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -82,11 +89,14 @@ export async function startDaemon(services: Services) {
         onIngested: () => services.outboxWorker.nudge(),
       }),
   });
+  if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
+  if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
   const http =
     config.http.port > 0
       ? await startHttpServer({
           host: config.http.host,
           port: config.http.port,
+          routes: createRegistrationRoutes({ registration: services.registration, supportName: config.support.name, onChange: () => services.outboxWorker.nudge(), logger: logger.child({ component: 'http' }) }),
           readiness: () => {
             services.db.$client.prepare('select 1').get();
             const imap = watcher.status();

@@ -31,6 +31,21 @@ export function createIntakeRepository({ db }: { db: Db }) {
     db.update(inboundMessages).set({ ticketId }).where(eq(inboundMessages.id, inboundId)).run();
   }
 
+  /** A held message re-run after its sender was verified keeps its row; only the outcome changes. */
+  function updateOutcome({ inboundId, outcome, reason }: { inboundId: number; outcome: InboundRow['outcome']; reason: string }): void {
+    db.update(inboundMessages).set({ outcome, reason }).where(eq(inboundMessages.id, inboundId)).run();
+  }
+
+  /** Held messages of one sender, in arrival order. */
+  function listHeld(fromAddress: string): InboundRow[] {
+    return db
+      .select()
+      .from(inboundMessages)
+      .where(and(eq(inboundMessages.outcome, 'held'), eq(inboundMessages.fromAddress, fromAddress.toLowerCase())))
+      .orderBy(asc(inboundMessages.id))
+      .all();
+  }
+
   function storeRaw({ sha256, raw }: { sha256: string; raw: Buffer }): void {
     db.insert(rawMessages).values({ sha256, size: raw.length, gzip: gzipSync(raw) }).onConflictDoNothing().run();
   }
@@ -72,7 +87,7 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { findByUid, findHandledCopy, insertInbound, linkTicket, storeRaw, readRaw, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return { findByUid, findHandledCopy, insertInbound, linkTicket, updateOutcome, listHeld, storeRaw, readRaw, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
 export type IntakeRepository = ReturnType<typeof createIntakeRepository>;
