@@ -156,11 +156,15 @@ describe('registration, held mail and authentic senders on the real daemon', () 
   }, 180_000);
 
   it('imports users from CSV: good rows in as verified, bad rows reported by line, idempotent on a second run', async () => {
+    expect((await runTicketd(['domains', 'add', 'initech.test', '--organisation', 'Initech', '--config', configFile])).stdout).toContain('approved initech.test');
+    expect(await ticketdJson<Array<{ domain: string; organisation: string }>>(['domains', 'list', '--config', configFile, '--json'])).toEqual(
+      expect.arrayContaining([expect.objectContaining({ domain: 'initech.test', organisation: 'Initech' }), expect.objectContaining({ domain: 'acme.test', organisation: 'acme.test' })]),
+    );
     const file = path.join(stack.dir, 'users.csv');
-    await writeFile(file, ['email,name,organisation', 'erin@acme.test,Erin,ACME Corp', 'not-an-email,Nobody', 'frank@unknown-corp.test,Frank', 'gina@globex.test,"Gina, Jr."', 'ERIN@acme.test,Erin twice', ''].join('\n'));
+    await writeFile(file, ['email,name,organisation', 'erin@acme.test,Erin,ACME Corp', 'not-an-email,Nobody', 'frank@unknown-corp.test,Frank', 'gina@globex.test,"Gina, Jr."', 'ERIN@acme.test,Erin twice', 'peter@initech.test,Peter', ''].join('\n'));
     const first = await runTicketd(['users', 'import', file, '--welcome', '--config', configFile]);
     expect(first.code).toBe(1);
-    expect(first.stdout).toContain('5 rows: 2 created, 0 updated, 0 unchanged, 3 rejected; 2 welcome mails queued');
+    expect(first.stdout).toContain('6 rows: 3 created, 0 updated, 0 unchanged, 3 rejected; 3 welcome mails queued');
     expect(first.stderr).toContain(`${file}:3: not-an-email: not an email address`);
     expect(first.stderr).toContain(`${file}:4: frank@unknown-corp.test: domain unknown-corp.test is not approved`);
     expect(first.stderr).toContain(`${file}:6: erin@acme.test: duplicate of line 2`);
@@ -169,12 +173,18 @@ describe('registration, held mail and authentic senders on the real daemon', () 
       expect.arrayContaining([
         expect.objectContaining({ email: 'erin@acme.test', name: 'Erin', organisation: 'ACME Corp', status: 'verified' }),
         expect.objectContaining({ email: 'gina@globex.test', name: 'Gina, Jr.', status: 'verified' }),
+        expect.objectContaining({ email: 'peter@initech.test', organisation: 'Initech', status: 'verified' }),
       ]),
     );
     await vi.waitFor(() => expect(mailsTo('erin@acme.test').map((m) => m.parsed.subject)).toEqual(['Welcome to our support desk']), waitLong);
 
     const second = await runTicketd(['users', 'import', file, '--welcome', '--config', configFile]);
-    expect(second.stdout).toContain('0 created, 0 updated, 2 unchanged, 3 rejected; 0 welcome mails queued');
+    expect(second.stdout).toContain('0 created, 0 updated, 3 unchanged, 3 rejected; 0 welcome mails queued');
+
+    expect((await runTicketd(['domains', 'remove', 'initech.test', '--config', configFile])).stdout).toContain('removed initech.test');
+    const refused = await runTicketd(['users', 'add', 'bill@initech.test', '--config', configFile]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('initech.test is not an approved domain');
   });
 
   it('imports 10,000 users in a few seconds', async () => {

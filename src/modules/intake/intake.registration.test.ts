@@ -191,3 +191,16 @@ describe('who may open a ticket', () => {
     expect(emails(outbox)).toHaveLength(1);
   });
 });
+
+describe('releasing held mail', () => {
+  it('handles each held message once even when two releases run at the same time', async () => {
+    const { intake, customers, tickets, outbox, now } = setup();
+    await intake.ingestRaw({ raw: mail({ from: 'bob@acme.test', id: 'm1@acme.test' }), source: 'file' });
+    await intake.ingestRaw({ raw: mail({ from: 'bob@acme.test', id: 'm2@acme.test', subject: 'second' }), source: 'file' });
+    customers.upsertUser({ email: 'bob@acme.test', name: 'Bob', status: 'verified', at: now() });
+    const [one, two] = await Promise.all([intake.releaseHeld({ email: 'bob@acme.test' }), intake.releaseHeld({ email: 'bob@acme.test' })]);
+    expect([...(one ?? []), ...(two ?? [])].filter((result) => !result.alreadyIngested).map((result) => result.outcome)).toEqual(['ticket', 'ticket']);
+    expect(tickets.listTickets()).toHaveLength(2);
+    expect(outbox.list().filter((item) => item.kind === 'page')).toHaveLength(2);
+  });
+});

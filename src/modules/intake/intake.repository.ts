@@ -36,6 +36,10 @@ export function createIntakeRepository({ db }: { db: Db }) {
     db.update(inboundMessages).set({ outcome, reason }).where(eq(inboundMessages.id, inboundId)).run();
   }
 
+  function findInbound(id: number): InboundRow | undefined {
+    return db.select().from(inboundMessages).where(eq(inboundMessages.id, id)).get();
+  }
+
   /** Held messages of one sender, in arrival order. */
   function listHeld(fromAddress: string): InboundRow[] {
     return db
@@ -87,7 +91,7 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { findByUid, findHandledCopy, insertInbound, linkTicket, updateOutcome, listHeld, storeRaw, readRaw, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return { findByUid, findHandledCopy, insertInbound, linkTicket, updateOutcome, listHeld, findInbound, storeRaw, readRaw, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
 export type IntakeRepository = ReturnType<typeof createIntakeRepository>;

@@ -192,6 +192,11 @@ export function createIntake({
         const seen = intake.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
         if (seen) return alreadyIngested(seen);
       }
+      if (release) {
+        // Another release (a second click, `users add` while the daemon verifies) may have handled it already.
+        const row = intake.findInbound(release.inboundId);
+        if (row?.outcome !== 'held') return alreadyIngested(row ?? { id: release.inboundId, outcome: 'held', reason: 'gone', ticketId: null });
+      }
       const decision = decideNow();
       if (release) {
         // Still not allowed (e.g. disabled meanwhile): leave it held, and do not reply again.
