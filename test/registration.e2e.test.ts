@@ -82,6 +82,7 @@ describe('registration, held mail and authentic senders on the real daemon', () 
       return found;
     }, waitLong);
     expect(await tickets()).toEqual([]);
+    expect(await ticketdJson(['held', 'list', '--config', configFile, '--json'])).toEqual([expect.objectContaining({ from: 'dana@acme.test', reason: 'sender-not-registered', subject: 'SEV2 VPN drops every hour' })]);
     expect(invite?.parsed.headers['auto-submitted']).toBe('auto-replied');
     expect(invite?.parsed.inReplyTo).toBe('dana-1@mail.acme.test');
     const registerLink = /(http:\/\/\S+\/register\?email=\S+)/.exec(invite?.parsed.text ?? '')?.[1];
@@ -118,6 +119,7 @@ describe('registration, held mail and authentic senders on the real daemon', () 
     const [pageEvent] = await stack.receiver.waitFor(1, 60_000);
     expect(pageEvent?.body).toMatchObject({ event_action: 'trigger', dedup_key: 'CS-1', payload: { severity: 'error' } });
     expect(await tickets()).toEqual([expect.objectContaining({ ref: 'CS-1', subject: 'SEV2 VPN drops every hour', requester: 'dana@acme.test' })]);
+    expect(await ticketdJson(['held', 'list', '--config', configFile, '--json'])).toEqual([]);
 
     await page.goto(verifyLink);
     expect(await page.textContent('h1')).toBe('This link was already used');

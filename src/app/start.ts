@@ -15,6 +15,7 @@ import { closeDatabase, openDatabase } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createCustomersRepository } from '../modules/customers/customers.repository.js';
 import { seedCustomerDomains } from '../modules/customers/customers.usecases.js';
+import { createRateLimitRepository } from '../modules/rate-limit/rate-limit.repository.js';
 import { createRegistration } from '../modules/registration/registration.usecases.js';
 import { createRegistrationRoutes } from '../modules/registration/registration.http.js';
 import { startHttpServer } from './http.server.js';
@@ -89,6 +90,8 @@ export async function startDaemon(services: Services) {
         onIngested: () => services.outboxWorker.nudge(),
       }),
   });
+  // Rate-limit events only matter inside their window (an hour); keep two days for operators to look at.
+  createRateLimitRepository({ db: services.db }).prune({ before: new Date(services.clock.now().getTime() - 2 * 86_400_000) });
   if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
   if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
   const http =

@@ -3,6 +3,7 @@ import { describeError } from '../shared/errors.js';
 import { CliExit, processIo, type CliIo } from './cli.io.js';
 import { registerConfigCommands } from './config.command.js';
 import { registerDomainsCommands } from './domains.command.js';
+import { registerHeldCommands } from './held.command.js';
 import { registerIngestCommand } from './ingest.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
@@ -25,6 +26,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerOutboxCommands(program, io);
   registerDomainsCommands(program, io);
   registerUsersCommands(program, io);
+  registerHeldCommands(program, io);
   registerConfigCommands(program, io);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];

@@ -78,6 +78,11 @@ export function createIntakeRepository({ db }: { db: Db }) {
       .run();
   }
 
+  /** Every held message, oldest first: mail waiting for its sender to register. */
+  function listAllHeld(): InboundRow[] {
+    return db.select().from(inboundMessages).where(eq(inboundMessages.outcome, 'held')).orderBy(asc(inboundMessages.id)).all();
+  }
+
   function listQuarantined(): InboundRow[] {
     return db.select().from(inboundMessages).where(eq(inboundMessages.outcome, 'quarantined')).orderBy(desc(inboundMessages.id)).all();
   }
@@ -91,7 +96,7 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { findByUid, findHandledCopy, insertInbound, linkTicket, updateOutcome, listHeld, findInbound, storeRaw, readRaw, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return { findByUid, findHandledCopy, insertInbound, linkTicket, updateOutcome, listHeld, listAllHeld, findInbound, storeRaw, readRaw, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
 export type IntakeRepository = ReturnType<typeof createIntakeRepository>;
