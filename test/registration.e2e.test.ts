@@ -195,9 +195,11 @@ describe('registration, held mail and authentic senders on the real daemon', () 
     const started = Date.now();
     const result = await runTicketd(['users', 'import', file, '--config', configFile, '--json']);
     const seconds = (Date.now() - started) / 1000;
-    console.log(`10,000-row import: ${seconds.toFixed(2)} s for the whole command`);
+    const report = JSON.parse(result.stdout) as { rows: number; created: number; errors: unknown[]; seconds: number };
+    console.log(`10,000-row import: ${report.seconds.toFixed(2)} s importing, ${seconds.toFixed(2)} s for the whole command with Node start-up`);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ rows: 10_000, created: 10_000, errors: [] });
-    expect(seconds).toBeLessThan(15);
+    expect(report).toMatchObject({ rows: 10_000, created: 10_000, errors: [] });
+    // The import itself (parse, validate, one transaction); process start-up varies with the machine's load.
+    expect(report.seconds).toBeLessThan(5);
   });
 });

@@ -21,7 +21,10 @@ const message = (from: string) =>
   Buffer.from([`From: ${from}`, 'To: help@cloudsoft.test', 'Subject: SEV1 outage', 'Message-ID: <x1@acme.test>', 'Date: Wed, 25 Nov 2026 09:00:00 +0000', '', 'All down.', ''].join('\r\n'));
 
 async function signed(raw: Buffer): Promise<Buffer> {
-  const result = await dkimSign(raw, { signingDomain: 'acme.test', selector: 's1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+  // mailauth 4.13 signs from `signatureData`; its type declarations only describe the flat form, which signs nothing.
+  const options = { signatureData: [{ signingDomain: 'acme.test', selector: 's1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }] };
+  const result = await dkimSign(raw, options as unknown as Parameters<typeof dkimSign>[1]);
+  if (result.signatures.trim() === '') throw new Error(`DKIM signing produced no signature: ${JSON.stringify(result.errors)}`);
   return Buffer.concat([Buffer.from(result.signatures), raw]);
 }
 
