@@ -10,8 +10,9 @@ const validConfig = (dir: string) => ({
   imap: { host: '127.0.0.1', port: 1, secure: false, user: 'help@cloudsoft.test' },
   // Nothing listens on port 1: `ingest --no-deliver` must not need the SMTP server anyway.
   smtp: { host: '127.0.0.1', port: 1 },
-  support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'], engineerDomains: ['cloudsoft.test'] },
+  support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'], engineerDomains: ['cloudsoft.test'], requireRegistration: false },
   pager: { kind: 'pagerduty', url: 'http://127.0.0.1:1/v2/enqueue', routingKey: 'cli-test' },
+  security: { senderAuth: 'off' },
 });
 
 describe('the ticketd command line', () => {

@@ -104,15 +104,20 @@ describe('the walking daemon on real Dovecot, SMTP peer and paging receiver', ()
     ]);
   });
 
-  it('quarantines an unknown sender with sender-not-approved: no ticket, no confirmation, no page', async () => {
+  it('quarantines an unknown sender with sender-not-approved: no ticket, no page, one polite refusal', async () => {
     const before = { mails: stack.smtp.received.length, pages: stack.receiver.requests.length, tickets: (await tickets()).length };
     await stack.deliver(await fixture('05-unknown-sender.eml'));
 
     await vi.waitFor(async () => expect((await quarantine()).map((item) => item.from)).toContain('mallory@unknown-corp.test'), waitLong);
     expect((await quarantine())[0]).toMatchObject({ from: 'mallory@unknown-corp.test', reason: 'sender-not-approved' });
     expect((await tickets()).length).toBe(before.tickets);
-    const queued = await ticketdJson<unknown[]>(['outbox', 'list', '--config', configFile, '--json']);
-    expect(queued).toHaveLength(before.mails + before.pages);
+    // Issue 5: the sender is told how to register and where to get help; nothing is paged.
+    const queued = await ticketdJson<Array<{ kind: string; target: string }>>(['outbox', 'list', '--config', configFile, '--json']);
+    expect(queued).toHaveLength(before.mails + before.pages + 1);
+    expect(queued.at(-1)).toMatchObject({ kind: 'email', target: 'mallory@unknown-corp.test' });
+    const [refusal] = (await stack.smtp.waitFor(before.mails + 1, 30_000)).slice(before.mails);
+    expect(refusal?.parsed.text).toContain('not one of the approved customer domains');
+    expect(refusal?.parsed.headers['auto-submitted']).toBe('auto-replied');
   });
 
   it('stops cleanly on SIGTERM and, restarted, processes nothing twice', async () => {

@@ -1,5 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** Extra routes (e.g. registration pages): resolves true when it answered the request. */
+export type HttpRoutes = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 
 export type HealthReport = { ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> };
 
@@ -7,21 +10,35 @@ export type HealthReport = { ok: boolean; checks: Record<string, { ok: boolean; 
  * The operator's window: `/healthz` says the process is alive, `/readyz` runs the readiness checks
  * (database writable, IMAP connected, outbox moving) and answers 503 when one fails.
  */
-export async function startHttpServer({ host, port, readiness }: { host: string; port: number; readiness: () => HealthReport }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startHttpServer({ host, port, readiness, routes }: { host: string; port: number; readiness: () => HealthReport; routes?: HttpRoutes }): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET') return send(405, { error: 'method not allowed' });
-    if (path === '/healthz') return send(200, { ok: true });
-    if (path === '/readyz') {
-      let report: HealthReport;
-      try {
-        report = readiness();
-      } catch (error) {
-        report = { ok: false, checks: { readiness: { ok: false, detail: (error as Error).message } } };
-      }
-      return send(report.ok ? 200 : 503, report);
+    if (routes) {
+      routes(request, response).then(
+        (handled) => (handled ? undefined : health()),
+        () => {
+          if (!response.headersSent) send(500, { error: 'internal error' });
+          else response.destroy();
+        },
+      );
+      return;
     }
-    return send(404, { error: 'not found' });
+    health();
+
+    function health() {
+      const path = (request.url ?? '/').split('?')[0];
+      if (request.method !== 'GET') return send(405, { error: 'method not allowed' });
+      if (path === '/healthz') return send(200, { ok: true });
+      if (path === '/readyz') {
+        let report: HealthReport;
+        try {
+          report = readiness();
+        } catch (error) {
+          report = { ok: false, checks: { readiness: { ok: false, detail: (error as Error).message } } };
+        }
+        return send(report.ok ? 200 : 503, report);
+      }
+      return send(404, { error: 'not found' });
+    }
 
     function send(status: number, body: unknown) {
       response.writeHead(status, { 'content-type': 'application/json' });

@@ -20,6 +20,11 @@ import { createTicketsRepository } from '../modules/tickets/tickets.repository.j
 import { systemClock, type Clock } from '../shared/clock.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/logger.js';
+import { createCustomersRepository } from '../modules/customers/customers.repository.js';
+import { seedCustomerDomains } from '../modules/customers/customers.usecases.js';
+import { createRateLimitRepository } from '../modules/rate-limit/rate-limit.repository.js';
+import { createRegistration } from '../modules/registration/registration.usecases.js';
+import { createRegistrationRoutes } from '../modules/registration/registration.http.js';
 import { startHttpServer } from './http.server.js';
 
 /**
@@ -28,7 +33,9 @@ import { startHttpServer } from './http.server.js';
  */
 export function buildServices({ config, logger = createLogger({ level: config.log.level }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
   const db = openDatabase({ path: config.database.path });
+  seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
+    customers: createCustomersRepository({ db }),
     tickets: createTicketsRepository({ db }),
     intake: createIntakeRepository({ db }),
     outbox: createOutboxRepository({ db }),
@@ -39,6 +46,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
   };
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments });
+  const registration = createRegistration({ db, config, intake, clock, logger: logger.child({ component: 'registration' }) });
   const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger, attachmentPath: stores.attachments.pathOf });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
   const webhook = config.webhook.url
@@ -72,7 +80,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, stores, intake, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, close };
+  return { config, logger, clock, db, repositories, stores, intake, registration, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -110,11 +118,16 @@ export async function startDaemon(services: Services) {
         onIngested: () => services.outboxWorker.nudge(),
       }),
   });
+  // Rate-limit events only matter inside their window (an hour); keep two days for operators to look at.
+  createRateLimitRepository({ db: services.db }).prune({ before: new Date(services.clock.now().getTime() - 2 * 86_400_000) });
+  if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
+  if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
   const http =
     config.http.port > 0
       ? await startHttpServer({
           host: config.http.host,
           port: config.http.port,
+          routes: createRegistrationRoutes({ registration: services.registration, supportName: config.support.name, onChange: () => services.outboxWorker.nudge(), logger: logger.child({ component: 'http' }) }),
           readiness: () => {
             services.db.$client.prepare('select 1').get();
             const imap = watcher.status();

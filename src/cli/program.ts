@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.js';
 import { CliExit, processIo, type CliIo } from './cli.io.js';
 import { registerConfigCommands } from './config.command.js';
+import { registerDomainsCommands } from './domains.command.js';
+import { registerHeldCommands } from './held.command.js';
 import { registerIngestCommand } from './ingest.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
@@ -9,6 +11,7 @@ import { registerReprocessCommand } from './reprocess.command.js';
 import { registerRunCommand } from './run.command.js';
 import { registerSlaCommands } from './sla.command.js';
 import { registerTicketsCommands } from './tickets.command.js';
+import { registerUsersCommands } from './users.command.js';
 
 /** Exit codes: 0 success, 1 failure (bad config, operation failed), 2 usage error (unknown command or flag). */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -25,6 +28,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerReprocessCommand(program, io);
   registerOutboxCommands(program, io);
   registerSlaCommands(program, io);
+  registerDomainsCommands(program, io);
+  registerUsersCommands(program, io);
+  registerHeldCommands(program, io);
   registerConfigCommands(program, io);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];

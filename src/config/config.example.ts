@@ -13,6 +13,9 @@ const EXAMPLE_VALUES: Record<string, unknown> = {
   'support.address': 'help@example.com',
   'support.customerDomains': ['customer-one.com', 'customer-two.com'],
   'support.engineerDomains': ['example.com'],
+  'support.signupHelpAddress': 'support@example.com',
+  'http.publicUrl': 'https://support.example.com',
+  'security.authservId': 'mx.example.com',
   'pager.kind': 'pagerduty',
   'pager.routingKey': 'your-32-character-integration-key',
 };

@@ -75,6 +75,11 @@ const support = z
     customerDomains: z.array(domain).default([]).describe('Approved customer domains: senders from these may open tickets.'),
     engineerDomains: z.array(domain).default([]).describe("The company's own domains: senders from these are engineers."),
     engineerNotify: z.array(email).default([]).describe("Engineers' addresses notified by email of each new ticket; empty: nobody."),
+    requireRegistration: z
+      .boolean()
+      .default(true)
+      .describe('Only verified users open tickets; other senders of approved domains are held and sent a registration link. false: any approved-domain sender (local demo).'),
+    signupHelpAddress: z.union([email, z.literal('')]).default('').describe('Where people write when sign-up fails (named in refusals); empty: support.address.'),
   })
   .strict();
 
@@ -84,6 +89,13 @@ const security = z
       .string()
       .default('')
       .describe('Secret that signs the ticket token in our Message-IDs and plus-address Reply-To (help+cs-12.<hmac>@...); empty: no tokens, threading by ids and subject only.'),
+    senderAuth: z
+      .enum(['authres', 'verify', 'off'])
+      .default('authres')
+      .describe(
+        'How a From address is proven: authres trusts the Authentication-Results header of our own receiving server; verify checks DKIM/SPF/DMARC itself; off trusts From (local demo only).',
+      ),
+    authservId: z.string().default('').describe('authserv-id of our receiving server: the only Authentication-Results header trusted (senderAuth authres).'),
   })
   .strict();
 
@@ -188,7 +200,10 @@ const http = z
   .object({
     port: port.default(0).describe('Port of the health endpoint (/healthz); 0 disables the HTTP server.'),
     host: z.string().default('127.0.0.1').describe('Address the HTTP server listens on.'),
-    publicUrl: z.string().url().or(z.literal('')).default('').describe('Base URL of ticket links in pages and webhook events (REF is appended as /tickets/REF); empty: no links.'),
+    publicUrl: z
+      .union([z.string().url(), z.literal('')])
+      .default('')
+      .describe('Base URL of the HTTP server as people reach it: registration links in mails, ticket links in pages and webhook events; empty: http://host:port for mails, no links in pages.'),
   })
   .strict();
 
@@ -201,6 +216,11 @@ const limits = z
       .default(50 * 1024 * 1024)
       .describe('Larger messages are quarantined as too-large without being parsed.'),
     parseTimeoutSeconds: z.number().int().positive().default(30).describe('A message that takes longer to parse is quarantined.'),
+    autoRepliesPerHour: z.number().int().min(0).default(5).describe('Most automatic mails (confirmations, registration links, refusals) one address gets per hour.'),
+    newTicketsPerHour: z.number().int().min(1).default(10).describe('Flood guard: more new tickets from one sender per hour are quarantined.'),
+    signupsPerHour: z.number().int().min(1).default(3).describe('Most registration requests per address per hour.'),
+    signupsPerHourPerIp: z.number().int().min(1).default(20).describe('Most registration requests per client IP per hour.'),
+    verificationLinkHours: z.number().positive().default(24).describe('A verification link expires after this many hours.'),
   })
   .strict();
 

@@ -3,8 +3,13 @@ import type { SenderRole } from './sender.models.js';
 
 export type MailKindVerdict = { kind: 'ordinary' | 'bounce' | 'auto-reply' | 'feedback' | 'delivery-notice'; reason: string };
 
+/** Where the sender stands with registration; `not-required` when support.requireRegistration is false. */
+export type Registration = 'verified' | 'pending' | 'unregistered' | 'disabled' | 'not-required';
+
 export type IntakeDecision =
-  | { outcome: 'quarantined'; reason: string }
+  | { outcome: 'quarantined'; reason: string; notify?: 'not-approved' }
+  /** Kept until the sender's address is verified, then re-run through the intake (issue 5). */
+  | { outcome: 'held'; reason: string; notify: 'registration-link' }
   | { outcome: 'bounce' | 'auto-reply'; reason: string; ticketId: number | undefined }
   | { outcome: 'duplicate'; reason: string; ticketId: number | undefined }
   | { outcome: 'reply'; reason: string; ticketId: number }
@@ -21,6 +26,9 @@ export function decideIntake({
   isDuplicate,
   thread,
   noAutoReplyReason,
+  authenticity = { authentic: true, reason: 'not checked' },
+  registration = 'not-required',
+  floodGuardAllows = true,
 }: {
   kind: MailKindVerdict;
   senderRole: SenderRole;
@@ -29,15 +37,28 @@ export function decideIntake({
   /** Where threading put the mail (ids, signed token, subject ref; trust already checked: threading.models). */
   thread: ThreadMatch;
   noAutoReplyReason: string | undefined;
+  /** Is the From domain proven (security.senderAuth)? */
+  authenticity?: { authentic: boolean; reason: string };
+  registration?: Registration;
+  /** False when this sender opened too many tickets in the last hour. */
+  floodGuardAllows?: boolean;
 }): IntakeDecision {
   const threadTicketId = thread.kind === 'ticket' ? thread.ticketId : undefined;
   if (kind.kind === 'auto-reply') return { outcome: 'auto-reply', reason: kind.reason, ticketId: threadTicketId };
   if (kind.kind !== 'ordinary') return { outcome: 'bounce', reason: `${kind.kind}: ${kind.reason}`, ticketId: threadTicketId };
   if (senderRole === 'own') return { outcome: 'quarantined', reason: 'mail-loop' };
-  if (senderRole === 'unknown') return { outcome: 'quarantined', reason: 'sender-not-approved' };
+  // A forged From of an approved domain (or of our engineers) gets nothing: no ticket, no page, no reply.
+  if ((senderRole === 'customer' || senderRole === 'engineer') && !authenticity.authentic) {
+    return { outcome: 'quarantined', reason: `sender-not-authenticated: ${authenticity.reason}` };
+  }
+  if (senderRole === 'unknown') return { outcome: 'quarantined', reason: 'sender-not-approved', notify: 'not-approved' };
   if (isDuplicate) return { outcome: 'duplicate', reason: 'already-ingested', ticketId: duplicateOfTicketId };
   if (thread.kind === 'ticket') return { outcome: 'reply', reason: thread.via === 'message-id' ? 'in-reply-to' : thread.via, ticketId: thread.ticketId };
   if (senderRole === 'engineer') return { outcome: 'quarantined', reason: 'engineer-mail-without-ticket' };
+  if (registration === 'disabled') return { outcome: 'quarantined', reason: 'sender-disabled' };
+  if (registration === 'unregistered') return { outcome: 'held', reason: 'sender-not-registered', notify: 'registration-link' };
+  if (registration === 'pending') return { outcome: 'held', reason: 'sender-not-verified', notify: 'registration-link' };
+  if (!floodGuardAllows) return { outcome: 'quarantined', reason: 'flood-guard: too many new tickets from this sender in the last hour' };
   const confirm = noAutoReplyReason === undefined;
   // A ref the sender may not use (customer B quoting customer A's ref, zammad#5064) opens B's own ticket.
   if (thread.foreignRef) return { outcome: 'ticket', reason: `foreign-ref-ignored: ${thread.foreignRef}`, confirm, foreignRef: thread.foreignRef };

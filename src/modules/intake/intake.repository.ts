@@ -35,6 +35,21 @@ export function createIntakeRepository({ db }: { db: Db }) {
     db.update(inboundMessages).set({ ticketId }).where(eq(inboundMessages.id, inboundId)).run();
   }
 
+  /** A held message re-run after its sender was verified keeps its row; only the outcome changes. */
+  function updateOutcome({ inboundId, outcome, reason }: { inboundId: number; outcome: InboundRow['outcome']; reason: string }): void {
+    db.update(inboundMessages).set({ outcome, reason }).where(eq(inboundMessages.id, inboundId)).run();
+  }
+
+  /** Held messages of one sender, in arrival order. */
+  function listHeld(fromAddress: string): InboundRow[] {
+    return db
+      .select()
+      .from(inboundMessages)
+      .where(and(eq(inboundMessages.outcome, 'held'), eq(inboundMessages.fromAddress, fromAddress.toLowerCase())))
+      .orderBy(asc(inboundMessages.id))
+      .all();
+  }
+
   function getCursor(mailbox: string) {
     return db.select().from(mailboxCursors).where(eq(mailboxCursors.mailbox, mailbox)).get();
   }
@@ -58,6 +73,11 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return db.select().from(inboundMessages).where(eq(inboundMessages.id, id)).get();
   }
 
+  /** Every held message, oldest first: mail waiting for its sender to register. */
+  function listAllHeld(): InboundRow[] {
+    return db.select().from(inboundMessages).where(eq(inboundMessages.outcome, 'held')).orderBy(asc(inboundMessages.id)).all();
+  }
+
   function listQuarantined(): InboundRow[] {
     return db.select().from(inboundMessages).where(eq(inboundMessages.outcome, 'quarantined')).orderBy(desc(inboundMessages.id)).all();
   }
@@ -71,7 +91,7 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { findById, findByUid, findHandledCopy, insertInbound, replaceOutcome, linkTicket, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return { findById, findByUid, findHandledCopy, insertInbound, replaceOutcome, linkTicket, updateOutcome, listHeld, listAllHeld, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
 export type IntakeRepository = ReturnType<typeof createIntakeRepository>;

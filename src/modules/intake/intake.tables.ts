@@ -18,7 +18,7 @@ export const inboundMessages = sqliteTable(
     messageId: text('message_id'),
     fromAddress: text('from_address').notNull().default(''),
     subject: text('subject').notNull().default(''),
-    outcome: text('outcome', { enum: ['ticket', 'reply', 'bounce', 'auto-reply', 'quarantined', 'duplicate'] }).notNull(),
+    outcome: text('outcome', { enum: ['ticket', 'reply', 'bounce', 'auto-reply', 'quarantined', 'duplicate', 'held'] }).notNull(),
     reason: text('reason').notNull().default(''),
     ticketId: integer('ticket_id'),
     receivedAt: integer('received_at', { mode: 'timestamp_ms' }).notNull(),

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { createCustomersRepository } from '../modules/customers/customers.repository.js';
+import { seedCustomerDomains } from '../modules/customers/customers.usecases.js';
+import { defaultOrganisationOf } from '../modules/customers/customers.models.js';
+import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
+import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]+$/;
+
+/** Opens the database with support.customerDomains seeded, as the daemon does at start-up. */
+export function withCustomersDb<T>(io: CliIo, configFile: string, work: (db: Db, config: ReturnType<typeof requireConfig>) => T): T {
+  const config = requireConfig(io, configFile);
+  const db = openDatabase({ path: config.database.path });
+  try {
+    seedCustomerDomains({ db, domains: config.support.customerDomains, at: new Date() });
+    return work(db, config);
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+export function registerDomainsCommands(program: Command, io: CliIo): void {
+  const domains = program.command('domains').description('approved customer domains (who may register)');
+
+  domains
+    .command('add')
+    .description('approve a customer domain')
+    .argument('<domain>', 'e.g. acme.com')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--organisation <name>', 'customer organisation (default: the domain)')
+    .addHelpText('after', '\nExample:\n  ticketd domains add acme.com --organisation "ACME Corp" --config config/ticketd.yaml')
+    .action((raw: string, options: { config: string; organisation?: string }) => {
+      const domain = raw.trim().toLowerCase();
+      if (!DOMAIN.test(domain)) {
+        io.err(`ticketd: not a domain name: ${raw}`);
+        throw new CliExit(2);
+      }
+      withCustomersDb(io, options.config, (db) => {
+        const added = createCustomersRepository({ db }).addDomain({ domain, organisation: options.organisation ?? defaultOrganisationOf(domain), origin: 'cli', at: new Date() });
+        io.out(added ? `approved ${domain}` : `${domain} was already approved`);
+      });
+    });
+
+  domains
+    .command('list')
+    .description('list approved domains')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--json', 'print JSON')
+    .action((options: { config: string; json?: boolean }) => {
+      withCustomersDb(io, options.config, (db) => {
+        const rows = createCustomersRepository({ db })
+          .listDomains()
+          .map((row) => ({ domain: row.domain, organisation: row.organisation, origin: row.origin, createdAt: row.createdAt.toISOString() }));
+        if (options.json) printJson(io, rows);
+        else printTable(io, ['DOMAIN', 'ORGANISATION', 'ORIGIN', 'ADDED'], rows.map((r) => [r.domain, r.organisation, r.origin, r.createdAt]));
+      });
+    });
+
+  domains
+    .command('remove')
+    .description('withdraw approval of a domain (its users keep their status; new sign-ups are refused)')
+    .argument('<domain>')
+    .requiredOption('--config <file>', 'configuration file')
+    .action((raw: string, options: { config: string }) => {
+      const domain = raw.trim().toLowerCase();
+      withCustomersDb(io, options.config, (db, config) => {
+        if (!createCustomersRepository({ db }).removeDomain(domain)) {
+          io.err(`ticketd: ${domain} is not an approved domain`);
+          throw new CliExit(1);
+        }
+        io.out(`removed ${domain}`);
+        if (config.support.customerDomains.includes(domain)) io.err(`note: ${domain} is listed in support.customerDomains and comes back at the next start; remove it there too.`);
+      });
+    });
+}

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { createIntakeRepository } from '../modules/intake/intake.repository.js';
+import { closeDatabase, openDatabase } from '../shared/db.js';
+import { printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+
+export function registerHeldCommands(program: Command, io: CliIo): void {
+  const held = program.command('held').description('mail kept until its sender registers and confirms the address');
+
+  held
+    .command('list')
+    .description('list held messages, oldest first (they become tickets when the sender is verified)')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  ticketd held list --config config/ticketd.yaml --json\n\nRelease one sender\'s mail by registering them: ticketd users add EMAIL --config FILE')
+    .action((options: { config: string; json?: boolean }) => {
+      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      try {
+        const rows = createIntakeRepository({ db })
+          .listAllHeld()
+          .map((row) => ({ id: row.id, from: row.fromAddress, subject: row.subject, reason: row.reason, receivedAt: row.receivedAt.toISOString() }));
+        if (options.json) printJson(io, rows);
+        else printTable(io, ['ID', 'RECEIVED', 'FROM', 'REASON', 'SUBJECT'], rows.map((r) => [r.id, r.receivedAt, r.from, r.reason, r.subject]));
+      } finally {
+        closeDatabase(db);
+      }
+    });
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { buildServices } from '../app/start.js';
+import { isEmail, normalizeEmail, type UserStatus } from '../modules/customers/customers.models.js';
+import { createCustomersRepository } from '../modules/customers/customers.repository.js';
+import { importUsers } from '../modules/customers/users-import.usecases.js';
+import { renderWelcome } from '../modules/registration/registration-mail.models.js';
+import { domainOf } from '../modules/intake/sender.models.js';
+import { createLogger } from '../shared/logger.js';
+import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { withCustomersDb } from './domains.command.js';
+
+/** Verified users' held mail becomes tickets now; the daemon delivers the confirmations and pages. */
+async function releaseHeldOf(services: ReturnType<typeof buildServices>, emails: string[]): Promise<string[]> {
+  const refs: string[] = [];
+  const held = new Set(services.db.$client.prepare<[], { from_address: string }>("select distinct from_address from inbound_messages where outcome = 'held'").all().map((row) => row.from_address));
+  for (const email of emails.filter((address) => held.has(address))) {
+    for (const result of await services.intake.releaseHeld({ email })) if (result.ticketRef && result.outcome === 'ticket') refs.push(result.ticketRef);
+  }
+  return refs;
+}
+
+function progressBar(stream: NodeJS.WriteStream) {
+  return (done: number, total: number) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    stream.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+  };
+}
+
+export function registerUsersCommands(program: Command, io: CliIo): void {
+  const users = program.command('users').description('registered customer users (who may open tickets)');
+
+  users
+    .command('add')
+    .description('register a user as verified (the company vouches for them)')
+    .argument('<email>')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--name <name>', 'display name', '')
+    .option('--organisation <name>', 'customer organisation (default: that of the domain)')
+    .option('--welcome', 'queue a welcome mail')
+    .addHelpText('after', '\nExample:\n  ticketd users add alice@acme.com --name "Alice Martin" --welcome --config config/ticketd.yaml')
+    .action(async (raw: string, options: { config: string; name: string; organisation?: string; welcome?: boolean }) => {
+      const email = normalizeEmail(raw);
+      if (!isEmail(email)) {
+        io.err(`ticketd: not an email address: ${raw}`);
+        throw new CliExit(2);
+      }
+      const config = requireConfig(io, options.config);
+      const services = buildServices({ config, logger: createLogger({ level: 'warn' }) });
+      try {
+        const customers = createCustomersRepository({ db: services.db });
+        if (!customers.isApprovedDomain(domainOf(email))) {
+          io.err(`ticketd: ${domainOf(email)} is not an approved domain (ticketd domains add ${domainOf(email)})`);
+          throw new CliExit(1);
+        }
+        const now = new Date();
+        const { user, change } = services.db.transaction(() => {
+          const result = customers.upsertUser({ email, name: options.name, organisation: options.organisation, status: 'verified', at: now, reenable: true });
+          if (options.welcome) {
+            const mail = renderWelcome({ to: email, name: result.user.name, organisation: options.organisation, support: { address: config.support.address, name: config.support.name }, messageId: `welcome.${randomUUID()}@${config.support.address.split('@')[1]}` });
+            services.repositories.outbox.enqueue({ effectKey: `welcome:${email}`, ticketId: null, payload: { kind: 'email', mail }, at: now });
+          }
+          return result;
+        });
+        const refs = await releaseHeldOf(services, [email]);
+        io.out(`${change} ${user.email} (${user.status})${refs.length ? `; held mail became ${refs.join(', ')}` : ''}`);
+      } finally {
+        services.close();
+      }
+    });
+
+  users
+    .command('list')
+    .description('list users')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--status <status>', 'only pending, verified or disabled')
+    .option('--json', 'print JSON')
+    .action((options: { config: string; status?: string; json?: boolean }) => {
+      if (options.status && !['pending', 'verified', 'disabled'].includes(options.status)) {
+        io.err(`ticketd: --status must be pending, verified or disabled`);
+        throw new CliExit(2);
+      }
+      withCustomersDb(io, options.config, (db) => {
+        const rows = createCustomersRepository({ db })
+          .listUsers({ status: options.status as UserStatus | undefined })
+          .map((u) => ({ email: u.email, name: u.name, organisation: u.organisation, status: u.status, verifiedAt: u.verifiedAt?.toISOString() ?? null, bouncing: u.bouncingSince !== null }));
+        if (options.json) printJson(io, rows);
+        else printTable(io, ['EMAIL', 'NAME', 'ORGANISATION', 'STATUS', 'VERIFIED'], rows.map((u) => [u.email, u.name, u.organisation ?? '', u.status + (u.bouncing ? ' (bouncing)' : ''), u.verifiedAt ?? '']));
+      });
+    });
+
+  users
+    .command('disable')
+    .description('disable a user: their mail no longer opens tickets')
+    .argument('<email>')
+    .requiredOption('--config <file>', 'configuration file')
+    .action((raw: string, options: { config: string }) => {
+      withCustomersDb(io, options.config, (db) => {
+        const user = createCustomersRepository({ db }).setStatus({ email: normalizeEmail(raw), status: 'disabled', at: new Date() });
+        if (!user) {
+          io.err(`ticketd: no user ${raw}`);
+          throw new CliExit(1);
+        }
+        io.out(`disabled ${user.email}`);
+      });
+    });
+
+  users
+    .command('import')
+    .description('register users in bulk from a CSV file (email,name[,organisation]) as verified; idempotent')
+    .argument('<file>', 'CSV file, optionally with a header row')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--welcome', 'queue a welcome mail to each new user')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExit status: 0 when every row was imported, 1 when some rows were rejected (the others are imported).\n\nExample:\n  ticketd users import staff.csv --welcome --config config/ticketd.yaml')
+    .action(async (file: string, options: { config: string; welcome?: boolean; json?: boolean }) => {
+      const config = requireConfig(io, options.config);
+      let csvText: string;
+      try {
+        csvText = await readFile(file, 'utf8');
+      } catch (error) {
+        io.err(`ticketd: cannot read ${file}: ${(error as Error).message}`);
+        throw new CliExit(1);
+      }
+      const services = buildServices({ config, logger: createLogger({ level: 'warn' }) });
+      try {
+        const started = Date.now();
+        const report = importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), onProgress: process.stderr.isTTY && !options.json ? progressBar(process.stderr) : undefined });
+        const released = await releaseHeldOf(services, report.newlyVerified);
+        const seconds = (Date.now() - started) / 1000;
+        if (options.json) printJson(io, { ...report, newlyVerified: report.newlyVerified.length, releasedTickets: released, seconds });
+        else {
+          io.out(`${file}: ${report.rows} rows: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${report.errors.length} rejected; ${report.welcomes} welcome mails queued; ${released.length} held messages became tickets (${seconds.toFixed(2)} s)`);
+          for (const error of report.errors) io.err(`${file}:${error.line}: ${error.email ? `${error.email}: ` : ''}${error.error}`);
+        }
+        if (report.errors.length > 0) throw new CliExit(1);
+      } finally {
+        services.close();
+      }
+    });
+}

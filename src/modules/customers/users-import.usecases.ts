@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../config/config.schema.js';
+import type { Db } from '../../shared/db.js';
+import { createOutboxRepository } from '../outbox/outbox.repository.js';
+import { renderWelcome } from '../registration/registration-mail.models.js';
+import { domainOf } from '../intake/sender.models.js';
+import { parseCsv, validateImportRows, type RowError } from './customers.models.js';
+import { createCustomersRepository } from './customers.repository.js';
+
+export type ImportReport = { rows: number; created: number; updated: number; unchanged: number; welcomes: number; errors: RowError[]; newlyVerified: string[] };
+
+/**
+ * Bulk registration from `email,name[,organisation]`: every row validated and reported by line, the good ones
+ * upserted as verified in ONE transaction with prepared statements (10,000 rows take well under a second).
+ * Idempotent: a second run changes nothing and queues no second welcome (the effect key is per address).
+ */
+export function importUsers({
+  db,
+  config,
+  csvText,
+  welcome,
+  at,
+  onProgress = () => {},
+  newMessageId = () => randomUUID(),
+}: {
+  db: Db;
+  config: Pick<Config, 'support'>;
+  csvText: string;
+  welcome: boolean;
+  at: Date;
+  onProgress?: (done: number, total: number) => void;
+  newMessageId?: () => string;
+}): ImportReport {
+  const customers = createCustomersRepository({ db });
+  const outbox = createOutboxRepository({ db });
+  const approved = new Set(customers.listDomains().map((row) => row.domain));
+  const { rows, errors } = validateImportRows({ records: parseCsv(csvText), approvedDomains: approved });
+  const sqlite = db.$client;
+  const findUser = sqlite.prepare<[string], { id: number; name: string; status: string; organisation_id: number | null }>('select id, name, status, organisation_id from users where email = ?');
+  const insertUser = sqlite.prepare("insert into users (email, name, organisation_id, status, verified_at, created_at) values (?, ?, ?, 'verified', ?, ?)");
+  const updateUser = sqlite.prepare("update users set name = ?, organisation_id = ?, status = 'verified', verified_at = coalesce(verified_at, ?) where id = ?");
+  const welcomeQueued = sqlite.prepare<[string], { id: number }>('select id from outbox where effect_key = ?');
+  const domainOrganisation = new Map(customers.listDomains().map((row) => [row.domain, row.organisationId]));
+  const organisations = new Map<string, number>();
+  const organisationId = (name: string | undefined, email: string): number | null => {
+    if (!name) return domainOrganisation.get(domainOf(email)) ?? null;
+    let id = organisations.get(name);
+    if (id === undefined) {
+      id = customers.ensureOrganisation({ name, at });
+      organisations.set(name, id);
+    }
+    return id;
+  };
+  const report: ImportReport = { rows: rows.length + errors.length, created: 0, updated: 0, unchanged: 0, welcomes: 0, errors, newlyVerified: [] };
+  const support = { address: config.support.address, name: config.support.name };
+  const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
+
+  db.transaction(() => {
+    rows.forEach((row, index) => {
+      const existing = findUser.get(row.email);
+      const orgId = row.organisation ? organisationId(row.organisation, row.email) : (existing?.organisation_id ?? organisationId(undefined, row.email));
+      const name = row.name || existing?.name || '';
+      let fresh = false;
+      if (!existing) {
+        insertUser.run(row.email, name, orgId, at.getTime(), at.getTime());
+        report.created += 1;
+        fresh = true;
+      } else if (existing.status === 'disabled') {
+        // The company disabled this person on purpose: an import does not silently re-enable them.
+        report.errors.push({ line: row.line, email: row.email, error: 'user is disabled (not changed)' });
+      } else if (existing.status !== 'verified' || existing.name !== name || existing.organisation_id !== orgId) {
+        updateUser.run(name, orgId, at.getTime(), existing.id);
+        report.updated += 1;
+        fresh = existing.status !== 'verified';
+      } else report.unchanged += 1;
+      if (fresh) report.newlyVerified.push(row.email);
+      if (welcome && (fresh || existing?.status === 'verified')) {
+        const mail = renderWelcome({ to: row.email, name, organisation: row.organisation, support, messageId: `welcome.${newMessageId()}@${supportDomain}` });
+        const effectKey = `welcome:${row.email}`;
+        if (!welcomeQueued.get(effectKey)) {
+          outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail }, at });
+          report.welcomes += 1;
+        }
+      }
+      if (index % 250 === 0 || index === rows.length - 1) onProgress(index + 1, rows.length);
+    });
+  }, { behavior: 'immediate' });
+  report.errors.sort((a, b) => a.line - b.line);
+  return report;
+}

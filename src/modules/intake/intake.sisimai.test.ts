@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../config/config.schema.js';
+import { openDatabase } from '../../shared/db.js';
+import { createCustomersRepository } from '../customers/customers.repository.js';
+import { seedCustomerDomains } from '../customers/customers.usecases.js';
+import { createOutboxRepository } from '../outbox/outbox.repository.js';
+import { createTicketsRepository } from '../tickets/tickets.repository.js';
+import { createIntake } from './intake.usecases.js';
+import { temporaryStores } from '../../../test/support/stores.js';
+
+const sisimai = fileURLToPath(new URL('../../../../shared/corpus/bounces-sisimai/', import.meta.url));
+
+const config = configSchema.parse({
+  imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
+  smtp: { host: '127.0.0.1' },
+  support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'], engineerDomains: ['cloudsoft.test'], requireRegistration: true },
+  pager: { kind: 'pagerduty', url: 'http://127.0.0.1:1/v2/enqueue', routingKey: 'k' },
+  security: { senderAuth: 'off' },
+  limits: { newTicketsPerHour: 100_000 },
+});
+
+/**
+ * Makes a report look as if it came from a verified user of an approved domain: the worst case, where only
+ * recognising it as machine mail stands between it and a ticket, a page and an automatic reply.
+ */
+function fromApprovedDomain(raw: Buffer): { raw: Buffer; sender: string } {
+  const text = raw.toString('latin1');
+  // Only the top-level header block: the quoted original further down keeps its own From.
+  const end = text.search(/\r?\n\r?\n/);
+  const head = end < 0 ? text : text.slice(0, end);
+  const fromLine = /^From:.*(?:\r?\n[ \t].*)*/im.exec(head)?.[0];
+  const local = (/([A-Za-z0-9._%+-]+)@/.exec(fromLine ?? '')?.[1] ?? 'mailer-daemon').toLowerCase();
+  const sender = `${local}@acme.test`;
+  const name = /^From:\s*"?([^"<@\r\n]*?)"?\s*</i.exec(fromLine ?? '')?.[1]?.trim();
+  const rewritten = fromLine ? `${head.replace(fromLine, `From: ${name ? `${name} ` : ''}<${sender}>`)}${text.slice(head.length)}` : `From: ${sender}\n${text}`;
+  return { raw: Buffer.from(rewritten, 'latin1'), sender };
+}
+
+/**
+ * Reports that become tickets once their sender is disguised as a verified customer. Amazon SES
+ * notifications are recognised by their sender (sns.amazonaws.com), which a customer domain never is: with
+ * their real sender they are a bounce or a delivery notice. fml-02/03 are a list manager's "you are not a
+ * member" notices (List-* headers, so never answered) and sendmail-14 is a person forwarding a bounce: both
+ * are ordinary mail by design of classify.models.ts.
+ */
+const KNOWN_MISSES = ['bsd/lhost-amazonses-09.eml', 'bsd/lhost-amazonses-10.eml', 'bsd/lhost-amazonses-11.eml', 'bsd/lhost-amazonses-12.eml', 'bsd/lhost-amazonses-13.eml', 'bsd/lhost-fml-02.eml', 'bsd/lhost-fml-03.eml', 'bsd/lhost-sendmail-14.eml'];
+
+describe('the intake on the sisimai bounce corpus, senders disguised as verified users of an approved domain', () => {
+  it('opens a ticket for no bounce, auto-reply or report but eight known look-alikes, and prints precision and recall', async () => {
+    const db = openDatabase({ path: ':memory:' });
+    seedCustomerDomains({ db, domains: ['acme.test'], at: new Date() });
+    const customers = createCustomersRepository({ db });
+    const intake = createIntake({ db, config, ...temporaryStores() });
+    const expected = (JSON.parse(readFileSync(`${sisimai}EXPECTED.json`, 'utf8')) as { expected: Record<string, unknown> }).expected;
+    const counts = { truePositive: 0, falseNegative: 0, falsePositive: 0, trueNegative: 0 };
+    const misses: string[] = [];
+    for (const folder of ['bsd', 'dos']) {
+      for (const name of readdirSync(`${sisimai}maildir/${folder}`)) {
+        if (!expected[name]) continue;
+        const { raw, sender } = fromApprovedDomain(readFileSync(`${sisimai}maildir/${folder}/${name}`));
+        customers.upsertUser({ email: sender, name: '', status: 'verified', at: new Date() });
+        const result = await intake.ingestRaw({ raw, source: `${folder}/${name}` });
+        if (result.outcome === 'bounce' || result.outcome === 'auto-reply') counts.truePositive += 1;
+        else {
+          counts.falseNegative += 1;
+          misses.push(`${folder}/${name}: ${result.outcome} (${result.reason})`);
+        }
+      }
+    }
+    const tickets = createTicketsRepository({ db });
+    const outbox = createOutboxRepository({ db });
+    const afterReports = { tickets: tickets.listTickets().length, queued: outbox.list().length };
+    for (const name of readdirSync(`${sisimai}maildir/not`)) {
+      const result = await intake.ingestRaw({ raw: readFileSync(`${sisimai}maildir/not/${name}`), source: `not/${name}` });
+      if (result.outcome === 'bounce' || result.outcome === 'auto-reply') counts.falsePositive += 1;
+      else counts.trueNegative += 1;
+    }
+    const recall = counts.truePositive / (counts.truePositive + counts.falseNegative);
+    const precision = counts.truePositive / (counts.truePositive + counts.falsePositive);
+    console.log('intake on sisimai (reports as verified approved-domain senders)', { ...counts, recall: recall.toFixed(4), precision: precision.toFixed(4) }, misses);
+
+    expect(counts.truePositive + counts.falseNegative).toBeGreaterThan(650);
+    // The only reports that get through once disguised, each for a known reason (see KNOWN_MISSES).
+    expect(misses.map((miss) => miss.split(':')[0])).toEqual(KNOWN_MISSES);
+    expect(afterReports.tickets).toBe(KNOWN_MISSES.length);
+    // Recall is over the disguised reports, so the eight known look-alikes above cost it 1.2 points.
+    expect(recall).toBeGreaterThanOrEqual(0.985);
+    expect(precision).toBeGreaterThanOrEqual(0.99);
+  }, 300_000);
+});

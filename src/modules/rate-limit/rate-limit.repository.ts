@@ -1,0 +1,38 @@
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import type { Db } from '../../shared/db.js';
+import { allowsAnother, windowStart, type RateLimit } from './rate-limit.models.js';
+import { rateEvents } from './rate-limit.tables.js';
+
+/** Queries only; callers own the transaction (a check and its record belong in the same one). */
+export function createRateLimitRepository({ db }: { db: Db }) {
+  function count({ bucket, key, since }: { bucket: string; key: string; since: Date }): number {
+    return (
+      db
+        .select({ count: sql<number>`count(*)` })
+        .from(rateEvents)
+        .where(and(eq(rateEvents.bucket, bucket), eq(rateEvents.key, key), gt(rateEvents.at, since)))
+        .get()?.count ?? 0
+    );
+  }
+
+  /** Records the event and returns true when it is within the limit; otherwise records nothing. */
+  function take({ bucket, key, limit, now }: { bucket: string; key: string; limit: RateLimit; now: Date }): boolean {
+    const countInWindow = count({ bucket, key, since: windowStart({ now, limit }) });
+    if (!allowsAnother({ countInWindow, limit })) return false;
+    db.insert(rateEvents).values({ bucket, key, at: now }).run();
+    return true;
+  }
+
+  function peek({ bucket, key, limit, now }: { bucket: string; key: string; limit: RateLimit; now: Date }): boolean {
+    return allowsAnother({ countInWindow: count({ bucket, key, since: windowStart({ now, limit }) }), limit });
+  }
+
+  /** Drops events older than any window we use, so the table stays small. */
+  function prune({ before }: { before: Date }): void {
+    db.delete(rateEvents).where(lt(rateEvents.at, before)).run();
+  }
+
+  return { take, peek, count, prune };
+}
+
+export type RateLimitRepository = ReturnType<typeof createRateLimitRepository>;

@@ -1,0 +1,21 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** 32 random bytes, URL-safe. Only its sha256 is stored: a database leak gives no working links. */
+export function newVerificationToken(): { token: string; tokenHash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, tokenHash: hashToken(token) };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export type TokenState = 'valid' | 'unknown' | 'used' | 'expired';
+
+/** Pure: what a presented token is worth now. */
+export function tokenState(row: { expiresAt: Date; usedAt: Date | null } | undefined, now: Date): TokenState {
+  if (!row) return 'unknown';
+  if (row.usedAt) return 'used';
+  if (now.getTime() >= row.expiresAt.getTime()) return 'expired';
+  return 'valid';
+}
