@@ -19,8 +19,10 @@ const config = configSchema.parse({
     customerDomains: ['acme.test', 'globex.test'],
     engineerDomains: ['cloudsoft.test'],
     engineerNotify: ['oncall@cloudsoft.test'],
+    // Registration and sender authenticity have their own tests (intake.registration.test.ts).
+    requireRegistration: false,
   },
-  security: { replyTokenSecret: 'unit-test-secret' },
+  security: { replyTokenSecret: 'unit-test-secret', senderAuth: 'off' },
   pager: { kind: 'pagerduty', routingKey: 'rk' },
 });
 

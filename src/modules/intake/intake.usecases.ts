@@ -395,7 +395,8 @@ export function createIntake({
   function roleOf(message: InboundMessage, facts?: Facts) {
     const from = message.from?.address ?? '';
     // Approved domains live in the database (seeded from support.customerDomains, managed by `ticketd domains`).
-    const customerDomains = customers.isApprovedDomain(domainOf(from)) ? [domainOf(from)] : [];
+    const approved = config.support.customerDomains.includes(domainOf(from)) || customers.isApprovedDomain(domainOf(from));
+    const customerDomains = approved ? [domainOf(from)] : [];
     const role = senderRoleOf({ from, supportAddress: config.support.address, customerDomains, engineerDomains: config.support.engineerDomains });
     // `quarantine release`: an operator vouches for this one unknown sender.
     return facts?.release && role === 'unknown' ? 'customer' : role;

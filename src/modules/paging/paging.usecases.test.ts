@@ -31,7 +31,9 @@ function testConfig(receiver: HttpReceiver, overrides: { pager?: Partial<Config[
     database: { path: ':memory:' },
     imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
     smtp: { host: '127.0.0.1' },
-    support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test', 'globex.test'], engineerDomains: ['cloudsoft.test'] },
+    // Registration and sender authenticity have their own tests (intake.registration.test.ts).
+    support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test', 'globex.test'], engineerDomains: ['cloudsoft.test'], requireRegistration: false },
+    security: { senderAuth: 'off' },
     pager: { kind: 'pagerduty', url: `${receiver.url}/v2/enqueue`, routingKey: 'default-key', ...overrides.pager },
     webhook: { url: '', secret: 'hook-secret', ...overrides.webhook },
     paging: { timezone: 'Europe/Berlin', ...overrides.paging },
