@@ -16,6 +16,8 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { startHttpServer } from './http.server.js';
+import { createMetrics } from './metrics.js';
+import { checkReadiness } from './readiness.js';
 
 /**
  * The one composition root: everything ticketd is made of, wired from the parsed config. Commands that only
@@ -33,6 +35,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     raw: createBlobStore({ dir: path.join(storageDir, 'raw'), compress: true }),
     attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
   };
+  const metrics = createMetrics({ db, clock });
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments });
   const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
@@ -46,6 +49,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
     pollMs: config.outbox.pollSeconds * 1000,
     backoff: { baseMs: config.outbox.retryBaseSeconds * 1000, capMs: config.outbox.retryMaxSeconds * 1000 },
+    onAttempt: metrics.recordDeliveryAttempt,
   });
 
   function close(): void {
@@ -53,7 +57,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, stores, intake, mailSender, pager, outboxWorker, close };
+  return { config, logger, clock, db, repositories, stores, intake, mailSender, pager, outboxWorker, metrics, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -91,19 +95,21 @@ export async function startDaemon(services: Services) {
         onIngested: () => services.outboxWorker.nudge(),
       }),
   });
+  services.metrics.watchImap(() => watcher.status());
   const http =
     config.http.port > 0
       ? await startHttpServer({
           host: config.http.host,
           port: config.http.port,
-          readiness: () => {
-            services.db.$client.prepare('select 1').get();
-            const imap = watcher.status();
-            return {
-              ok: imap.connected,
-              checks: { database: { ok: true }, imap: { ok: imap.connected, detail: `reconnects: ${imap.reconnects}` }, outbox: { ok: true, detail: `pending: ${services.repositories.outbox.countPending()}` } },
-            };
-          },
+          readiness: () =>
+            checkReadiness({
+              db: services.db,
+              imap: watcher.status(),
+              oldestPendingAgeSeconds: services.metrics.oldestPendingAgeSeconds(),
+              outboxMaxAgeSeconds: config.http.readyOutboxMaxAgeSeconds,
+              imapGraceSeconds: config.http.readyImapGraceSeconds,
+            }),
+          metrics: services.metrics,
         })
       : undefined;
 

@@ -99,6 +99,18 @@ const http = z
   .object({
     port: port.default(0).describe('Port of the health endpoint (/healthz); 0 disables the HTTP server.'),
     host: z.string().default('127.0.0.1').describe('Address the HTTP server listens on.'),
+    readyOutboxMaxAgeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(900)
+      .describe('/readyz fails while the oldest pending delivery (confirmation, page) is older than this.'),
+    readyImapGraceSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(300)
+      .describe('/readyz stays ready this long while a lost IMAP connection is being re-established.'),
   })
   .strict();
 

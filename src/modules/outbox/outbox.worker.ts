@@ -25,6 +25,7 @@ export function createOutboxWorker({
   backoff,
   owner = `${hostname()}:${process.pid}`,
   isProcessAlive = processAlive,
+  onAttempt,
 }: {
   repository: OutboxRepository;
   mailSender: MailSender;
@@ -40,6 +41,8 @@ export function createOutboxWorker({
   backoff?: { baseMs: number; capMs: number };
   owner?: string;
   isProcessAlive?: (pid: number) => boolean;
+  /** Told the result of every delivery attempt (metrics). */
+  onAttempt?: (attempt: { kind: OutboxItem['kind']; result: 'sent' | 'retry' | 'failed'; createdAt: Date; at: Date }) => void;
 }) {
   let running = false;
   let wake: (() => void) | undefined;
@@ -110,6 +113,7 @@ export function createOutboxWorker({
           repository.markFailed({ id: item.id, error: describeError(failure) });
           logger.error({ ...context, err: describeError(failure) }, 'delivery failed permanently: dead letter');
         }
+        onAttempt?.({ kind: item.kind, result: verdict.status, createdAt: item.createdAt, at: clock.now() });
       }
       if (due.length < batchSize || attempted === 0) return attempted;
     }
