@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import type { Db } from '../shared/db.js';
 import type { HealthReport } from './http.server.js';
 
@@ -36,11 +37,18 @@ export function checkReadiness({
 }
 
 /**
- * Takes the write lock and lets it go: proves the file is writable (not read-only, disk not gone) without
- * changing anything. Another process holding the lock right now means it is writable, just busy.
+ * The file is writable by this process and the write lock can be taken (then let go, changing nothing). Another process holding the lock right now means it is writable, just busy.
  */
 export function checkDatabaseWritable(db: Db): { ok: boolean; detail: string } {
   const sqlite = db.$client;
+  if (sqlite.readonly) return { ok: false, detail: 'SQLITE_READONLY: the database is open read-only' };
+  if (sqlite.name !== ':memory:' && sqlite.name !== '') {
+    try {
+      accessSync(sqlite.name, constants.W_OK);
+    } catch (error) {
+      return { ok: false, detail: `${(error as NodeJS.ErrnoException).code ?? 'error'}: ${sqlite.name} is not writable` };
+    }
+  }
   const previousTimeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
   sqlite.pragma('busy_timeout = 250');
   try {
