@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.js';
 import { CliExit, processIo, type CliIo } from './cli.io.js';
 import { registerConfigCommands } from './config.command.js';
+import { registerDoctorCommand } from './doctor.command.js';
 import { registerIngestCommand } from './ingest.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
@@ -24,6 +25,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerReprocessCommand(program, io);
   registerOutboxCommands(program, io);
   registerConfigCommands(program, io);
+  registerDoctorCommand(program, io);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
