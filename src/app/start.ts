@@ -23,7 +23,7 @@ import { checkReadiness } from './readiness.js';
  * The one composition root: everything ticketd is made of, wired from the parsed config. Commands that only
  * read (tickets list, ...) use the repositories; `ingest` adds the intake and the outbox; `run` the daemon.
  */
-export function buildServices({ config, logger = createLogger({ level: config.log.level }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
+export function buildServices({ config, logger = createLogger({ level: config.log.level, format: config.log.format }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
   const db = openDatabase({ path: config.database.path });
   const repositories = {
     tickets: createTicketsRepository({ db }),

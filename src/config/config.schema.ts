@@ -139,6 +139,10 @@ const outbox = z
 const log = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+    format: z
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
+      .describe('Log lines on stderr: json, pretty (readable), or auto (pretty on a terminal, JSON otherwise).'),
   })
   .strict();
 

@@ -102,7 +102,7 @@ export function createOutboxWorker({
           maxAgeMs,
           ...(backoff ? { backoff } : {}),
         });
-        const context = { outboxId: item.id, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1 };
+        const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1 };
         if (verdict.status === 'sent') {
           repository.markSent({ id: item.id, at: clock.now() });
           logger.info(context, 'delivered');
