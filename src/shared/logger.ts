@@ -9,7 +9,9 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
  * when `format` is pretty, or auto and stderr is a terminal. Secrets are redacted before either is written.
  */
 export function createLogger({ level = 'info', name = 'ticketd', format = 'auto' }: { level?: string; name?: string; format?: LogFormat } = {}): Logger {
-  const options = { name, level, redact: { paths: ['*.password', '*.pass', '*.accessToken', '*.routingKey', '*.routing_key', 'config.*.password'], censor: '[redacted]' } };
+  const secretKeys = ['password', 'pass', 'accessToken', 'routingKey', 'routing_key'];
+  const paths = [...secretKeys, ...secretKeys.map((key) => `*.${key}`), ...secretKeys.map((key) => `config.*.${key}`)];
+  const options = { name, level, redact: { paths, censor: '[redacted]' } };
   const pretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
   if (!pretty) return pino(options, pino.destination(2));
   const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
