@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
@@ -91,6 +92,19 @@ describe('operating the daemon over HTTP: /healthz, /readyz and /metrics', () =>
     const after = await (await fetch(`${base}/metrics`)).text();
     expect(sample(after, 'ticketd_delivery_attempts_total{kind="page",result="sent"}')).toBe(2);
     expect(sample(after, 'ticketd_ingest_to_page_seconds_count')).toBe(2);
+  });
+
+  it("passes the Dockerfile's HEALTHCHECK command against the running daemon and fails it against a dead port", async () => {
+    const dockerfile = await readFile(new URL('../Dockerfile', import.meta.url), 'utf8');
+    const json = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(dockerfile)?.[1];
+    const [command, ...args] = JSON.parse(json ?? '[]') as string[];
+    expect(command).toBe('node');
+    const run = (port: string) =>
+      new Promise<number>((resolve) => {
+        execFile(process.execPath, args, { env: { ...process.env, TICKETD_HTTP_PORT: port }, timeout: 20_000 }, (error) => resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0));
+      });
+    expect(await run(new URL(base).port)).toBe(0);
+    expect(await run(String(await freePort()))).toBe(1);
   });
 
   it('answers 404 for unknown paths and 405 for anything but GET', async () => {
