@@ -3,6 +3,7 @@ import { describeError } from '../shared/errors.js';
 import { CliExit, processIo, type CliIo } from './cli.io.js';
 import { registerConfigCommands } from './config.command.js';
 import { registerDoctorCommand } from './doctor.command.js';
+import { documentExitCodes } from './help.js';
 import { registerIngestCommand } from './ingest.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
@@ -26,6 +27,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerOutboxCommands(program, io);
   registerConfigCommands(program, io);
   registerDoctorCommand(program, io);
+  documentExitCodes(program);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
