@@ -20,5 +20,11 @@ RUN mkdir -p /var/lib/ticketd /etc/ticketd && chown node:node /var/lib/ticketd
 USER node
 VOLUME ["/var/lib/ticketd"]
 ENV TICKETD_DATABASE_PATH=/var/lib/ticketd/ticketd.sqlite
+# The HTTP server (/healthz, /readyz, /metrics) must listen for the health check and for Prometheus.
+ENV TICKETD_HTTP_PORT=8080 TICKETD_HTTP_HOST=0.0.0.0
+EXPOSE 8080
+# No curl in the slim image: Node's own fetch asks /healthz (process alive; /readyz is for orchestrators).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.TICKETD_HTTP_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "bin/ticketd.js"]
 CMD ["run", "--config", "/etc/ticketd/ticketd.yaml"]

@@ -8,9 +8,24 @@ export type HealthReport = { ok: boolean; checks: Record<string, { ok: boolean; 
 
 /**
  * The operator's window: `/healthz` says the process is alive, `/readyz` runs the readiness checks
- * (database writable, IMAP connected, outbox moving) and answers 503 when one fails.
+ * (database writable, IMAP connected, outbox moving) and answers 503 when one fails; `/metrics` is for
+ * Prometheus.
  */
-export async function startHttpServer({ host, port, readiness, routes }: { host: string; port: number; readiness: () => HealthReport; routes?: HttpRoutes }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startHttpServer({
+  host,
+  port,
+  readiness,
+  routes,
+  metrics,
+}: {
+  host: string;
+  port: number;
+  readiness: () => HealthReport;
+  /** Feature routes (registration pages), tried first; resolve false to fall through. */
+  routes?: HttpRoutes;
+  /** `/metrics` in the Prometheus text format; absent: 404. */
+  metrics?: { contentType: string; render(): Promise<string> };
+}): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     if (routes) {
       routes(request, response).then(
@@ -36,6 +51,16 @@ export async function startHttpServer({ host, port, readiness, routes }: { host:
           report = { ok: false, checks: { readiness: { ok: false, detail: (error as Error).message } } };
         }
         return send(report.ok ? 200 : 503, report);
+      }
+      if (path === '/metrics' && metrics) {
+        metrics.render().then(
+          (text) => {
+            response.writeHead(200, { 'content-type': metrics.contentType });
+            response.end(text);
+          },
+          (error: unknown) => send(500, { error: `metrics failed: ${(error as Error).message}` }),
+        );
+        return;
       }
       return send(404, { error: 'not found' });
     }

@@ -26,12 +26,14 @@ import { createRateLimitRepository } from '../modules/rate-limit/rate-limit.repo
 import { createRegistration } from '../modules/registration/registration.usecases.js';
 import { createRegistrationRoutes } from '../modules/registration/registration.http.js';
 import { startHttpServer } from './http.server.js';
+import { createMetrics } from './metrics.js';
+import { checkReadiness } from './readiness.js';
 
 /**
  * The one composition root: everything ticketd is made of, wired from the parsed config. Commands that only
  * read (tickets list, ...) use the repositories; `ingest` adds the intake and the outbox; `run` the daemon.
  */
-export function buildServices({ config, logger = createLogger({ level: config.log.level }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
+export function buildServices({ config, logger = createLogger({ level: config.log.level, format: config.log.format }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
   const db = openDatabase({ path: config.database.path });
   seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
@@ -45,6 +47,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     raw: createBlobStore({ dir: path.join(storageDir, 'raw'), compress: true }),
     attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
   };
+  const metrics = createMetrics({ db, clock });
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments });
   const registration = createRegistration({ db, config, intake, clock, logger: logger.child({ component: 'registration' }) });
   const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger, attachmentPath: stores.attachments.pathOf });
@@ -64,6 +67,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     maxAgeMs: config.outbox.maxAgeHours * 3_600_000,
     pollMs: config.outbox.pollSeconds * 1000,
     backoff: { baseMs: config.outbox.retryBaseSeconds * 1000, capMs: config.outbox.retryMaxSeconds * 1000 },
+    onAttempt: metrics.recordDeliveryAttempt,
   });
 
   const autoClose = createAutoCloseJob({
@@ -80,7 +84,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, stores, intake, registration, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, close };
+  return { config, logger, clock, db, repositories, stores, intake, registration, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, metrics, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -122,20 +126,22 @@ export async function startDaemon(services: Services) {
   createRateLimitRepository({ db: services.db }).prune({ before: new Date(services.clock.now().getTime() - 2 * 86_400_000) });
   if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
   if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
+  services.metrics.watchImap(() => watcher.status());
   const http =
     config.http.port > 0
       ? await startHttpServer({
           host: config.http.host,
           port: config.http.port,
           routes: createRegistrationRoutes({ registration: services.registration, supportName: config.support.name, onChange: () => services.outboxWorker.nudge(), logger: logger.child({ component: 'http' }) }),
-          readiness: () => {
-            services.db.$client.prepare('select 1').get();
-            const imap = watcher.status();
-            return {
-              ok: imap.connected,
-              checks: { database: { ok: true }, imap: { ok: imap.connected, detail: `reconnects: ${imap.reconnects}` }, outbox: { ok: true, detail: `pending: ${services.repositories.outbox.countPending()}` } },
-            };
-          },
+          readiness: () =>
+            checkReadiness({
+              db: services.db,
+              imap: watcher.status(),
+              oldestPendingAgeSeconds: services.metrics.oldestPendingAgeSeconds(),
+              outboxMaxAgeSeconds: config.http.readyOutboxMaxAgeSeconds,
+              imapGraceSeconds: config.http.readyImapGraceSeconds,
+            }),
+          metrics: services.metrics,
         })
       : undefined;
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.loader.js';
-import { CliExit, type CliIo } from './cli.io.js';
+import { CliExit, printJson, type CliIo } from './cli.io.js';
 
 export function registerConfigCommands(program: Command, io: CliIo): void {
   const config = program.command('config').description('configuration tools');
@@ -9,9 +9,16 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
     .command('check')
     .description('validate a configuration file (with TICKETD_* environment overrides); exit 1 on any problem')
     .requiredOption('--config <file>', 'configuration file')
+    .option('--json', 'print { ok, problems: [{ path, message }] }')
     .addHelpText('after', '\nExample:\n  TICKETD_IMAP_PASSWORD=secret ticketd config check --config config/ticketd.yaml')
-    .action((options: { config: string }) => {
+    .action((options: { config: string; json?: boolean }) => {
       const result = loadConfig({ file: options.config });
+      if (options.json) {
+        // Problems only, never the config itself: it holds the passwords.
+        printJson(io, { ok: result.ok, problems: result.ok ? [] : result.problems });
+        if (!result.ok) throw new CliExit(1);
+        return;
+      }
       if (result.ok) {
         io.out(`${options.config}: configuration is valid`);
         return;

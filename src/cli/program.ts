@@ -4,6 +4,8 @@ import { CliExit, processIo, type CliIo } from './cli.io.js';
 import { registerConfigCommands } from './config.command.js';
 import { registerDomainsCommands } from './domains.command.js';
 import { registerHeldCommands } from './held.command.js';
+import { registerDoctorCommand } from './doctor.command.js';
+import { documentExitCodes } from './help.js';
 import { registerIngestCommand } from './ingest.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
@@ -32,6 +34,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerUsersCommands(program, io);
   registerHeldCommands(program, io);
   registerConfigCommands(program, io);
+  registerDoctorCommand(program, io);
+  documentExitCodes(program);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
   for (const command of all(program)) command.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });

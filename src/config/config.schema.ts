@@ -204,6 +204,18 @@ const http = z
       .union([z.string().url(), z.literal('')])
       .default('')
       .describe('Base URL of the HTTP server as people reach it: registration links in mails, ticket links in pages and webhook events; empty: http://host:port for mails, no links in pages.'),
+    readyOutboxMaxAgeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(900)
+      .describe('/readyz fails while the oldest pending delivery (confirmation, page) is older than this.'),
+    readyImapGraceSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(300)
+      .describe('/readyz stays ready this long while a lost IMAP connection is being re-established.'),
   })
   .strict();
 
@@ -237,6 +249,10 @@ const outbox = z
 const log = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+    format: z
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
+      .describe('Log lines on stderr: json, pretty (readable), or auto (pretty on a terminal, JSON otherwise).'),
   })
   .strict();
 

@@ -29,6 +29,8 @@ export function createMailboxWatcher({
   let loop: Promise<void> | undefined;
   let connected = false;
   let reconnects = 0;
+  let everConnected = false;
+  let disconnectedAt = Date.now();
   // The safety net: IDLE `exists` events can be missed and connections die silently (imapflow#13, #14).
   const task = createTask(pollCron, () => wake.abort(), { name: 'imap-poll', noOverlap: true });
 
@@ -39,6 +41,7 @@ export function createMailboxWatcher({
       try {
         const { uidValidity } = await mailbox.open({ signal: stopping.signal });
         connected = true;
+        everConnected = true;
         connectedAt = Date.now();
         logger.info({ uidValidity }, 'IMAP connected');
         while (!stopping.signal.aborted) {
@@ -49,6 +52,7 @@ export function createMailboxWatcher({
           await mailbox.waitForNews({ signal: AbortSignal.any([stopping.signal, wake.signal]) });
         }
       } catch (error) {
+        if (connected) disconnectedAt = Date.now();
         connected = false;
         if (stopping.signal.aborted) break;
         if (connectedAt !== undefined && Date.now() - connectedAt >= stableMs) failures = 0;
@@ -78,7 +82,7 @@ export function createMailboxWatcher({
     await mailbox.close().catch(() => undefined);
   }
 
-  return { start, stop, nudge: () => wake.abort(), status: () => ({ connected, reconnects }) };
+  return { start, stop, nudge: () => wake.abort(), status: () => ({ connected, reconnects, everConnected, disconnectedForMs: connected ? 0 : Date.now() - disconnectedAt }) };
 }
 
 export type MailboxWatcher = ReturnType<typeof createMailboxWatcher>;

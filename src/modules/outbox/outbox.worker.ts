@@ -27,6 +27,7 @@ export function createOutboxWorker({
   backoff,
   owner = `${hostname()}:${process.pid}`,
   isProcessAlive = processAlive,
+  onAttempt,
 }: {
   repository: OutboxRepository;
   mailSender: MailSender;
@@ -43,6 +44,8 @@ export function createOutboxWorker({
   backoff?: { baseMs: number; capMs: number };
   owner?: string;
   isProcessAlive?: (pid: number) => boolean;
+  /** Told the result of every delivery attempt (metrics). */
+  onAttempt?: (attempt: { kind: OutboxItem['kind']; result: 'sent' | 'retry' | 'failed'; createdAt: Date; at: Date }) => void;
 }) {
   let running = false;
   let wake: (() => void) | undefined;
@@ -105,7 +108,7 @@ export function createOutboxWorker({
           maxAgeMs,
           ...(backoff ? { backoff } : {}),
         });
-        const context = { outboxId: item.id, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1 };
+        const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1 };
         if (verdict.status === 'sent') {
           repository.markSent({ id: item.id, at: clock.now() });
           logger.info(context, 'delivered');
@@ -116,6 +119,7 @@ export function createOutboxWorker({
           repository.markFailed({ id: item.id, error: describeError(failure) });
           logger.error({ ...context, err: describeError(failure) }, 'delivery failed permanently: dead letter');
         }
+        onAttempt?.({ kind: item.kind, result: verdict.status, createdAt: item.createdAt, at: clock.now() });
       }
       if (due.length < batchSize || attempted === 0) return attempted;
     }

@@ -4,7 +4,7 @@
  * repeated trigger is harmless.
  */
 import axios, { isAxiosError } from 'axios';
-import { createError } from '../../../shared/errors.js';
+import { createError, describeError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { Pager, PagerEvent } from '../pager.types.js';
 import { fitToPagerDutyLimits, PAGERDUTY_LIMITS } from '../pagerduty.models.js';
@@ -48,7 +48,8 @@ export function createPagerDutyPager({
     } catch (error) {
       const code = isAxiosError(error) ? error.code : undefined;
       const timedOut = deadline.aborted || code === 'ETIMEDOUT';
-      logger?.debug({ err: error, dedupKey: event.dedup_key, timedOut }, 'PagerDuty unreachable');
+      // Never the axios error itself: its `config.data` is the event, routing key included.
+      logger?.debug({ err: describeError(error), dedupKey: event.dedup_key, timedOut }, 'PagerDuty unreachable');
       throw createError({
         code: 'pager.unreachable',
         message: timedOut

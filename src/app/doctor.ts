@@ -1,0 +1,128 @@
+import { statfsSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/config.schema.js';
+import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
+import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailbox-driver.js';
+import { closeDatabase, openDatabase } from '../shared/db.js';
+import { describeError } from '../shared/errors.js';
+import { checkDatabaseWritable } from './readiness.js';
+
+export type Verdict = 'ok' | 'warn' | 'fail';
+export type DoctorCheck = { name: string; verdict: Verdict; detail: string; hint: string };
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/**
+ * `ticketd doctor`: every outside dependency of the daemon tried once, each with a verdict and what to do
+ * about it. Nothing is sent: IMAP logs in and opens the folder, SMTP says EHLO and logs in, the pager's host
+ * answers one HTTP request that is not an event. Errors are described from their messages, never with the
+ * config, so no password or routing key is printed.
+ */
+export async function runDoctor({ config, timeoutMs = 10_000 }: { config: Config; timeoutMs?: number }): Promise<DoctorCheck[]> {
+  const checks = await Promise.all([checkImap(config, timeoutMs), checkSmtp(config, timeoutMs), checkPager(config, timeoutMs)]);
+  return [...checks, ...checkDatabaseAndDisk(config)];
+}
+
+async function checkImap(config: Config, timeoutMs: number): Promise<DoctorCheck> {
+  const { host, port, user, mailbox: folder } = config.imap;
+  const mailbox = createImapflowMailbox({ ...config.imap, processedFolder: undefined, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+  const name = 'imap';
+  try {
+    const { uidValidity } = await mailbox.open({ signal: AbortSignal.timeout(timeoutMs * 2) });
+    return { name, verdict: 'ok', detail: `logged in to ${host}:${port} as ${user}, opened ${folder} (UIDVALIDITY ${uidValidity})`, hint: '' };
+  } catch (error) {
+    const text = describeError(error);
+    const code = (error as { code?: string }).code ?? '';
+    const hint =
+      code === 'mailbox.auth_failed'
+        ? 'the server refused the login: check imap.user and imap.password (TICKETD_IMAP_PASSWORD); Microsoft 365 and Google need an app password or OAuth2'
+        : code === 'mailbox.not_found'
+          ? `the folder ${folder} does not exist for ${user}: check imap.mailbox`
+          : networkHint(text, 'imap.host and imap.port', 'imap.secure (993 is TLS, 143 plain or STARTTLS)');
+    return { name, verdict: 'fail', detail: `${host}:${port}: ${text}`, hint };
+  } finally {
+    await mailbox.close().catch(() => undefined);
+  }
+}
+
+async function checkSmtp(config: Config, timeoutMs: number): Promise<DoctorCheck> {
+  const { host, port, user } = config.smtp;
+  const sender = createSmtpMailSender({ ...config.smtp, timeoutsMs: { connection: timeoutMs, greeting: timeoutMs, socket: timeoutMs } });
+  const name = 'smtp';
+  try {
+    await sender.verify();
+    return { name, verdict: 'ok', detail: `${host}:${port} accepted ${user ? `the login of ${user}` : 'the connection (no login configured)'}`, hint: '' };
+  } catch (error) {
+    const text = describeError(error);
+    const hint = /auth|535|534|credentials|login/i.test(text)
+      ? 'the server refused the login: check smtp.user and smtp.password (TICKETD_SMTP_PASSWORD)'
+      : networkHint(text, 'smtp.host and smtp.port', 'smtp.secure (465 is TLS from the start, 587 STARTTLS)');
+    return { name, verdict: 'fail', detail: `${host}:${port}: ${text}`, hint };
+  } finally {
+    sender.close();
+  }
+}
+
+async function checkPager(config: Config, timeoutMs: number): Promise<DoctorCheck> {
+  const name = 'pager';
+  if (config.pager.kind === 'none') return { name, verdict: 'warn', detail: 'pager.kind is none', hint: 'new tickets page nobody: set pager.kind and pager.routingKey' };
+  if (config.pager.kind !== 'pagerduty') return { name, verdict: 'warn', detail: `pager.kind ${config.pager.kind} is not implemented yet`, hint: 'use pagerduty or none' };
+  const origin = new URL(config.pager.url).origin;
+  try {
+    // The origin, not the events endpoint: any answer proves DNS, TCP and TLS work, and no event is raised.
+    const response = await fetch(origin, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    return { name, verdict: 'ok', detail: `${origin} answered HTTP ${response.status} (no event sent)`, hint: '' };
+  } catch (error) {
+    const text = describeError(error);
+    return { name, verdict: 'fail', detail: `${origin}: ${text}`, hint: networkHint(text, 'pager.url', 'a proxy or firewall in between') };
+  }
+}
+
+function checkDatabaseAndDisk(config: Config): DoctorCheck[] {
+  const file = config.database.path;
+  let database: DoctorCheck;
+  try {
+    // Opening applies pending migrations, as the daemon would at start-up.
+    const db = openDatabase({ path: file });
+    try {
+      const verdict = checkDatabaseWritable(db);
+      database = verdict.ok
+        ? { name: 'database', verdict: 'ok', detail: `${file}: ${verdict.detail}`, hint: '' }
+        : { name: 'database', verdict: 'fail', detail: `${file}: ${verdict.detail}`, hint: 'the user running ticketd must be able to write the database file and its folder' };
+    } finally {
+      closeDatabase(db);
+    }
+  } catch (error) {
+    database = { name: 'database', verdict: 'fail', detail: `${file}: ${describeError(error)}`, hint: 'check database.path and the permissions of its folder' };
+  }
+  const folder = path.dirname(path.resolve(file));
+  let disk: DoctorCheck;
+  try {
+    const stats = statfsSync(folder);
+    const free = stats.bavail * stats.bsize;
+    const share = stats.blocks > 0 ? stats.bavail / stats.blocks : 1;
+    const detail = `${formatBytes(free)} free (${Math.round(share * 100)} %) under ${folder}`;
+    disk =
+      free < 100 * MiB
+        ? { name: 'disk', verdict: 'fail', detail, hint: 'less than 100 MiB free: raw mail and attachments are stored beside the database; free space or move database.path / storage.path' }
+        : free < GiB || share < 0.05
+          ? { name: 'disk', verdict: 'warn', detail, hint: 'less than 1 GiB or 5 % free: every inbound mail is kept in the raw store' }
+          : { name: 'disk', verdict: 'ok', detail, hint: '' };
+  } catch (error) {
+    disk = { name: 'disk', verdict: 'fail', detail: `${folder}: ${describeError(error)}`, hint: 'check database.path' };
+  }
+  return [database, disk];
+}
+
+function networkHint(text: string, keys: string, extra: string): string {
+  if (/ECONNREFUSED/.test(text)) return `nothing listens there: check ${keys}, and that the server is running`;
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return `the host name does not resolve: check ${keys} and DNS`;
+  if (/timed? ?out|ETIMEDOUT|TimeoutError/i.test(text)) return `no answer in time: a firewall may drop the connection; check ${keys} and ${extra}`;
+  if (/certificate|TLS|SSL|wrong version/i.test(text)) return `TLS failed: check ${extra}`;
+  return `check ${keys} and ${extra}`;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${Math.round(bytes / MiB)} MiB`;
+}

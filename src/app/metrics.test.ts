@@ -1,0 +1,57 @@
+import { register as globalRegistry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
+import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
+import { createMetrics } from './metrics.js';
+
+const sample = (text: string, series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.slice(series.length + 1));
+
+describe('metrics', () => {
+  const open: Db[] = [];
+  afterEach(() => {
+    for (const db of open.splice(0)) closeDatabase(db);
+  });
+  function memoryDb(): Db {
+    const db = openDatabase({ path: ':memory:' });
+    open.push(db);
+    return db;
+  }
+  const at = new Date('2026-11-25T09:00:00Z');
+  const page = { kind: 'page' as const, event: { routing_key: 'k', event_action: 'trigger' as const, dedup_key: 'CS-1', payload: { summary: 's', severity: 'critical' as const, source: 'ticketd' } } };
+
+  it('keeps two instances apart and never touches prom-client’s global registry', async () => {
+    const first = createMetrics({ db: memoryDb(), processMetrics: false });
+    const second = createMetrics({ db: memoryDb(), processMetrics: false });
+    first.recordDeliveryAttempt({ kind: 'email', result: 'sent', createdAt: at, at });
+
+    expect(sample(await first.render(), 'ticketd_delivery_attempts_total{kind="email",result="sent"}')).toBe(1);
+    expect(await second.render()).not.toContain('ticketd_delivery_attempts_total{');
+    expect(await globalRegistry.metrics()).not.toContain('ticketd_');
+  });
+
+  it('reads the outbox depth and the age of its oldest pending row from the database on each scrape', async () => {
+    const db = memoryDb();
+    let now = new Date(at.getTime() + 90_000);
+    const metrics = createMetrics({ db, clock: { now: () => now }, processMetrics: false });
+    expect(sample(await metrics.render(), 'ticketd_outbox_oldest_pending_age_seconds')).toBe(0);
+
+    createOutboxRepository({ db }).enqueue({ effectKey: 'page:CS-1', ticketId: null, payload: page, at });
+    expect(sample(await metrics.render(), 'ticketd_outbox_pending')).toBe(1);
+    expect(sample(await metrics.render(), 'ticketd_outbox_oldest_pending_age_seconds')).toBe(90);
+    now = new Date(at.getTime() + 120_000);
+    expect(metrics.oldestPendingAgeSeconds()).toBe(120);
+  });
+
+  it('observes the ingest-to-page latency only for pages that were accepted', async () => {
+    const metrics = createMetrics({ db: memoryDb(), processMetrics: false });
+    metrics.recordDeliveryAttempt({ kind: 'page', result: 'retry', createdAt: at, at: new Date(at.getTime() + 1_000) });
+    metrics.recordDeliveryAttempt({ kind: 'page', result: 'sent', createdAt: at, at: new Date(at.getTime() + 4_000) });
+    metrics.recordDeliveryAttempt({ kind: 'email', result: 'sent', createdAt: at, at: new Date(at.getTime() + 9_000) });
+    const text = await metrics.render();
+    expect(sample(text, 'ticketd_ingest_to_page_seconds_count')).toBe(1);
+    expect(sample(text, 'ticketd_ingest_to_page_seconds_sum')).toBe(4);
+    expect(sample(text, 'ticketd_ingest_to_page_seconds_bucket{le="5"}')).toBe(1);
+    expect(sample(text, 'ticketd_ingest_to_page_seconds_bucket{le="2.5"}')).toBe(0);
+    expect(sample(text, 'ticketd_delivery_attempts_total{kind="page",result="retry"}')).toBe(1);
+  });
+});

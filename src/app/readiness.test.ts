@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
+import { checkDatabaseWritable, checkReadiness } from './readiness.js';
+
+const limits = { outboxMaxAgeSeconds: 900, imapGraceSeconds: 300 };
+const connected = { connected: true, everConnected: true, disconnectedForMs: 0 };
+
+describe('readiness', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0)) await step();
+  });
+
+  function memoryDb(): Db {
+    const db = openDatabase({ path: ':memory:' });
+    cleanup.push(() => closeDatabase(db));
+    return db;
+  }
+
+  it('is ready with a writable database, a connected mailbox and a young outbox', () => {
+    const report = checkReadiness({ db: memoryDb(), imap: connected, oldestPendingAgeSeconds: 12, ...limits });
+    expect(report).toEqual({ ok: true, checks: { database: { ok: true, detail: 'writable' }, imap: { ok: true, detail: 'connected' }, outbox: { ok: true, detail: 'oldest pending delivery 12 s old' } } });
+  });
+
+  it('stays ready while a lost IMAP connection is within the grace period, and not after it', () => {
+    const db = memoryDb();
+    const within = checkReadiness({ db, imap: { connected: false, everConnected: true, disconnectedForMs: 299_000 }, oldestPendingAgeSeconds: 0, ...limits });
+    expect(within.ok).toBe(true);
+    expect(within.checks.imap?.detail).toContain('reconnecting for 299 s');
+    const past = checkReadiness({ db, imap: { connected: false, everConnected: true, disconnectedForMs: 300_000 }, oldestPendingAgeSeconds: 0, ...limits });
+    expect(past).toMatchObject({ ok: false, checks: { imap: { ok: false, detail: 'disconnected for 300 s' } } });
+  });
+
+  it('is not ready before the first IMAP connection succeeded', () => {
+    const report = checkReadiness({ db: memoryDb(), imap: { connected: false, everConnected: false, disconnectedForMs: 1_000 }, oldestPendingAgeSeconds: 0, ...limits });
+    expect(report).toMatchObject({ ok: false, checks: { imap: { ok: false, detail: 'not connected yet' } } });
+  });
+
+  it('is not ready when the oldest pending delivery reached the limit', () => {
+    const report = checkReadiness({ db: memoryDb(), imap: connected, oldestPendingAgeSeconds: 900, ...limits });
+    expect(report).toMatchObject({ ok: false, checks: { outbox: { ok: false, detail: 'oldest pending delivery 900 s old (limit http.readyOutboxMaxAgeSeconds 900)' } } });
+  });
+
+  it('reports a database opened read-only as not writable', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-ready-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'ticketd.sqlite');
+    closeDatabase(openDatabase({ path: file }));
+    const sqlite = new Database(file, { readonly: true });
+    cleanup.push(() => void sqlite.close());
+    const verdict = checkDatabaseWritable(Object.assign(drizzle(sqlite), { $client: sqlite }) as Db);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.detail).toMatch(/READONLY/i);
+  });
+
+  it('counts a database locked by another writer as writable and restores the busy timeout', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-ready-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'ticketd.sqlite');
+    const db = openDatabase({ path: file });
+    cleanup.push(() => closeDatabase(db));
+    const other = new Database(file);
+    cleanup.push(() => void other.close());
+    other.exec('BEGIN IMMEDIATE');
+    expect(checkDatabaseWritable(db)).toEqual({ ok: true, detail: 'writable (locked by another writer just now)' });
+    other.exec('ROLLBACK');
+    expect(db.$client.pragma('busy_timeout', { simple: true })).toBe(5000);
+  });
+});

@@ -1,0 +1,65 @@
+import { accessSync, constants } from 'node:fs';
+import type { Db } from '../shared/db.js';
+import type { HealthReport } from './http.server.js';
+
+export type ImapReadiness = { connected: boolean; everConnected: boolean; disconnectedForMs: number };
+
+/**
+ * `/readyz`: ready while the database takes writes, IMAP is connected (or lost for less than the grace
+ * period after having worked) and the outbox moves (its oldest pending row is younger than the limit).
+ */
+export function checkReadiness({
+  db,
+  imap,
+  oldestPendingAgeSeconds,
+  outboxMaxAgeSeconds,
+  imapGraceSeconds,
+}: {
+  db: Db;
+  imap: ImapReadiness;
+  oldestPendingAgeSeconds: number;
+  outboxMaxAgeSeconds: number;
+  imapGraceSeconds: number;
+}): HealthReport {
+  const database = checkDatabaseWritable(db);
+  const imapCheck = imap.connected
+    ? { ok: true, detail: 'connected' }
+    : imap.everConnected && imap.disconnectedForMs < imapGraceSeconds * 1000
+      ? { ok: true, detail: `reconnecting for ${Math.round(imap.disconnectedForMs / 1000)} s (limit http.readyImapGraceSeconds ${imapGraceSeconds})` }
+      : { ok: false, detail: imap.everConnected ? `disconnected for ${Math.round(imap.disconnectedForMs / 1000)} s` : 'not connected yet' };
+  const age = Math.round(oldestPendingAgeSeconds);
+  const outbox =
+    oldestPendingAgeSeconds < outboxMaxAgeSeconds
+      ? { ok: true, detail: `oldest pending delivery ${age} s old` }
+      : { ok: false, detail: `oldest pending delivery ${age} s old (limit http.readyOutboxMaxAgeSeconds ${outboxMaxAgeSeconds})` };
+  const checks = { database, imap: imapCheck, outbox };
+  return { ok: Object.values(checks).every((check) => check.ok), checks };
+}
+
+/**
+ * The file is writable by this process and the write lock can be taken (then let go, changing nothing). Another process holding the lock right now means it is writable, just busy.
+ */
+export function checkDatabaseWritable(db: Db): { ok: boolean; detail: string } {
+  const sqlite = db.$client;
+  if (sqlite.readonly) return { ok: false, detail: 'SQLITE_READONLY: the database is open read-only' };
+  if (sqlite.name !== ':memory:' && sqlite.name !== '') {
+    try {
+      accessSync(sqlite.name, constants.W_OK);
+    } catch (error) {
+      return { ok: false, detail: `${(error as NodeJS.ErrnoException).code ?? 'error'}: ${sqlite.name} is not writable` };
+    }
+  }
+  const previousTimeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
+  sqlite.pragma('busy_timeout = 250');
+  try {
+    sqlite.exec('BEGIN IMMEDIATE');
+    sqlite.exec('ROLLBACK');
+    return { ok: true, detail: 'writable' };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_BUSY') return { ok: true, detail: 'writable (locked by another writer just now)' };
+    return { ok: false, detail: `${code ?? 'error'}: ${(error as Error).message}` };
+  } finally {
+    sqlite.pragma(`busy_timeout = ${previousTimeout}`);
+  }
+}

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCAL_MAILBOX, startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import { freePort } from './support/free-port.js';
+import { runTicketd, startDaemonProcess, type DaemonProcess } from './support/ticketd-process.js';
+
+const fixturePath = (name: string) => path.resolve(import.meta.dirname, '../fixtures/mail', name);
+const waitLong = { timeout: 30_000, interval: 200 };
+const SMTP_SECRET = 'smtp-pw-5ec7-7a1d';
+const ROUTING_SECRET = 'routing-key-5ec7-93be';
+const IMAP_SECRET = 'imap-pw-5ec7-c0de';
+
+/** Every JSON log line the daemon wrote, parsed. */
+function logLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('secrets never reach the logs', () => {
+  let stack: LocalStack;
+  const daemons: DaemonProcess[] = [];
+
+  beforeAll(async () => {
+    stack = await startLocalStack();
+  });
+
+  afterAll(async () => {
+    for (const daemon of daemons) await daemon.stop('SIGKILL');
+    await stack?.close();
+  });
+
+  it('logs message id, uid and ticket ref but no password or routing key while mail flows and the pager is down (debug level)', async () => {
+    const deadPager = await freePort();
+    const file = await stack.writeConfig('flowing.yaml', {
+      smtp: { user: 'help@cloudsoft.test', password: SMTP_SECRET },
+      pager: { routingKey: ROUTING_SECRET, url: `http://127.0.0.1:${deadPager}/v2/enqueue`, timeoutSeconds: 2 },
+      outbox: { pollSeconds: 1, retryBaseSeconds: 1, retryMaxSeconds: 1 },
+      log: { level: 'debug' },
+    });
+    const daemon = startDaemonProcess(file);
+    daemons.push(daemon);
+    await stack.deliver(await readFile(fixturePath('01-sev1-outage.eml')));
+
+    const [confirmation] = await stack.smtp.waitFor(1, 30_000);
+    expect(confirmation?.authUser).toBe('help@cloudsoft.test');
+    await vi.waitFor(() => expect(logLines(daemon.logs()).filter((line) => line.msg === 'delivery failed, will retry' && line.kind === 'page').length).toBeGreaterThanOrEqual(2), waitLong);
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+
+    const output = daemon.logs();
+    const ingested = logLines(output).find((line) => line.msg === 'message ingested');
+    expect(ingested).toMatchObject({ messageId: 'a1b2c3d4.outage@mail.acme.test', uid: 1, ref: 'CS-1', outcome: 'ticket' });
+    expect(String(logLines(output).find((line) => line.kind === 'page' && line.err)?.err)).toContain('ECONNREFUSED');
+    for (const secret of [SMTP_SECRET, ROUTING_SECRET, LOCAL_MAILBOX.password]) expect(output).not.toContain(secret);
+  });
+
+  it('keeps the passwords out of the logs when the IMAP login is refused and the SMTP server is down', async () => {
+    const deadSmtp = await freePort();
+    const file = await stack.writeConfig('failing.yaml', {
+      database: { path: path.join(stack.dir, 'failing.sqlite') },
+      imap: { password: IMAP_SECRET },
+      smtp: { port: deadSmtp, user: 'help@cloudsoft.test', password: SMTP_SECRET },
+      pager: { routingKey: ROUTING_SECRET },
+      outbox: { pollSeconds: 1, retryBaseSeconds: 1, retryMaxSeconds: 1 },
+      log: { level: 'debug' },
+    });
+    // Queued from a file (IMAP cannot log in), so the daemon has a confirmation to fail to send.
+    const ingest = await runTicketd(['ingest', '--config', file, '--no-deliver', fixturePath('02-sev2-degraded.eml')]);
+    expect(ingest.code).toBe(0);
+    const daemon = startDaemonProcess(file);
+    daemons.push(daemon);
+
+    await vi.waitFor(() => {
+      const lines = logLines(daemon.logs());
+      expect(lines.some((line) => line.msg === 'IMAP connection failed; reconnecting' && String(line.err).includes('Authentication failed'))).toBe(true);
+      expect(lines.some((line) => line.msg === 'delivery failed, will retry' && line.kind === 'email' && String(line.err).includes('ECONNREFUSED'))).toBe(true);
+    }, waitLong);
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+
+    for (const secret of [IMAP_SECRET, SMTP_SECRET, ROUTING_SECRET]) {
+      expect(daemon.logs()).not.toContain(secret);
+      expect(ingest.stdout + ingest.stderr).not.toContain(secret);
+    }
+  });
+
+  it('prints configuration errors by key, never with the secret values next to them', async () => {
+    const file = await stack.writeConfig('invalid.yaml', {
+      imap: { password: IMAP_SECRET, passwd: IMAP_SECRET, port: 'not-a-port' },
+      smtp: { password: SMTP_SECRET, secure: 'sometimes' },
+      pager: { kind: 'pagerduty', routingKey: ROUTING_SECRET, url: 'not a url' },
+    });
+    for (const args of [['config', 'check', '--config', file], ['run', '--config', file], ['doctor', '--config', file, '--json']]) {
+      const result = await runTicketd(args);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('imap.passwd: unknown key');
+      for (const secret of [IMAP_SECRET, SMTP_SECRET, ROUTING_SECRET]) expect(result.stdout + result.stderr).not.toContain(secret);
+    }
+  });
+});
