@@ -45,7 +45,8 @@ describe('operating the daemon over HTTP: /healthz, /readyz and /metrics', () =>
     await stack.deliver(await fixture('01-sev1-outage.eml'));
     await stack.deliver(await fixture('05-unknown-sender.eml'));
     await stack.receiver.waitFor(1, 30_000);
-    await stack.smtp.waitFor(1, 30_000);
+    // The confirmation to alice and the polite refusal to the unknown sender.
+    await stack.smtp.waitFor(2, 30_000);
 
     let text = '';
     await vi.waitFor(async () => {
@@ -55,7 +56,7 @@ describe('operating the daemon over HTTP: /healthz, /readyz and /metrics', () =>
       text = await response.text();
       expect(sample(text, 'ticketd_messages_total{outcome="quarantined"}')).toBe(1);
       expect(sample(text, 'ticketd_delivery_attempts_total{kind="page",result="sent"}')).toBe(1);
-      expect(sample(text, 'ticketd_delivery_attempts_total{kind="email",result="sent"}')).toBe(1);
+      expect(sample(text, 'ticketd_delivery_attempts_total{kind="email",result="sent"}')).toBe(2);
     }, waitLong);
     expect(sample(text, 'ticketd_messages_total{outcome="ticket"}')).toBe(1);
     expect(sample(text, 'ticketd_tickets_total{severity="SEV1"}')).toBe(1);
