@@ -50,6 +50,11 @@ async function main(): Promise<number> {
         ['From: Alice Martin <alice@acme.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-reply@mail.acme.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', 'It started right after the 09:00 deploy.', ''].join('\r\n'),
       );
       await settled(names.length + 1);
+      say('deliver the on-call engineer\'s answer from erin@cloudsoft.test (relayed to alice, acknowledges the page)');
+      await stack.deliver(
+        ['From: Erin Engineer <erin@cloudsoft.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-engineer@cloudsoft.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', 'We rolled back the 09:00 deploy; errors stopped at 09:41. Please confirm on your side.', '', '#note rollback done by hand, write the post-mortem', ''].join('\r\n'),
+      );
+      await settled(names.length + 2);
     }
 
     const tally = Object.entries(createIntakeRepository({ db }).countByOutcome()).map(([outcome, count]) => `${outcome} ${count}`);
@@ -58,7 +63,7 @@ async function main(): Promise<number> {
     await runCli(['tickets', 'list', '--config', configFile]);
     say('\n== Quarantine (ticketd quarantine list) ==');
     await runCli(['quarantine', 'list', '--config', configFile]);
-    say(`\n== Confirmations received by the SMTP peer (${stack.smtp.received.length}) ==`);
+    say(`\n== Mail received by the SMTP peer: confirmations and replies (${stack.smtp.received.length}) ==`);
     for (const mail of stack.smtp.received) say(`  to ${mail.envelopeTo.join(', ')}: "${mail.parsed.subject}" (In-Reply-To <${mail.parsed.inReplyTo}>)`);
     say(`\n== Pages received by the PagerDuty stand-in (${stack.receiver.requests.length}) ==`);
     for (const request of stack.receiver.requests) {
