@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
+import { createRecording } from './recording.js';
 
 export type ReceivedRequest = {
   method: string;
@@ -34,8 +35,8 @@ export type HttpReceiver = {
 };
 
 export async function startHttpReceiver({ port = 0 }: { port?: number } = {}): Promise<HttpReceiver> {
-  const requests: ReceivedRequest[] = [];
-  const waiters = new Set<() => void>();
+  const recording = createRecording<ReceivedRequest>({ describe: (got, wanted, ms) => `HTTP receiver got ${got} of ${wanted} requests within ${ms} ms` });
+  const requests = recording.items;
   const delays = new Set<NodeJS.Timeout>();
   let responder: HttpResponder | undefined;
 
@@ -52,8 +53,7 @@ export async function startHttpReceiver({ port = 0 }: { port?: number } = {}): P
       };
       const answer = responder?.(request) ?? pagerDutyAnswer(request);
       request.status = answer.status;
-      requests.push(request);
-      for (const wake of waiters) wake();
+      recording.record(request);
 
       const respond = () => {
         const payload = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
@@ -86,29 +86,8 @@ export async function startHttpReceiver({ port = 0 }: { port?: number } = {}): P
     setResponder(fn) {
       responder = fn;
     },
-    waitFor(count, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (requests.length < count) return;
-          done();
-          resolve([...requests]);
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`HTTP receiver got ${requests.length} of ${count} requests within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    clear() {
-      // In place, so a reference a test already holds sees the reset.
-      requests.length = 0;
-    },
+    waitFor: recording.waitFor,
+    clear: recording.clear,
     close() {
       // Answers still waiting on a delay (a "server that never answers") would hold close() open.
       for (const timer of delays) clearTimeout(timer);

@@ -5,6 +5,7 @@
 import type { AddressObject, ParsedMail } from 'mailparser';
 import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerError, type SMTPServerSession } from 'smtp-server';
+import { createRecording } from './recording.js';
 
 export type ReceivedMail = {
   envelopeFrom: string;
@@ -51,8 +52,8 @@ export type SmtpPeer = {
 const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 
 export async function startSmtpPeer({ port = 0 }: { port?: number } = {}): Promise<SmtpPeer> {
-  const received: ReceivedMail[] = [];
-  const waiters = new Set<() => void>();
+  const recording = createRecording<ReceivedMail>({ describe: (got, wanted, ms) => `SMTP peer received ${got} of ${wanted} mails within ${ms} ms` });
+  const received = recording.items;
   let responder: SmtpPeerResponder | undefined;
 
   // Calls the responder and turns its answer into the error smtp-server sends back as the reply.
@@ -107,8 +108,7 @@ export async function startSmtpPeer({ port = 0 }: { port?: number } = {}): Promi
         simpleParser(raw).then(
           (mail) => {
             const authUser = typeof session.user === 'string' ? session.user : undefined;
-            received.push({ envelopeFrom: envelope.from, envelopeTo: envelope.to, authUser, raw, parsed: summarize(mail), receivedAt: new Date() });
-            for (const wake of waiters) wake();
+            recording.record({ envelopeFrom: envelope.from, envelopeTo: envelope.to, authUser, raw, parsed: summarize(mail), receivedAt: new Date() });
             callback(null, 'Queued');
           },
           (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
@@ -136,29 +136,8 @@ export async function startSmtpPeer({ port = 0 }: { port?: number } = {}): Promi
     setResponder(fn) {
       responder = fn;
     },
-    waitFor(count, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (received.length < count) return;
-          done();
-          resolve([...received]);
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`SMTP peer received ${received.length} of ${count} mails within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    clear() {
-      // In place, so a reference a test already holds sees the reset.
-      received.length = 0;
-    },
+    waitFor: recording.waitFor,
+    clear: recording.clear,
     close() {
       return new Promise((resolve) => {
         server.close(() => resolve());
