@@ -3,7 +3,7 @@
  * outcome to a TicketdError; retries belong to the outbox worker, which keeps the same dedup_key so a
  * repeated trigger is harmless.
  */
-import axios, { isAxiosError } from 'axios';
+import { postJson, type PostAnswer } from '../../../shared/http-post.js';
 import { createError, describeError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { Pager, PagerEvent } from '../pager.types.js';
@@ -29,40 +29,16 @@ export function createPagerDutyPager({
       });
     }
 
-    // axios' `timeout` restarts on every byte (a socket idle timer); this signal is a hard deadline
-    // for a server that trickles its answer.
-    const deadline = AbortSignal.timeout(timeoutMs);
-    let response;
+    let response: PostAnswer;
     try {
-      response = await axios.post(url, json, {
-        headers: { 'Content-Type': 'application/json' },
-        timeout: timeoutMs,
-        signal: deadline,
-        transitional: { clarifyTimeoutError: true },
-        // Every status is an answer to map below, not an exception.
-        validateStatus: () => true,
-        // A redirect on a POST would turn into a GET and lose the event; treat it as a misconfigured URL.
-        maxRedirects: 0,
-        responseType: 'text',
-      });
+      response = await postJson({ url, body: json, timeoutMs, service: 'pager', label: 'PagerDuty' });
     } catch (error) {
-      const code = isAxiosError(error) ? error.code : undefined;
-      const timedOut = deadline.aborted || code === 'ETIMEDOUT';
-      // Never the axios error itself: its `config.data` is the event, routing key included.
-      logger?.debug({ err: describeError(error), dedupKey: event.dedup_key, timedOut }, 'PagerDuty unreachable');
-      throw createError({
-        code: 'pager.unreachable',
-        message: timedOut
-          ? `PagerDuty did not answer within ${timeoutMs} ms`
-          : `PagerDuty unreachable: ${error instanceof Error ? error.message : String(error)}`,
-        retryable: true,
-        cause: error,
-        details: { errorCode: code, timedOut, timeoutMs },
-      });
+      logger?.debug({ err: describeError(error), dedupKey: event.dedup_key }, 'PagerDuty unreachable');
+      throw error;
     }
 
     const { status } = response;
-    const body = parseJson(response.data);
+    const body = parseJson(response.text);
     logger?.debug({ status, dedupKey: event.dedup_key, action: event.event_action }, 'PagerDuty answered');
     if (status >= 200 && status < 300) {
       const dedupKey = typeof body === 'object' && body !== null && 'dedup_key' in body && typeof body.dedup_key === 'string' ? body.dedup_key : event.dedup_key;

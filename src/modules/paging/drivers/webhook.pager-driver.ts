@@ -4,7 +4,7 @@
  * and leaves retries to the outbox worker. The signature is made at send time, so a retry carries a fresh
  * timestamp and stays within the receiver's replay window.
  */
-import axios, { isAxiosError } from 'axios';
+import { postJson } from '../../../shared/http-post.js';
 import { systemClock, type Clock } from '../../../shared/clock.js';
 import { createError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
@@ -16,33 +16,18 @@ export function createWebhookSender({ url, secret, timeoutMs = 10_000, clock = s
   async function send(event: WebhookEvent): Promise<{ status: number }> {
     const body = JSON.stringify(event);
     const timestamp = Math.floor(clock.now().getTime() / 1000);
-    const deadline = AbortSignal.timeout(timeoutMs);
-    let response;
-    try {
-      response = await axios.post(url, body, {
-        headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signWebhook({ secret, timestamp, body }), 'X-Ticketd-Event': event.type, 'X-Ticketd-Event-Id': event.id },
-        timeout: timeoutMs,
-        signal: deadline,
-        transitional: { clarifyTimeoutError: true },
-        validateStatus: () => true,
-        maxRedirects: 0,
-        responseType: 'text',
-      });
-    } catch (error) {
-      const code = isAxiosError(error) ? error.code : undefined;
-      const timedOut = deadline.aborted || code === 'ETIMEDOUT';
-      throw createError({
-        code: 'webhook.unreachable',
-        message: timedOut ? `webhook did not answer within ${timeoutMs} ms` : `webhook unreachable: ${error instanceof Error ? error.message : String(error)}`,
-        retryable: true,
-        cause: error,
-        details: { errorCode: code, timedOut, timeoutMs },
-      });
-    }
+    const response = await postJson({
+      url,
+      body,
+      headers: { [SIGNATURE_HEADER]: signWebhook({ secret, timestamp, body }), 'X-Ticketd-Event': event.type, 'X-Ticketd-Event-Id': event.id },
+      timeoutMs,
+      service: 'webhook',
+      label: 'webhook',
+    });
     const { status } = response;
     logger?.debug({ status, id: event.id, type: event.type }, 'webhook answered');
     if (status >= 200 && status < 300) return { status };
-    const details = { status, body: String(response.data ?? '').slice(0, 2000) };
+    const details = { status, body: response.text.slice(0, 2000) };
     if (status === 408 || status === 429) throw createError({ code: 'webhook.rate_limited', message: `webhook answered ${status}`, retryable: true, details });
     if (status >= 500) throw createError({ code: 'webhook.server_error', message: `webhook server error ${status}`, retryable: true, details });
     throw createError({ code: 'webhook.rejected', message: `webhook refused the event with ${status}`, retryable: false, details });
