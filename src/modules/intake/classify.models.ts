@@ -14,7 +14,8 @@ export function classifyMessage(message: InboundMessage): Classification {
     reportVerdict(message) ??
     notificationVerdict(message) ??
     bounceVerdict(message) ??
-    autoReplyVerdict(message) ?? { kind: 'ordinary', reason: 'no sign of automatic mail' }
+    autoReplyVerdict(message) ??
+    listManagerVerdict(message) ?? { kind: 'ordinary', reason: 'no sign of automatic mail' }
   );
 }
 
@@ -128,7 +129,8 @@ function diagnosticClass(statusText: string): boolean | undefined {
 
 /** Amazon SES forwards bounces, complaints and deliveries as SNS notification mails with a JSON body. */
 function notificationVerdict(message: InboundMessage): Classification | undefined {
-  if (message.from?.address !== 'no-reply@sns.amazonaws.com') return undefined;
+  // The SNS headers survive a rewritten From (a forwarding hop, or an attacker): either sign will do.
+  if (message.from?.address !== 'no-reply@sns.amazonaws.com' && !message.headers.has('x-amz-sns-message-id')) return undefined;
   const type = /notificationType\\?"\s*:\s*\\?"(Bounce|Complaint|Delivery)\b/.exec(message.text)?.[1];
   if (type === 'Bounce') {
     const bounceType = /bounceType\\?"\s*:\s*\\?"(\w+)/.exec(message.text)?.[1];
@@ -137,6 +139,23 @@ function notificationVerdict(message: InboundMessage): Classification | undefine
   if (type === 'Complaint') return { kind: 'feedback', reason: 'Amazon SES complaint notification' };
   if (type === 'Delivery') return { kind: 'delivery-notice', reason: 'Amazon SES delivery notification' };
   return undefined;
+}
+
+// ---------------------------------------------------------------- mailing-list managers
+
+const LIST_ADMIN_LOCAL_PART = /(?:^owner-|-(?:admin|owner|request|bounces?|ctl)$)/;
+const LIST_HEADERS = ['x-mlserver', 'mailing-list', 'x-ml-name', 'list-id', 'list-subscribe', 'list-unsubscribe'];
+
+/**
+ * A list manager's own notice ("you are not a member", "your post awaits moderation"): sent by the list's
+ * administrative address with list headers. Ordinary mail relayed by a list comes from its author, not from
+ * `list-admin@` or `owner-list@`, so it stays ordinary.
+ */
+function listManagerVerdict(message: InboundMessage): Classification | undefined {
+  const local = (message.from?.address ?? '').split('@')[0] ?? '';
+  if (!LIST_ADMIN_LOCAL_PART.test(local)) return undefined;
+  const header = LIST_HEADERS.find((name) => message.headers.has(name));
+  return header ? { kind: 'auto-reply', reason: `mailing-list manager notice (${header})` } : undefined;
 }
 
 // ---------------------------------------------------------------- non-standard bounces
