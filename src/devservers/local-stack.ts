@@ -47,7 +47,7 @@ export async function startLocalStack({ dir }: { dir?: string } = {}): Promise<L
       smtp: { host: smtp.host, port: smtp.port, secure: false },
       support: { address: LOCAL_MAILBOX.user, name: 'Cloudsoft Support', ticketPrefix: 'CS', customerDomains: ['acme.test', 'globex.test'], engineerDomains: ['cloudsoft.test'], requireRegistration: false },
       // The local stack has no receiving MTA writing Authentication-Results; tests of sender checks override this.
-      security: { senderAuth: 'off' },
+      security: { senderAuth: 'off', replyTokenSecret: 'local-stack-reply-token-secret' },
       pager: { kind: 'pagerduty', url: `${receiver.url}/v2/enqueue`, routingKey: 'local-routing-key' },
       outbox: { pollSeconds: 1 },
       // Every severity pages at once, whatever the hour the tests or the demo run at (the business-hours
