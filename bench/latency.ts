@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import type { LocalStack } from '../src/devservers/local-stack.js';
+import type { Built } from './built.js';
+import { startDaemonChild } from './daemon.js';
+import { plainMail } from './mails.js';
+import { percentile, sleep, waitUntil } from './stats.js';
+
+export type LatencyRun = {
+  pageMs: number[];
+  confirmationMs: number[];
+  appendMs: number[];
+  /** Peak RSS of the daemon over the run (start-up, idle, 200 mails). */
+  peakRssMb: number;
+  load: number;
+};
+
+export type LatencyOptions = { runs: number; count: number; ratePerSecond: number; log: (line: string) => void };
+
+type PageBody = { payload?: { custom_details?: { subject?: string } } };
+
+/**
+ * Mails APPENDed one at a time at a steady rate while the daemon waits in IDLE. The clock starts when the
+ * APPEND completes (tagged OK, as a delivering MTA sees it) and stops when the SMTP peer has the confirmation
+ * (matched by its In-Reply-To) and the HTTP receiver has the page (matched by the unique subject).
+ * The safety-net poll is at its production default (every 30 s), so only IDLE can explain a fast pick-up.
+ */
+export async function runLatency(built: Built, stack: LocalStack, { runs, count, ratePerSecond, log }: LatencyOptions): Promise<LatencyRun[]> {
+  const results: LatencyRun[] = [];
+  for (let run = 1; run <= runs; run += 1) {
+    const folder = `Latency${run}`;
+    await built.createMailbox({ ...stack.imap, mailbox: folder });
+    const dir = path.join(stack.dir, `latency-${run}`);
+    const configFile = await stack.writeConfig(`latency-${run}.yaml`, {
+      database: { path: path.join(dir, 'ticketd.sqlite') },
+      imap: { mailbox: folder, pollCron: '*/30 * * * * *' },
+      outbox: { pollSeconds: 5 },
+      log: { level: 'info' },
+    });
+    stack.smtp.clear();
+    stack.receiver.clear();
+    const daemon = startDaemonChild(configFile);
+    const appender = new ImapFlow({ host: stack.imap.host, port: stack.imap.port, secure: false, auth: { user: stack.imap.user, pass: stack.imap.password }, logger: false });
+    appender.on('error', () => undefined);
+    try {
+      await daemon.waitForLog('IMAP connected');
+      await appender.connect();
+      // The first (empty) sync runs, then IDLE starts; give it a moment rather than race the first append.
+      await sleep(1000);
+
+      const appendedAt = new Map<string, number>();
+      const idBySubject = new Map<string, string>();
+      const appendMs: number[] = [];
+      const token = randomBytes(4).toString('hex');
+      const intervalMs = 1000 / ratePerSecond;
+      const start = Date.now();
+      for (let n = 0; n < count; n += 1) {
+        const due = start + n * intervalMs;
+        if (Date.now() < due) await sleep(due - Date.now());
+        const messageId = `lat-${token}-${run}-${n}@mail.acme.test`;
+        const subject = `SEV2 latency probe ${token} ${run}-${n}`;
+        idBySubject.set(subject, messageId);
+        const raw = plainMail({ from: `user${n % 13}@acme.test`, subject, messageId, body: `Probe ${n}: the export API answers 503 since 09:00.` });
+        const before = Date.now();
+        await appender.append(folder, raw);
+        const done = Date.now();
+        appendMs.push(done - before);
+        appendedAt.set(messageId, done);
+      }
+      await waitUntil(() => stack.smtp.received.length >= count && stack.receiver.requests.length >= count, { timeoutMs: 120_000, intervalMs: 50, what: `${count} confirmations and pages` });
+
+      const confirmationMs: number[] = [];
+      for (const mail of stack.smtp.received) {
+        const sent = mail.parsed.inReplyTo ? appendedAt.get(mail.parsed.inReplyTo) : undefined;
+        if (sent !== undefined) confirmationMs.push(mail.receivedAt.getTime() - sent);
+      }
+      const pageMs: number[] = [];
+      for (const request of stack.receiver.requests) {
+        const subject = (request.body as PageBody).payload?.custom_details?.subject;
+        const id = subject ? idBySubject.get(subject) : undefined;
+        const sent = id ? appendedAt.get(id) : undefined;
+        if (sent !== undefined) pageMs.push(request.receivedAt.getTime() - sent);
+      }
+      if (confirmationMs.length !== count || pageMs.length !== count) {
+        throw new Error(`latency run ${run}: matched ${confirmationMs.length} confirmations and ${pageMs.length} pages of ${count}`);
+      }
+      const peak = daemon.peakRssMb();
+      results.push({ pageMs, confirmationMs, appendMs, peakRssMb: peak, load: os.loadavg()[0] ?? Number.NaN });
+      log(
+        `latency run ${run}: page p50 ${percentile(pageMs, 50)} p95 ${percentile(pageMs, 95)} p99 ${percentile(pageMs, 99)} ms; ` +
+          `confirmation p50 ${percentile(confirmationMs, 50)} p95 ${percentile(confirmationMs, 95)} p99 ${percentile(confirmationMs, 99)} ms; append p50 ${percentile(appendMs, 50)} ms`,
+      );
+    } finally {
+      await appender.logout().catch(() => appender.close());
+      await daemon.stop();
+    }
+  }
+  return results;
+}
