@@ -18,15 +18,17 @@ async function load<T>(relative: string): Promise<T> {
 }
 
 export async function loadBuilt() {
-  const [stack, dovecot, start, loader, db, logger] = await Promise.all([
+  const [stack, dovecot, start, loader, db, logger, mailbox, parse] = await Promise.all([
     load<typeof import('../src/devservers/local-stack.js')>('devservers/local-stack.js'),
     load<typeof import('../src/devservers/dovecot.server.js')>('devservers/dovecot.server.js'),
     load<typeof import('../src/app/start.js')>('app/start.js'),
     load<typeof import('../src/config/config.loader.js')>('config/config.loader.js'),
     load<typeof import('../src/shared/db.js')>('shared/db.js'),
     load<typeof import('../src/shared/logger.js')>('shared/logger.js'),
+    load<typeof import('../src/modules/mailbox/drivers/imapflow.mailbox-driver.js')>('modules/mailbox/drivers/imapflow.mailbox-driver.js'),
+    load<typeof import('../src/modules/intake/parse.js')>('modules/intake/parse.js'),
   ]);
-  return { ...stack, ...dovecot, ...start, ...loader, ...db, ...logger };
+  return { ...stack, ...dovecot, ...start, ...loader, ...db, ...logger, ...mailbox, ...parse };
 }
 
 export type Built = Awaited<ReturnType<typeof loadBuilt>>;

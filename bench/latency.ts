@@ -12,6 +12,10 @@ export type LatencyRun = {
   pageMs: number[];
   confirmationMs: number[];
   appendMs: number[];
+  /** APPEND completed -> EXISTS seen by a bare imapflow client idling on the same folder: the server's part. */
+  existsMs: number[];
+  /** EXISTS at the bare client -> page received: roughly the daemon's part. */
+  existsToPageMs: number[];
   /** Peak RSS of the daemon over the run (start-up, idle, 200 mails). */
   peakRssMb: number;
   load: number;
@@ -44,13 +48,25 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
     const daemon = startDaemonChild(configFile);
     const appender = new ImapFlow({ host: stack.imap.host, port: stack.imap.port, secure: false, auth: { user: stack.imap.user, pass: stack.imap.password }, logger: false });
     appender.on('error', () => undefined);
+    // A second, bare client idling on the folder: when does the server itself announce a new message?
+    const observer = new ImapFlow({ host: stack.imap.host, port: stack.imap.port, secure: false, auth: { user: stack.imap.user, pass: stack.imap.password }, logger: false });
+    observer.on('error', () => undefined);
+    const existsAt: number[] = [];
+    observer.on('exists', ({ count, prevCount }: { count: number; prevCount: number }) => {
+      const now = Date.now();
+      for (let index = prevCount; index < count; index += 1) existsAt[index] ??= now;
+    });
     try {
       await daemon.waitForLog('IMAP connected');
       await appender.connect();
+      await observer.connect();
+      await observer.mailboxOpen(folder, { readOnly: true });
+      observer.idle().catch(() => undefined);
       // The first (empty) sync runs, then IDLE starts; give it a moment rather than race the first append.
       await sleep(1000);
 
       const appendedAt = new Map<string, number>();
+      const appendOrder: string[] = [];
       const idBySubject = new Map<string, string>();
       const appendMs: number[] = [];
       const token = randomBytes(4).toString('hex');
@@ -68,6 +84,7 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
         const done = Date.now();
         appendMs.push(done - before);
         appendedAt.set(messageId, done);
+        appendOrder.push(messageId);
       }
       await waitUntil(() => stack.smtp.received.length >= count && stack.receiver.requests.length >= count, { timeoutMs: 120_000, intervalMs: 50, what: `${count} confirmations and pages` });
 
@@ -77,23 +94,30 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
         if (sent !== undefined) confirmationMs.push(mail.receivedAt.getTime() - sent);
       }
       const pageMs: number[] = [];
+      const existsToPageMs: number[] = [];
       for (const request of stack.receiver.requests) {
         const subject = (request.body as PageBody).payload?.custom_details?.subject;
         const id = subject ? idBySubject.get(subject) : undefined;
         const sent = id ? appendedAt.get(id) : undefined;
-        if (sent !== undefined) pageMs.push(request.receivedAt.getTime() - sent);
+        if (id === undefined || sent === undefined) continue;
+        pageMs.push(request.receivedAt.getTime() - sent);
+        const announced = existsAt[appendOrder.indexOf(id)];
+        if (announced !== undefined) existsToPageMs.push(request.receivedAt.getTime() - announced);
       }
+      const existsMs = appendOrder.flatMap((id, index) => (existsAt[index] === undefined ? [] : [(existsAt[index] as number) - (appendedAt.get(id) as number)]));
       if (confirmationMs.length !== count || pageMs.length !== count) {
         throw new Error(`latency run ${run}: matched ${confirmationMs.length} confirmations and ${pageMs.length} pages of ${count}`);
       }
       const peak = daemon.peakRssMb();
-      results.push({ pageMs, confirmationMs, appendMs, peakRssMb: peak, load: os.loadavg()[0] ?? Number.NaN });
+      results.push({ pageMs, confirmationMs, appendMs, existsMs, existsToPageMs, peakRssMb: peak, load: os.loadavg()[0] ?? Number.NaN });
       log(
         `latency run ${run}: page p50 ${percentile(pageMs, 50)} p95 ${percentile(pageMs, 95)} p99 ${percentile(pageMs, 99)} ms; ` +
-          `confirmation p50 ${percentile(confirmationMs, 50)} p95 ${percentile(confirmationMs, 95)} p99 ${percentile(confirmationMs, 99)} ms; append p50 ${percentile(appendMs, 50)} ms`,
+          `confirmation p50 ${percentile(confirmationMs, 50)} p95 ${percentile(confirmationMs, 95)} p99 ${percentile(confirmationMs, 99)} ms; append p50 ${percentile(appendMs, 50)} ms; ` +
+          `APPEND->EXISTS at a bare client p50 ${percentile(existsMs, 50)} p99 ${percentile(existsMs, 99)} ms (${existsMs.length} seen); EXISTS->page p50 ${percentile(existsToPageMs, 50)} p99 ${percentile(existsToPageMs, 99)} ms`,
       );
     } finally {
       await appender.logout().catch(() => appender.close());
+      observer.close();
       await daemon.stop();
     }
   }

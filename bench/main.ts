@@ -3,6 +3,7 @@
  * (Dovecot, SMTP peer, HTTP receiver), written to BENCHMARKS.md. Not part of `npm test`.
  *
  *   --quick            small sizes, prints the table, does not write BENCHMARKS.md (unless --write)
+ *   --no-write         print the table only
  *   --only=a,b         latency, backlog, memory, scale
  *   --cpu-prof=DIR     take a CPU profile of the daemon during the last backlog run
  */
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runBacklog, fillFolder } from './backlog.js';
+import { runBreakdown } from './breakdown.js';
 import { CORPUS_DIR, loadBuilt, PROJECT_ROOT } from './built.js';
 import { runLatency } from './latency.js';
 import { generatedCustomerMails, readCorpus } from './mails.js';
@@ -61,7 +63,10 @@ async function main(): Promise<void> {
       const sizes = raws.map((raw) => raw.length);
       log(`backlog: ${filled.appended} mails APPENDed in ${filled.seconds.toFixed(1)} s (${filled.refused} refused)`);
       const mix = { corpus: picked.length, generated: generated.length, refused: filled.refused, totalBytes: sizes.reduce((a, b) => a + b, 0), medianBytes: median(sizes), maxBytes: Math.max(...sizes) };
-      results.backlog = { mix, runs: await section('backlog', () => runBacklog(built, stack, filled.appended, { runs, folder: 'Backlog', log, ...(cpuProfileDir ? { cpuProfileDir: path.resolve(cpuProfileDir) } : {}) })) };
+      const backlogRuns = await section('backlog', () => runBacklog(built, stack, filled.appended, { runs, folder: 'Backlog', log, ...(cpuProfileDir ? { cpuProfileDir: path.resolve(cpuProfileDir) } : {}) }));
+      const breakdown = await section('breakdown', () => runBreakdown(built, stack, { folder: 'Backlog' }));
+      log(`breakdown: ${JSON.stringify(breakdown)}`);
+      results.backlog = { mix, runs: backlogRuns, breakdown };
     }
     if (only.has('memory')) {
       const { runs, bytes } = SIZES.memory;
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
   };
   const markdown = renderResults(complete);
   console.log(`\n${markdown}\n`);
-  if (!quick || flag('write')) {
+  if ((!quick || flag('write')) && !flag('no-write')) {
     const file = path.join(PROJECT_ROOT, 'BENCHMARKS.md');
     writeBenchmarks(file, markdown);
     log(`wrote ${file}`);
