@@ -4,9 +4,11 @@
  *
  *   --quick            small sizes, prints the table, does not write BENCHMARKS.md (unless --write)
  *   --no-write         print the table only
+ *   --runs=N           override the number of runs of every part (for profiling or a quick look)
  *   --only=a,b         latency, backlog, memory, scale
  *   --cpu-prof=DIR     take a CPU profile of the daemon during the last backlog run
  */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +33,9 @@ const SIZES = quick
   ? { latency: { runs: 1, count: 20, ratePerSecond: 10 }, backlog: { runs: 1, corpus: 100, total: 200 }, memory: { runs: 1, bytes: 5 * 1048576 }, scale: { runs: 2, sizes: [1_000, 20_000], batch: 50 } }
   : { latency: { runs: 3, count: 200, ratePerSecond: 5 }, backlog: { runs: 3, corpus: Infinity, total: 2_000 }, memory: { runs: 3, bytes: 50 * 1048576 }, scale: { runs: 5, sizes: [1_000, 1_000_000], batch: 200 } };
 
+const runsOverride = Number(option('runs'));
+if (runsOverride > 0) for (const part of Object.values(SIZES)) part.runs = runsOverride;
+
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 async function main(): Promise<void> {
@@ -53,9 +58,11 @@ async function main(): Promise<void> {
     }
     if (only.has('backlog')) {
       const { runs, corpus: corpusLimit, total } = SIZES.backlog;
-      const corpus = readCorpus(CORPUS_DIR);
+      // The shared corpus sits beside the project; without it the backlog is generated mail only.
+      const corpus = existsSync(CORPUS_DIR) ? readCorpus(CORPUS_DIR) : [];
+      if (corpus.length === 0) log(`backlog: no corpus at ${CORPUS_DIR}; generated mail only`);
       // An even spread over the corpus folders when only part of it is used.
-      const step = Math.max(1, corpus.length / Math.min(corpusLimit, corpus.length));
+      const step = Math.max(1, corpus.length / Math.max(1, Math.min(corpusLimit, corpus.length)));
       const picked = corpus.filter((_, index) => Math.floor(index % step) === 0).slice(0, Math.min(corpusLimit, total));
       const generated = generatedCustomerMails({ count: total - picked.length, seed: 8, tag: `backlog-${Date.now().toString(36)}` });
       const raws = [...picked.map((mail) => mail.raw), ...generated.map((mail) => mail.raw)];
