@@ -20,7 +20,9 @@ export type DaemonChild = {
  * `ticketd run --config FILE` as a child process, the way an operator runs it. Its pino JSON lines are read
  * for the times of a few events; everything else it logs is dropped (kept only in a short tail for errors).
  */
-export function startDaemonChild(configFile: string, { nodeArgs = [] }: { nodeArgs?: string[] } = {}): DaemonChild {
+export type LogEntry = { msg?: string; time?: number; messageId?: string };
+
+export function startDaemonChild(configFile: string, { nodeArgs = [], onLog }: { nodeArgs?: string[]; onLog?: (entry: LogEntry) => void } = {}): DaemonChild {
   const child = spawn(process.execPath, [...nodeArgs, TICKETD_BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   const firstSeen = new Map<string, number>();
   let tail = '';
@@ -33,8 +35,9 @@ export function startDaemonChild(configFile: string, { nodeArgs = [] }: { nodeAr
       tail = (tail + line + '\n').slice(-8000);
       if (!line.startsWith('{')) continue;
       try {
-        const entry = JSON.parse(line) as { msg?: string; time?: number };
+        const entry = JSON.parse(line) as LogEntry;
         if (entry.msg && entry.time && !firstSeen.has(entry.msg)) firstSeen.set(entry.msg, entry.time);
+        onLog?.(entry);
       } catch {
         // not a log line
       }

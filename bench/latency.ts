@@ -12,16 +12,21 @@ export type LatencyRun = {
   pageMs: number[];
   confirmationMs: number[];
   appendMs: number[];
-  /** APPEND completed -> EXISTS seen by a bare imapflow client idling on the same folder: the server's part. */
+  /** APPEND completed -> EXISTS seen by a bare imapflow client idling on the same folder: the server's delay. */
   existsMs: number[];
-  /** EXISTS at the bare client -> page received: roughly the daemon's part. */
-  existsToPageMs: number[];
+  /** APPEND completed -> the daemon logged "message ingested" (stored, effects queued). */
+  storedMs: number[];
+  /** "message ingested" -> page received: the outbox's part. */
+  storedToPageMs: number[];
+  /** The same mails one at a time, 1.2 s apart: APPEND -> page and APPEND -> stored, without queueing. */
+  isolatedPageMs: number[];
+  isolatedStoredMs: number[];
   /** Peak RSS of the daemon over the run (start-up, idle, 200 mails). */
   peakRssMb: number;
   load: number;
 };
 
-export type LatencyOptions = { runs: number; count: number; ratePerSecond: number; log: (line: string) => void };
+export type LatencyOptions = { runs: number; count: number; ratePerSecond: number; isolated: number; log: (line: string) => void };
 
 type PageBody = { payload?: { custom_details?: { subject?: string } } };
 
@@ -31,7 +36,7 @@ type PageBody = { payload?: { custom_details?: { subject?: string } } };
  * (matched by its In-Reply-To) and the HTTP receiver has the page (matched by the unique subject).
  * The safety-net poll is at its production default (every 30 s), so only IDLE can explain a fast pick-up.
  */
-export async function runLatency(built: Built, stack: LocalStack, { runs, count, ratePerSecond, log }: LatencyOptions): Promise<LatencyRun[]> {
+export async function runLatency(built: Built, stack: LocalStack, { runs, count, ratePerSecond, isolated, log }: LatencyOptions): Promise<LatencyRun[]> {
   const results: LatencyRun[] = [];
   for (let run = 1; run <= runs; run += 1) {
     const folder = `Latency${run}`;
@@ -45,16 +50,22 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
     });
     stack.smtp.clear();
     stack.receiver.clear();
-    const daemon = startDaemonChild(configFile);
+    const storedAt = new Map<string, number>();
+    const daemon = startDaemonChild(configFile, {
+      onLog: (entry) => {
+        if (entry.msg === 'message ingested' && entry.messageId && entry.time) storedAt.set(entry.messageId, entry.time);
+      },
+    });
     const appender = new ImapFlow({ host: stack.imap.host, port: stack.imap.port, secure: false, auth: { user: stack.imap.user, pass: stack.imap.password }, logger: false });
     appender.on('error', () => undefined);
     // A second, bare client idling on the folder: when does the server itself announce a new message?
     const observer = new ImapFlow({ host: stack.imap.host, port: stack.imap.port, secure: false, auth: { user: stack.imap.user, pass: stack.imap.password }, logger: false });
     observer.on('error', () => undefined);
     const existsAt: number[] = [];
+    let existsBase = 0;
     observer.on('exists', ({ count, prevCount }: { count: number; prevCount: number }) => {
       const now = Date.now();
-      for (let index = prevCount; index < count; index += 1) existsAt[index] ??= now;
+      for (let index = prevCount; index < count; index += 1) existsAt[index - existsBase] ??= now;
     });
     try {
       await daemon.waitForLog('IMAP connected');
@@ -70,6 +81,30 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
       const idBySubject = new Map<string, string>();
       const appendMs: number[] = [];
       const token = randomBytes(4).toString('hex');
+      const pageAt = (id: string) => {
+        const request = stack.receiver.requests.find((candidate) => idBySubject.get((candidate.body as PageBody).payload?.custom_details?.subject ?? '') === id);
+        return request?.receivedAt.getTime();
+      };
+
+      // First a few mails one at a time, each after the previous one was paged: latency without queueing.
+      const isolatedPageMs: number[] = [];
+      const isolatedStoredMs: number[] = [];
+      for (let n = 0; n < isolated; n += 1) {
+        const messageId = `iso-${token}-${run}-${n}@mail.acme.test`;
+        const subject = `SEV2 isolated probe ${token} ${run}-${n}`;
+        idBySubject.set(subject, messageId);
+        await appender.append(folder, plainMail({ from: 'solo@acme.test', subject, messageId, body: 'One mail on its own.' }));
+        const done = Date.now();
+        await waitUntil(() => pageAt(messageId) !== undefined && storedAt.has(messageId), { timeoutMs: 30_000, intervalMs: 5, what: `the page of isolated mail ${n}` });
+        isolatedPageMs.push((pageAt(messageId) as number) - done);
+        isolatedStoredMs.push((storedAt.get(messageId) as number) - done);
+        await sleep(1200);
+      }
+      await waitUntil(() => stack.smtp.received.length >= isolated, { timeoutMs: 30_000, what: 'the isolated confirmations' });
+      stack.smtp.clear();
+      stack.receiver.clear();
+      existsAt.length = 0;
+      existsBase = isolated;
       const intervalMs = 1000 / ratePerSecond;
       const start = Date.now();
       for (let n = 0; n < count; n += 1) {
@@ -97,26 +132,32 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
         if (sent !== undefined) confirmationMs.push(mail.receivedAt.getTime() - sent);
       }
       const pageMs: number[] = [];
-      const existsToPageMs: number[] = [];
+      const storedMs: number[] = [];
+      const storedToPageMs: number[] = [];
       for (const request of stack.receiver.requests) {
         const subject = (request.body as PageBody).payload?.custom_details?.subject;
         const id = subject ? idBySubject.get(subject) : undefined;
         const sent = id ? appendedAt.get(id) : undefined;
         if (id === undefined || sent === undefined) continue;
         pageMs.push(request.receivedAt.getTime() - sent);
-        const announced = existsAt[appendOrder.indexOf(id)];
-        if (announced !== undefined) existsToPageMs.push(request.receivedAt.getTime() - announced);
+        const stored = storedAt.get(id);
+        if (stored !== undefined) {
+          storedMs.push(stored - sent);
+          storedToPageMs.push(request.receivedAt.getTime() - stored);
+        }
       }
       const existsMs = appendOrder.flatMap((id, index) => (existsAt[index] === undefined ? [] : [(existsAt[index] as number) - (appendedAt.get(id) as number)]));
       if (confirmationMs.length !== count || pageMs.length !== count) {
         throw new Error(`latency run ${run}: matched ${confirmationMs.length} confirmations and ${pageMs.length} pages of ${count}`);
       }
       const peak = daemon.peakRssMb();
-      results.push({ pageMs, confirmationMs, appendMs, existsMs, existsToPageMs, peakRssMb: peak, load: os.loadavg()[0] ?? Number.NaN });
+      results.push({ pageMs, confirmationMs, appendMs, existsMs, storedMs, storedToPageMs, isolatedPageMs, isolatedStoredMs, peakRssMb: peak, load: os.loadavg()[0] ?? Number.NaN });
       log(
         `latency run ${run}: page p50 ${percentile(pageMs, 50)} p95 ${percentile(pageMs, 95)} p99 ${percentile(pageMs, 99)} ms; ` +
           `confirmation p50 ${percentile(confirmationMs, 50)} p95 ${percentile(confirmationMs, 95)} p99 ${percentile(confirmationMs, 99)} ms; append p50 ${percentile(appendMs, 50)} ms; ` +
-          `APPEND->EXISTS at a bare client p50 ${percentile(existsMs, 50)} p99 ${percentile(existsMs, 99)} ms (${existsMs.length} seen); EXISTS->page p50 ${percentile(existsToPageMs, 50)} p99 ${percentile(existsToPageMs, 99)} ms`,
+          `APPEND->EXISTS at a bare client p50 ${percentile(existsMs, 50)} p99 ${percentile(existsMs, 99)} ms (${existsMs.length} seen); ` +
+          `APPEND->stored p50 ${percentile(storedMs, 50)} p99 ${percentile(storedMs, 99)} ms; stored->page p50 ${percentile(storedToPageMs, 50)} p99 ${percentile(storedToPageMs, 99)} ms; ` +
+          `isolated mails: page p50 ${percentile(isolatedPageMs, 50)} ms, stored p50 ${percentile(isolatedStoredMs, 50)} ms`,
       );
     } finally {
       await appender.logout().catch(() => appender.close());

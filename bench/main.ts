@@ -30,8 +30,8 @@ const only = new Set((option('only') ?? 'latency,backlog,memory,scale').split(',
 const cpuProfileDir = option('cpu-prof');
 
 const SIZES = quick
-  ? { latency: { runs: 1, count: 20, ratePerSecond: 10 }, backlog: { runs: 1, corpus: 100, total: 200 }, memory: { runs: 1, bytes: 5 * 1048576 }, scale: { runs: 2, sizes: [1_000, 20_000], batch: 50 } }
-  : { latency: { runs: 3, count: 200, ratePerSecond: 5 }, backlog: { runs: 3, corpus: Infinity, total: 2_000 }, memory: { runs: 3, bytes: 50 * 1048576 }, scale: { runs: 5, sizes: [1_000, 1_000_000], batch: 200 } };
+  ? { latency: { runs: 1, count: 20, ratePerSecond: 10, isolated: 3 }, backlog: { runs: 1, corpus: 100, total: 200 }, memory: { runs: 1, bytes: 5 * 1048576 }, scale: { runs: 2, sizes: [1_000, 20_000], batch: 50 } }
+  : { latency: { runs: 3, count: 200, ratePerSecond: 5, isolated: 8 }, backlog: { runs: 3, corpus: Infinity, total: 2_000 }, memory: { runs: 3, bytes: 50 * 1048576 }, scale: { runs: 5, sizes: [1_000, 1_000_000], batch: 200 } };
 
 const runsOverride = Number(option('runs'));
 if (runsOverride > 0) for (const part of Object.values(SIZES)) part.runs = runsOverride;
@@ -53,8 +53,8 @@ async function main(): Promise<void> {
   const stack = await built.startLocalStack();
   try {
     if (only.has('latency')) {
-      const { runs, count, ratePerSecond } = SIZES.latency;
-      results.latency = { count, ratePerSecond, runs: await section('latency', () => runLatency(built, stack, { runs, count, ratePerSecond, log })) };
+      const { runs, count, ratePerSecond, isolated } = SIZES.latency;
+      results.latency = { count, ratePerSecond, runs: await section('latency', () => runLatency(built, stack, { runs, count, ratePerSecond, isolated, log })) };
     }
     if (only.has('backlog')) {
       const { runs, corpus: corpusLimit, total } = SIZES.backlog;
