@@ -1,0 +1,148 @@
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ImapFlow } from 'imapflow';
+import { simpleParser } from 'mailparser';
+import type { LocalStack } from '../src/devservers/local-stack.js';
+import type { Built } from './built.js';
+import { databaseWatcher, startDaemonChild } from './daemon.js';
+import { waitUntil } from './stats.js';
+
+export type BacklogMix = { corpus: number; generated: number; refused: number; totalBytes: number; medianBytes: number; maxBytes: number };
+
+export type BacklogRun = {
+  messages: number;
+  fetchPerSecond: number;
+  parsePerSecond: number;
+  parseErrors: number;
+  /** From the daemon's "IMAP mailbox opened" to the last message stored with its effects queued. */
+  ingestPerSecond: number;
+  /** The same, counted from spawning the process (Node start-up and migrations included). */
+  ingestFromSpawnPerSecond: number;
+  peakRssMb: number;
+  outcomes: Record<string, number>;
+  queuedEffects: number;
+  load: number;
+};
+
+export type BacklogOptions = { runs: number; folder: string; log: (line: string) => void; cpuProfileDir?: string };
+
+function imapClient(stack: LocalStack): ImapFlow {
+  const client = new ImapFlow({ host: stack.imap.host, port: stack.imap.port, secure: false, auth: { user: stack.imap.user, pass: stack.imap.password }, logger: false });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** APPENDs every raw message over one connection; a message the server refuses is counted, not fatal. */
+export async function fillFolder(built: Built, stack: LocalStack, folder: string, raws: Buffer[]): Promise<{ appended: number; refused: number; seconds: number }> {
+  await built.createMailbox({ ...stack.imap, mailbox: folder });
+  const client = imapClient(stack);
+  await client.connect();
+  const started = performance.now();
+  let refused = 0;
+  try {
+    for (const raw of raws) {
+      try {
+        await client.append(folder, raw);
+      } catch {
+        refused += 1;
+      }
+    }
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+  return { appended: raws.length - refused, refused, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The physical ceiling of the IMAP side: every source of the folder over one connection, one FETCH. */
+async function bareFetch(stack: LocalStack, folder: string): Promise<{ sources: Buffer[]; seconds: number }> {
+  const client = imapClient(stack);
+  await client.connect();
+  try {
+    await client.mailboxOpen(folder, { readOnly: true });
+    const sources: Buffer[] = [];
+    const started = performance.now();
+    for await (const message of client.fetch('1:*', { uid: true, source: true })) {
+      if (message.source) sources.push(message.source);
+    }
+    return { sources, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+/** The parsing ceiling: mailparser's simpleParser on each raw Buffer, one after another, on this thread. */
+async function bareParse(sources: Buffer[]): Promise<{ seconds: number; errors: number }> {
+  let errors = 0;
+  const started = performance.now();
+  for (const source of sources) {
+    try {
+      await simpleParser(source);
+    } catch {
+      errors += 1;
+    }
+  }
+  return { seconds: (performance.now() - started) / 1000, errors };
+}
+
+/**
+ * The backlog: a folder already holding every message when the daemon starts. Each run measures, on the same
+ * mails and in this order, the bare fetch rate, the bare parse rate and the daemon's ingest rate (fresh
+ * database, so it syncs the whole folder).
+ */
+export async function runBacklog(built: Built, stack: LocalStack, expected: number, { runs, folder, log, cpuProfileDir }: BacklogOptions): Promise<BacklogRun[]> {
+  const results: BacklogRun[] = [];
+  for (let run = 1; run <= runs; run += 1) {
+    const fetched = await bareFetch(stack, folder);
+    if (fetched.sources.length !== expected) throw new Error(`bare fetch got ${fetched.sources.length} of ${expected} messages`);
+    const parsed = await bareParse(fetched.sources);
+    const messages = fetched.sources.length;
+    fetched.sources.length = 0;
+
+    const dir = path.join(stack.dir, `backlog-${run}`);
+    const dbPath = path.join(dir, 'ticketd.sqlite');
+    const configFile = await stack.writeConfig(`backlog-${run}.yaml`, {
+      database: { path: dbPath },
+      imap: { mailbox: folder, pollCron: '*/30 * * * * *' },
+      outbox: { pollSeconds: 5 },
+      log: { level: 'info' },
+    });
+    stack.smtp.clear();
+    stack.receiver.clear();
+    const watcher = databaseWatcher(dbPath);
+    const spawnedAt = Date.now();
+    const profiling = cpuProfileDir && run === runs;
+    const daemon = startDaemonChild(configFile, { nodeArgs: profiling ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [] });
+    try {
+      await waitUntil(() => watcher.count('select count(*) from inbound_messages') >= messages, { timeoutMs: 600_000, intervalMs: 20, what: `${messages} messages stored` });
+      const doneAt = Date.now();
+      const peak = daemon.peakRssMb();
+      const openedAt = daemon.loggedAt('IMAP mailbox opened') ?? spawnedAt;
+      const outcomes = Object.fromEntries(watcher.all<{ outcome: string; n: number }>('select outcome, count(*) as n from inbound_messages group by outcome').map((row) => [row.outcome, row.n]));
+      const queuedEffects = watcher.count('select count(*) from outbox');
+      const result: BacklogRun = {
+        messages,
+        fetchPerSecond: messages / fetched.seconds,
+        parsePerSecond: messages / parsed.seconds,
+        parseErrors: parsed.errors,
+        ingestPerSecond: messages / ((doneAt - openedAt) / 1000),
+        ingestFromSpawnPerSecond: messages / ((doneAt - spawnedAt) / 1000),
+        peakRssMb: peak,
+        outcomes,
+        queuedEffects,
+        load: os.loadavg()[0] ?? Number.NaN,
+      };
+      results.push(result);
+      log(
+        `backlog run ${run}: ${messages} mails; bare fetch ${result.fetchPerSecond.toFixed(0)}/s, bare parse ${result.parsePerSecond.toFixed(0)}/s ` +
+          `(${parsed.errors} errors), ingest ${result.ingestPerSecond.toFixed(0)}/s (${result.ingestFromSpawnPerSecond.toFixed(0)}/s from spawn), ` +
+          `ratio to parse ${(result.ingestPerSecond / result.parsePerSecond).toFixed(2)}, peak RSS ${peak.toFixed(0)} MB, outcomes ${JSON.stringify(outcomes)}`,
+      );
+    } finally {
+      watcher.close();
+      // SIGTERM: the clean stop writes the CPU profile when one is being taken.
+      await daemon.stop();
+    }
+  }
+  return results;
+}

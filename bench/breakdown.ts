@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { LocalStack } from '../src/devservers/local-stack.js';
+import type { Built } from './built.js';
+
+export type Breakdown = {
+  messages: number;
+  /** Milliseconds per message, summed over the backlog, for each stage of the daemon's sync loop. */
+  perMessageMs: { list: number; download: number; ingest: number; mark: number; total: number };
+  /** The daemon's own streaming parse (parseRawMessage) of the stored raw mail, alone. */
+  parseOnlyMs: number;
+  /** Reading and gunzipping the stored raw mail, alone. */
+  readRawMs: number;
+};
+
+/**
+ * Where a backlog message's time goes: the daemon's sync loop re-enacted in-process with its own parts
+ * (imapflow mailbox driver, raw store, intake) and a timer around each stage. The outbox worker does not run
+ * and nothing is logged, so this is the intake path alone. A diagnostic, not one of the targets.
+ */
+export async function runBreakdown(built: Built, stack: LocalStack, { folder }: { folder: string }): Promise<Breakdown> {
+  const dbPath = path.join(stack.dir, 'breakdown', 'ticketd.sqlite');
+  const checked = built.validateConfig(stack.config({ database: { path: dbPath }, imap: { mailbox: folder }, log: { level: 'silent' } }));
+  if (!checked.ok) throw new Error(`breakdown config invalid: ${JSON.stringify(checked.problems)}`);
+  const services = built.buildServices({ config: checked.config, logger: built.createSilentLogger() });
+  const mailbox = built.createImapflowMailbox({ host: stack.imap.host, port: stack.imap.port, secure: false, user: stack.imap.user, password: stack.imap.password, mailbox: folder });
+  const signal = new AbortController().signal;
+  try {
+    const { uidValidity } = await mailbox.open({ signal });
+    let started = performance.now();
+    const pending = await mailbox.listNewUids({ afterUid: 0, signal });
+    const list = performance.now() - started;
+    let download = 0;
+    let ingest = 0;
+    let mark = 0;
+    const blobs: string[] = [];
+    for (const { uid } of pending) {
+      started = performance.now();
+      const blob = await mailbox.downloadRaw({ uid, signal, consume: (source) => services.stores.raw.put(source) });
+      const downloaded = performance.now();
+      await services.intake.ingestStored({ blob, source: folder, uidValidity, uid });
+      const ingested = performance.now();
+      await mailbox.markProcessed({ uid });
+      download += downloaded - started;
+      ingest += ingested - downloaded;
+      mark += performance.now() - ingested;
+      blobs.push(blob.sha256);
+    }
+    const n = pending.length;
+    started = performance.now();
+    for (const sha of blobs) await services.stores.raw.read(sha);
+    const readRawMs = (performance.now() - started) / n;
+    started = performance.now();
+    for (const sha of blobs) await built.parseRawMessage(services.stores.raw.open(sha), { timeoutMs: 30_000 }).catch(() => undefined);
+    const parseOnlyMs = (performance.now() - started) / n;
+    return {
+      messages: n,
+      perMessageMs: { list: list / n, download: download / n, ingest: ingest / n, mark: mark / n, total: (list + download + ingest + mark) / n },
+      parseOnlyMs,
+      readRawMs,
+    };
+  } finally {
+    await mailbox.close();
+    services.close();
+  }
+}
