@@ -25,7 +25,7 @@ export async function runMemory(built: Built, stack: LocalStack, { runs, attachm
     const configFile = await stack.writeConfig(`memory-${run}.yaml`, {
       database: { path: dbPath },
       imap: { mailbox: folder, pollCron: '*/30 * * * * *', commandTimeoutSeconds: 300 },
-      limits: { maxMessageBytes: 4 * raw.length, parseTimeoutSeconds: 300 },
+      limits: { maxMessageBytes: 4 * raw.length, parseTimeoutSeconds: 300, autoRepliesPerHour: 1_000_000, newTicketsPerHour: 1_000_000 },
       log: { level: 'info' },
     });
     const watcher = databaseWatcher(dbPath);
