@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
-import { inboundMessages, mailboxCursors } from './intake.tables.js';
+import { inboundMessages, mailboxCursors, outcomeFilter } from './intake.tables.js';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
 export type NewInbound = Omit<typeof inboundMessages.$inferInsert, 'id'>;
@@ -17,7 +17,7 @@ export function createIntakeRepository({ db }: { db: Db }) {
 
   /** An earlier arrival of the same mail that produced a ticket or a reply (by Message-ID, else by content). */
   function findHandledCopy({ messageId, rawSha256, excludeId = -1 }: { messageId: string | undefined; rawSha256: string; excludeId?: number }): InboundRow | undefined {
-    const handled = and(inArray(inboundMessages.outcome, ['ticket', 'reply']), ne(inboundMessages.id, excludeId));
+    const handled = and(outcomeFilter(['ticket', 'reply']), ne(inboundMessages.id, excludeId));
     const sameMail = messageId === undefined ? and(isNull(inboundMessages.messageId), eq(inboundMessages.rawSha256, rawSha256)) : eq(inboundMessages.messageId, messageId);
     return db.select().from(inboundMessages).where(and(handled, sameMail)).orderBy(asc(inboundMessages.id)).get();
   }

@@ -1,6 +1,6 @@
 import { and, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
-import { inboundMessages } from '../intake/intake.tables.js';
+import { inboundMessages, outcomeFilter } from '../intake/intake.tables.js';
 import { ticketParticipants } from '../tickets/participants.tables.js';
 import { ticketMessages, tickets } from '../tickets/tickets.tables.js';
 import type { ThreadCandidate } from './threading.models.js';
@@ -23,7 +23,7 @@ export function createThreadingRepository({ db }: { db: Db }) {
       const inbound = db
         .select({ messageId: inboundMessages.messageId, ticketId: inboundMessages.ticketId })
         .from(inboundMessages)
-        .where(and(inArray(inboundMessages.messageId, slice), isNotNull(inboundMessages.ticketId), inArray(inboundMessages.outcome, ['ticket', 'reply'])))
+        .where(and(inArray(inboundMessages.messageId, slice), isNotNull(inboundMessages.ticketId), outcomeFilter(['ticket', 'reply'])))
         .all();
       for (const row of inbound) if (row.messageId !== null && row.ticketId !== null && !found.has(row.messageId)) found.set(row.messageId, row.ticketId);
     }
