@@ -16,6 +16,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY migrations ./migrations
+# The built-in mail templates; operators mount their own folder and set TICKETD_TEMPLATES_DIR.
+COPY config/templates ./config/templates
 RUN mkdir -p /var/lib/ticketd /etc/ticketd && chown node:node /var/lib/ticketd
 USER node
 VOLUME ["/var/lib/ticketd"]

@@ -17,6 +17,7 @@ import { createBlobStore } from '../modules/store/blob-store.js';
 import { createAutoCloseJob } from '../modules/tickets/auto-close.job.js';
 import { createLifecycle } from '../modules/tickets/lifecycle.usecases.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
+import { requireMailTemplates } from '../modules/templates/templates.loader.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -34,6 +35,8 @@ import { checkReadiness } from './readiness.js';
  * read (tickets list, ...) use the repositories; `ingest` adds the intake and the outbox; `run` the daemon.
  */
 export function buildServices({ config, logger = createLogger({ level: config.log.level, format: config.log.format }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
+  // Templates first: a broken operator template stops start-up with every problem listed, before anything opens.
+  const templates = requireMailTemplates({ dir: config.templates.dir });
   const db = openDatabase({ path: config.database.path });
   seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
@@ -48,14 +51,14 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
   };
   const metrics = createMetrics({ db, clock });
-  const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments });
-  const registration = createRegistration({ db, config, intake, clock, logger: logger.child({ component: 'registration' }) });
+  const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates });
+  const registration = createRegistration({ db, config, intake, clock, logger: logger.child({ component: 'registration' }), templates });
   const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger, attachmentPath: stores.attachments.pathOf });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
   const webhook = config.webhook.url
     ? createWebhookSender({ url: config.webhook.url, secret: config.webhook.secret, timeoutMs: config.webhook.timeoutSeconds * 1000, clock, logger })
     : undefined;
-  const slaChecker = createSlaChecker({ db, config, clock, engineerNotify: config.support.engineerNotify, logger: logger.child({ component: 'sla' }) });
+  const slaChecker = createSlaChecker({ db, config, clock, engineerNotify: config.support.engineerNotify, logger: logger.child({ component: 'sla' }), templates });
   const outboxWorker = createOutboxWorker({
     repository: repositories.outbox,
     mailSender,
@@ -84,7 +87,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, repositories, stores, intake, registration, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, metrics, close };
+  return { config, logger, clock, db, templates, repositories, stores, intake, registration, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, metrics, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;

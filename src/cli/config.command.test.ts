@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,5 +22,26 @@ describe('ticketd config check --json', () => {
     expect(report.ok).toBe(false);
     expect(report.problems.map((problem) => problem.path)).toEqual(['imap.passwd', 'smtp', 'support']);
     expect(out).not.toContain('very-secret-pw');
+  });
+
+  it('checks the operator templates too, naming file, line and variable', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-config-'));
+    const templates = path.join(dir, 'templates');
+    await mkdir(templates);
+    await writeFile(path.join(templates, 'confirmation.txt'), 'Hello,\nticket {{ticketRef}} is open.\n');
+    const file = path.join(dir, 'ticketd.yaml');
+    await writeFile(
+      file,
+      `imap:\n  host: imap.example.com\n  user: help@example.com\nsmtp:\n  host: smtp.example.com\nsupport:\n  address: help@example.com\ntemplates:\n  dir: ${templates}\n`,
+    );
+    let out = '';
+    const code = await runCli(['config', 'check', '--config', file, '--json'], { out: (text) => (out += text), err: (text) => (out += text) });
+
+    expect(code).toBe(1);
+    expect(JSON.parse(out)).toEqual({ ok: false, problems: [{ path: 'templates.dir', message: expect.stringMatching(/confirmation\.txt: line 2: unknown variable "ticketRef"/) }] });
+    await writeFile(path.join(templates, 'confirmation.txt'), 'Hello,\nticket {{ref}} is open.\n');
+    out = '';
+    expect(await runCli(['config', 'check', '--config', file], { out: (text) => (out += text), err: (text) => (out += text) })).toBe(0);
+    expect(out).toContain('configuration is valid');
   });
 });

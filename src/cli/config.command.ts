@@ -1,18 +1,26 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.loader.js';
+import { loadConfig, type ConfigResult } from '../config/config.loader.js';
+import { loadMailTemplates } from '../modules/templates/templates.loader.js';
 import { CliExit, printJson, type CliIo } from './cli.io.js';
+
+/** A valid config is also checked for its mail templates (the operator's folder, if any): the daemon would refuse them. */
+function withTemplatesChecked(result: ConfigResult): ConfigResult {
+  if (!result.ok) return result;
+  const templates = loadMailTemplates({ dir: result.config.templates.dir });
+  return templates.ok ? result : { ok: false, problems: templates.problems.map((message) => ({ path: 'templates.dir', message })) };
+}
 
 export function registerConfigCommands(program: Command, io: CliIo): void {
   const config = program.command('config').description('configuration tools');
 
   config
     .command('check')
-    .description('validate a configuration file (with TICKETD_* environment overrides); exit 1 on any problem')
+    .description('validate a configuration file (with TICKETD_* environment overrides) and its mail templates; exit 1 on any problem')
     .requiredOption('--config <file>', 'configuration file')
     .option('--json', 'print { ok, problems: [{ path, message }] }')
     .addHelpText('after', '\nExample:\n  TICKETD_IMAP_PASSWORD=secret ticketd config check --config config/ticketd.yaml')
     .action((options: { config: string; json?: boolean }) => {
-      const result = loadConfig({ file: options.config });
+      const result = withTemplatesChecked(loadConfig({ file: options.config }));
       if (options.json) {
         // Problems only, never the config itself: it holds the passwords.
         printJson(io, { ok: result.ok, problems: result.ok ? [] : result.problems });

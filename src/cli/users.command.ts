@@ -59,7 +59,7 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
         const { user, change } = services.db.transaction(() => {
           const result = customers.upsertUser({ email, name: options.name, organisation: options.organisation, status: 'verified', at: now, reenable: true });
           if (options.welcome) {
-            const mail = renderWelcome({ to: email, name: result.user.name, organisation: options.organisation, support: { address: config.support.address, name: config.support.name }, messageId: `welcome.${randomUUID()}@${config.support.address.split('@')[1]}` });
+            const mail = renderWelcome({ to: email, name: result.user.name, organisation: options.organisation, support: { address: config.support.address, name: config.support.name }, messageId: `welcome.${randomUUID()}@${config.support.address.split('@')[1]}`, templates: services.templates });
             services.repositories.outbox.enqueue({ effectKey: `welcome:${email}`, ticketId: null, payload: { kind: 'email', mail }, at: now });
           }
           return result;
@@ -127,7 +127,7 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
       const services = buildServices({ config, logger: createLogger({ level: 'warn' }) });
       try {
         const started = Date.now();
-        const report = importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), onProgress: process.stderr.isTTY && !options.json ? progressBar(process.stderr) : undefined });
+        const report = importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), templates: services.templates, onProgress: process.stderr.isTTY && !options.json ? progressBar(process.stderr) : undefined });
         const released = await releaseHeldOf(services, report.newlyVerified);
         const seconds = (Date.now() - started) / 1000;
         if (options.json) printJson(io, { ...report, newlyVerified: report.newlyVerified.length, releasedTickets: released, seconds });

@@ -246,6 +246,17 @@ const outbox = z
   })
   .strict();
 
+const templates = z
+  .object({
+    dir: z
+      .string()
+      .default('')
+      .describe(
+        'Folder of operator templates: NAME.txt and NAME.html files there replace the built-in ones of that name (see config/templates/README.md for names and variables); empty: the built-in templates.',
+      ),
+  })
+  .strict();
+
 const log = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
@@ -272,6 +283,7 @@ export const configSchema = z
     http: http.default(http.parse({})),
     limits: limits.default(limits.parse({})),
     outbox: outbox.default(outbox.parse({})),
+    templates: templates.default(templates.parse({})),
     log: log.default(log.parse({})),
   })
   .strict()

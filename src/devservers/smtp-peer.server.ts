@@ -22,6 +22,8 @@ export type ReceivedMail = {
     from: string;
     to: string[];
     text: string;
+    /** The text/html part; empty when the mail has none. */
+    html: string;
     /** Lower-cased header name -> raw unfolded value (the first one when a header repeats). */
     headers: Record<string, string>;
   };
@@ -158,6 +160,7 @@ function summarize(mail: ParsedMail): ReceivedMail['parsed'] {
     from: addresses(mail.from)[0] ?? '',
     to: addresses(mail.to),
     text: mail.text ?? '',
+    html: typeof mail.html === 'string' ? mail.html : '',
     headers: headersOf(mail),
   };
 }

@@ -4,6 +4,7 @@ import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { parseEngineerReply } from '../engineers/commands.models.js';
 import { renderEngineerNotification } from '../engineers/notification.models.js';
 import { renderRelay } from '../engineers/relay.models.js';
+import type { MailTemplates } from '../templates/templates.loader.js';
 import type { InboundMessage } from '../intake/inbound.types.js';
 import { newTextOf } from '../intake/reply-text.models.js';
 import { domainOf } from '../intake/sender.models.js';
@@ -36,11 +37,13 @@ export function createConversations({
   config,
   newMessageId,
   logger = createSilentLogger(),
+  templates,
 }: {
   db: Db;
-  config: Pick<Config, 'support' | 'pager' | 'security' | 'webhook' | 'paging' | 'http'>;
+  config: Pick<Config, 'support' | 'pager' | 'security' | 'webhook' | 'paging' | 'http' | 'templates'>;
   newMessageId: () => string;
   logger?: Logger;
+  templates: MailTemplates;
 }) {
   const tickets = createTicketsRepository({ db });
   const outbox = createOutboxRepository({ db });
@@ -96,6 +99,7 @@ export function createConversations({
         customerReferences: message.references,
         threadIndex: threadIndexFor(current, at),
         notes,
+        templates,
       });
       tickets.appendMessage({
         message: { ticketId: current.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: support.address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
@@ -149,6 +153,7 @@ export function createConversations({
         messageId: messageIdFor(ticket.ref),
         threadIndex: threadIndexFor(ticket, at),
         attachments: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, sha256: file.sha256 })),
+        templates,
       });
       tickets.appendMessage({
         message: { ...base, messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), toJson: JSON.stringify([...mail.to, ...(mail.cc ?? [])]), visibility: 'public' },

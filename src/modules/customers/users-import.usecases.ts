@@ -5,6 +5,7 @@ import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { renderWelcome } from '../registration/registration-mail.models.js';
 import { domainOf } from '../intake/sender.models.js';
 import { parseCsv, validateImportRows, type RowError } from './customers.models.js';
+import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { createCustomersRepository } from './customers.repository.js';
 
 export type ImportReport = { rows: number; created: number; updated: number; unchanged: number; welcomes: number; errors: RowError[]; newlyVerified: string[] };
@@ -22,15 +23,19 @@ export function importUsers({
   at,
   onProgress = () => {},
   newMessageId = () => randomUUID(),
+  templates,
 }: {
   db: Db;
-  config: Pick<Config, 'support'>;
+  config: Pick<Config, 'support' | 'templates'>;
   csvText: string;
   welcome: boolean;
   at: Date;
   onProgress?: (done: number, total: number) => void;
   newMessageId?: () => string;
+  /** Needed only with `welcome`; default: loaded from config.templates.dir. */
+  templates?: MailTemplates;
 }): ImportReport {
+  const welcomeTemplates = welcome ? (templates ?? requireMailTemplates({ dir: config.templates.dir })) : undefined;
   const customers = createCustomersRepository({ db });
   const outbox = createOutboxRepository({ db });
   const approved = new Set(customers.listDomains().map((row) => row.domain));
@@ -75,7 +80,7 @@ export function importUsers({
       } else report.unchanged += 1;
       if (fresh) report.newlyVerified.push(row.email);
       if (welcome && (fresh || existing?.status === 'verified')) {
-        const mail = renderWelcome({ to: row.email, name, organisation: row.organisation, support, messageId: `welcome.${newMessageId()}@${supportDomain}` });
+        const mail = renderWelcome({ to: row.email, name, organisation: row.organisation, support, messageId: `welcome.${newMessageId()}@${supportDomain}`, templates: welcomeTemplates as MailTemplates });
         const effectKey = `welcome:${row.email}`;
         if (!welcomeQueued.get(effectKey)) {
           outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail }, at });

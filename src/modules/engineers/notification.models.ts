@@ -1,5 +1,6 @@
 import { priorityOf, severityMeaning, type Severity } from '../intake/severity.models.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
+import type { MailTemplates } from '../templates/templates.loader.js';
 
 /**
  * The engineers' notice of a new ticket: what the customer wrote, how urgent, who and which organisation.
@@ -18,6 +19,7 @@ export function renderEngineerNotification({
   customerReferences,
   threadIndex,
   notes,
+  templates,
 }: {
   ticket: { ref: string; subject: string; severity: Severity };
   requester: { address: string; name: string };
@@ -31,24 +33,25 @@ export function renderEngineerNotification({
   threadIndex: string;
   /** Extra lines for engineers, e.g. "continues closed ticket CS-3". */
   notes: string[];
+  templates: MailTemplates;
 }): OutboundMail {
   const organisation = requester.address.slice(requester.address.lastIndexOf('@') + 1);
   const who = requester.name ? `${requester.name} <${requester.address}>` : requester.address;
-  const body = [
-    `New ticket ${ticket.ref}: ${ticket.subject || '(no subject)'}`,
-    `Severity:     ${ticket.severity} (${severityMeaning(ticket.severity)}), priority ${priorityOf(ticket.severity)}`,
-    `Requester:    ${who}`,
-    `Organisation: ${organisation}`,
-    ...notes,
-    '',
-    '----- customer wrote -----',
-    text.trim() || '(no text)',
-    '--------------------------',
-    '',
-    'Reply to this email to answer the customer (your reply is relayed from the support address).',
-    'Commands, each on a line of its own: #note (internal, not sent), #severity SEV2, #pending, #resolve, #close, #assign me',
-    '',
-  ].join('\n');
+  const { text: body, html } = templates.render('engineer-notification', {
+    supportName: support.name,
+    supportAddress: support.address,
+    ref: ticket.ref,
+    subject: ticket.subject || '(no subject)',
+    severity: ticket.severity,
+    severityMeaning: severityMeaning(ticket.severity),
+    priority: priorityOf(ticket.severity),
+    requester: who,
+    requesterName: requester.name,
+    requesterAddress: requester.address,
+    organisation,
+    notes,
+    text: text.trim() || '(no text)',
+  });
   const references = customerMessageId ? [...customerReferences.filter((id) => id !== customerMessageId), customerMessageId] : [];
   return {
     from: `${support.name} <${support.address}>`,
@@ -56,6 +59,7 @@ export function renderEngineerNotification({
     replyTo,
     subject: `[${ticket.ref}] ${ticket.severity} new ticket: ${ticket.subject || '(no subject)'}`,
     text: body,
+    html,
     messageId,
     ...(customerMessageId ? { inReplyTo: customerMessageId, references } : {}),
     headers: {

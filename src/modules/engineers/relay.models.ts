@@ -1,5 +1,6 @@
 import { replySubject } from '../mail-out/confirmation.models.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
+import type { MailTemplates } from '../templates/templates.loader.js';
 
 /**
  * An engineer's public reply as the customer receives it: from the support address (the customer answers
@@ -18,6 +19,7 @@ export function renderRelay({
   messageId,
   threadIndex,
   attachments,
+  templates,
 }: {
   ref: string;
   subject: string;
@@ -31,16 +33,19 @@ export function renderRelay({
   messageId: string;
   threadIndex: string;
   attachments: Array<{ filename: string; contentType: string; sha256: string }>;
+  templates: MailTemplates;
 }): OutboundMail {
   const references = parent ? [...parent.references.filter((id) => id !== parent.messageId), parent.messageId] : [];
   const signature = engineer.name ? `${engineer.name}, ${support.name}` : support.name;
+  const body = templates.render('relay', { supportName: support.name, supportAddress: support.address, ref, subject: subject || '(no subject)', text: text.trim(), engineerName: engineer.name, signature });
   return {
     from: `${engineer.name ? `${engineer.name} (${support.name})` : support.name} <${support.address}>`,
     to,
     ...(cc.length > 0 ? { cc } : {}),
     replyTo: support.address,
     subject: replySubject({ ref, subject }),
-    text: `${text.trim()}\n\n-- \n${signature}\n`,
+    text: body.text,
+    html: body.html,
     messageId,
     ...(parent ? { inReplyTo: parent.messageId, references } : {}),
     ...(attachments.length > 0 ? { attachments } : {}),

@@ -9,6 +9,7 @@ import { createConversations, storedTextOf } from '../conversations/conversation
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createPaging } from '../paging/paging.usecases.js';
+import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { firstResponseTargetOf } from '../sla/sla.config.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
 import { createThreadMatcher } from '../threading/threading.usecases.js';
@@ -72,13 +73,16 @@ export function createIntake({
   rawStore,
   attachmentStore,
   senderAuth = createSenderAuth({ security: config.security }),
+  templates = requireMailTemplates({ dir: config.templates.dir }),
 }: {
   db: Db;
   /** Every inbound raw message, gzip-compressed, content-addressed: kept for `reprocess` and audits. */
   rawStore: BlobStore;
   attachmentStore: BlobStore;
-  config: Pick<Config, 'support' | 'pager' | 'limits' | 'imap' | 'webhook' | 'paging' | 'http' | 'sla' | 'security'>;
+  config: Pick<Config, 'support' | 'pager' | 'limits' | 'imap' | 'webhook' | 'paging' | 'http' | 'sla' | 'security' | 'templates'>;
   senderAuth?: SenderAuth;
+  /** Every mail's text and HTML; default: loaded from config.templates.dir (the composition root passes its one set). */
+  templates?: MailTemplates;
   clock?: Clock;
   logger?: Logger;
   parse?: typeof parseRawMessage;
@@ -87,14 +91,14 @@ export function createIntake({
   const tickets = createTicketsRepository({ db });
   const intake = createIntakeRepository({ db });
   const outbox = createOutboxRepository({ db });
-  const paging = createPaging({ db, config, clock });
+  const paging = createPaging({ db, config, clock, templates });
   const customers = createCustomersRepository({ db });
   const rates = createRateLimitRepository({ db });
   const autoReplyLimit = { limit: config.limits.autoRepliesPerHour, windowMs: HOUR_MS };
   const newTicketLimit = { limit: config.limits.newTicketsPerHour, windowMs: HOUR_MS };
   const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
   const threads = createThreadMatcher({ db, config });
-  const conversations = createConversations({ db, config, newMessageId, logger });
+  const conversations = createConversations({ db, config, newMessageId, logger, templates });
 
   /** Stores the raw source (streamed to disk, never whole in memory), then ingests it. */
   async function ingestRaw({ raw, ...origin }: { raw: Buffer | Readable } & IngestSource): Promise<IngestResult> {
@@ -217,8 +221,8 @@ export function createIntake({
     const messageId = `notice.${newMessageId()}@${supportDomain}`;
     const mail =
       decision.notify === 'registration-link'
-        ? renderRegistrationInvite({ to: sender.address, name: sender.name, subject: message.subject, original, registerUrl: registerUrl({ publicUrl: publicUrlOf(config.http), email: sender.address }), support, helpAddress, messageId, pending: decision.reason === 'sender-not-verified' })
-        : renderNotApproved({ to: sender.address, name: sender.name, subject: message.subject, original, support, helpAddress, messageId });
+        ? renderRegistrationInvite({ to: sender.address, name: sender.name, subject: message.subject, original, registerUrl: registerUrl({ publicUrl: publicUrlOf(config.http), email: sender.address }), support, helpAddress, messageId, pending: decision.reason === 'sender-not-verified', templates })
+        : renderNotApproved({ to: sender.address, name: sender.name, subject: message.subject, original, support, helpAddress, messageId, templates });
     enqueueAutoMail({ message, mail, effectKey: `${decision.notify}:${inboundId}`, ticketId: null, at });
   }
 
@@ -321,6 +325,7 @@ export function createIntake({
         support: { address: config.support.address, name: config.support.name },
         messageId: conversations.messageIdFor(ticket.ref),
         responseTarget: firstResponseTargetOf({ config, requesterEmail: requester.address, severity }).description,
+        templates,
       });
       mail.headers = { ...mail.headers, 'Thread-Index': conversations.threadIndexFor(ticket, at), 'Thread-Topic': message.subject || '(no subject)' };
       tickets.appendMessage({

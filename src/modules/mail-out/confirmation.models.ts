@@ -1,4 +1,5 @@
 import { priorityOf, severityMeaning, type Severity } from '../intake/severity.models.js';
+import type { MailTemplates } from '../templates/templates.loader.js';
 import type { OutboundMail } from './mail-out.types.js';
 
 const LEVELS: Severity[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];
@@ -24,6 +25,7 @@ export function renderConfirmation({
   support,
   messageId,
   responseTarget,
+  templates,
 }: {
   ref: string;
   subject: string;
@@ -36,33 +38,28 @@ export function renderConfirmation({
   messageId: string;
   /** The first-response target of the customer's SLA for this severity, e.g. "30 minutes". */
   responseTarget?: string;
+  templates: MailTemplates;
 }): OutboundMail {
-  const greeting = customer.name ? `Hello ${customer.name},` : 'Hello,';
-  const understood = severityStated
-    ? `You asked for ${severity} (${severityMeaning(severity)}): the ticket has priority ${priorityOf(severity)}.`
-    : `You did not state a severity, so the ticket is ${severity} (${severityMeaning(severity)}), priority ${priorityOf(severity)}.`;
-  const levels = LEVELS.map((level) => `  ${level}  ${severityMeaning(level)} (priority ${priorityOf(level)})`);
-  const text = [
-    greeting,
-    '',
-    `we have received your request and opened ticket ${ref}: "${subject || '(no subject)'}".`,
-    understood,
-    '',
-    `To add information, reply to this email and keep [${ref}] in the subject.`,
-    'To change the severity, reply with the new level (for example "SEV2") on the first line:',
-    ...levels,
-    '',
-    responseTarget ? `Under your service agreement, an engineer will respond within ${responseTarget}.` : 'An engineer will get back to you.',
-    '',
-    `-- ${support.name} <${support.address}>`,
-    '',
-  ].join('\n');
+  const { text, html } = templates.render('confirmation', {
+    supportName: support.name,
+    supportAddress: support.address,
+    customerName: customer.name,
+    ref,
+    subject: subject || '(no subject)',
+    severity,
+    severityMeaning: severityMeaning(severity),
+    priority: priorityOf(severity),
+    severityStated,
+    levels: LEVELS.map((level) => ({ level, meaning: severityMeaning(level), priority: priorityOf(level) })),
+    responseTarget: responseTarget ?? '',
+  });
   const references = customerMessageId ? [...customerReferences.filter((id) => id !== customerMessageId), customerMessageId] : [];
   return {
     from: `${support.name} <${support.address}>`,
     to: [customer.address],
     subject: replySubject({ ref, subject }),
     text,
+    html,
     messageId,
     ...(customerMessageId ? { inReplyTo: customerMessageId, references } : {}),
     headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All', 'X-Loop': support.address, 'X-Ticketd-Ticket': ref },

@@ -19,6 +19,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import type { Severity } from '../intake/severity.models.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
+import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { organisationOf } from '../sla/sla-targets.models.js';
 import type { TicketRow } from '../tickets/tickets.repository.js';
@@ -30,9 +31,12 @@ import type { WebhookEvent, WebhookEventType } from './webhook.models.js';
 import { calendarOf } from './paging.config.js';
 
 export type PagedTicket = Pick<TicketRow, 'id' | 'ref' | 'subject' | 'severity' | 'priority' | 'status' | 'requesterEmail' | 'requesterName'>;
-export type PagingConfig = Pick<Config, 'pager' | 'webhook' | 'paging' | 'http' | 'support'>;
+export type PagingConfig = Pick<Config, 'pager' | 'webhook' | 'paging' | 'http' | 'support' | 'templates'>;
 
-export function createPaging({ db, config, clock = systemClock, newId = () => randomUUID() }: { db: Db; config: PagingConfig; clock?: Clock; newId?: () => string }) {
+export function createPaging({ db, config, clock = systemClock, newId = () => randomUUID(), templates }: { db: Db; config: PagingConfig; clock?: Clock; newId?: () => string; templates?: MailTemplates }) {
+  // Only the SLA warning is a mail: the templates are read when the first one is written, not for every pager.
+  let mailTemplates = templates;
+  const templatesOf = () => (mailTemplates ??= requireMailTemplates({ dir: config.templates.dir }));
   const outbox = createOutboxRepository({ db });
   const paged = createPagingRepository({ db });
   const calendar = calendarOf(config.paging);
@@ -127,13 +131,17 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
         from: `${config.support.name} <${config.support.address}>`,
         to: engineers,
         subject: `[${ticket.ref}] SLA warning: no first response yet, due ${dueAt.toISOString()}`,
-        text: [
-          `Ticket ${ticket.ref} (${ticket.severity}, ${organisationOf(ticket.requesterEmail)}) has had no engineer response.`,
-          `First-response target: ${target}, due ${dueAt.toISOString()}.`,
-          `Subject: ${ticket.subject}`,
-          ...links(ticket).map((link) => link.href),
-          '',
-        ].join('\n'),
+        ...templatesOf().render('sla-warning', {
+          supportName: config.support.name,
+          supportAddress: config.support.address,
+          ref: ticket.ref,
+          subject: ticket.subject || '(no subject)',
+          severity: ticket.severity,
+          organisation: organisationOf(ticket.requesterEmail),
+          target,
+          dueAt: dueAt.toISOString(),
+          links: links(ticket),
+        }),
         messageId: `${ticket.ref.toLowerCase()}.sla-warning.${newId()}@${domain}`,
         headers: { 'Auto-Submitted': 'auto-generated', 'X-Ticketd-Ticket': ticket.ref },
       };

@@ -11,6 +11,7 @@ import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createRateLimitRepository } from '../rate-limit/rate-limit.repository.js';
 import { renderVerificationMail } from './registration-mail.models.js';
 import { publicUrlOf } from './registration-text.models.js';
+import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { hashToken, newVerificationToken, tokenState } from './registration.models.js';
 
 export type SignUpResult =
@@ -29,7 +30,23 @@ const HOUR_MS = 3_600_000;
  * Self-registration: a sign-up from an approved domain creates a pending user and mails a single-use,
  * expiring link; following it verifies the address and turns the sender's held mail into tickets.
  */
-export function createRegistration({ db, config, intake, clock = systemClock, logger = createSilentLogger(), newMessageId = () => randomUUID() }: { db: Db; config: Pick<Config, 'support' | 'http' | 'limits'>; intake: Pick<Intake, 'releaseHeld'>; clock?: Clock; logger?: Logger; newMessageId?: () => string }) {
+export function createRegistration({
+  db,
+  config,
+  intake,
+  clock = systemClock,
+  logger = createSilentLogger(),
+  newMessageId = () => randomUUID(),
+  templates = requireMailTemplates({ dir: config.templates.dir }),
+}: {
+  db: Db;
+  config: Pick<Config, 'support' | 'http' | 'limits' | 'templates'>;
+  intake: Pick<Intake, 'releaseHeld'>;
+  clock?: Clock;
+  logger?: Logger;
+  newMessageId?: () => string;
+  templates?: MailTemplates;
+}) {
   const customers = createCustomersRepository({ db });
   const outbox = createOutboxRepository({ db });
   const rates = createRateLimitRepository({ db });
@@ -65,6 +82,7 @@ export function createRegistration({ db, config, intake, clock = systemClock, lo
         support: { address: config.support.address, name: config.support.name },
         helpAddress,
         messageId: `verify.${newMessageId()}@${supportDomain}`,
+        templates,
       });
       outbox.enqueue({ effectKey: `verify-mail:${tokenHash}`, ticketId: null, payload: { kind: 'email', mail }, at: now });
       logger.info({ email }, 'sign-up: verification link queued');

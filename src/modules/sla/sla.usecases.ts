@@ -11,6 +11,7 @@ import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { calendarOf } from '../paging/paging.config.js';
 import { createPaging } from '../paging/paging.usecases.js';
+import type { MailTemplates } from '../templates/templates.loader.js';
 import { firstResponseStage, firstResponseTarget, oneStepHigher, organisationOf } from './sla-targets.models.js';
 import { createSlaRepository } from './sla.repository.js';
 
@@ -22,16 +23,18 @@ export function createSlaChecker({
   clock = systemClock,
   logger = createSilentLogger(),
   engineerNotify = [],
+  templates,
 }: {
   db: Db;
-  config: Pick<Config, 'sla' | 'paging' | 'pager' | 'webhook' | 'http' | 'support'>;
+  config: Pick<Config, 'sla' | 'paging' | 'pager' | 'webhook' | 'http' | 'support' | 'templates'>;
   clock?: Clock;
   logger?: Logger;
   /** Engineers' notification addresses for warnings (`support.engineerNotify` once it exists); empty: log only. */
   engineerNotify?: string[];
+  templates?: MailTemplates;
 }) {
   const repository = createSlaRepository({ db });
-  const paging = createPaging({ db, config, clock });
+  const paging = createPaging({ db, config, clock, ...(templates ? { templates } : {}) });
   const calendar = calendarOf(config.paging);
 
   function checkOnce(): SlaCheckResult {
