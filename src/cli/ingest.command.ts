@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
+import { createProgress } from './progress.js';
 import { CliExit, requireConfig, type CliIo } from './cli.io.js';
 
 export function registerIngestCommand(program: Command, io: CliIo): void {
@@ -25,18 +26,21 @@ export function registerIngestCommand(program: Command, io: CliIo): void {
       const services = buildServices({ config, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level }) });
       let failures = 0;
       try {
-        for (const path of paths) {
+        const progress = createProgress({ stream: process.stderr, total: paths.length, label: 'ingesting', enabled: Boolean(process.stderr.isTTY) && !options.json && paths.length > 1 });
+        for (const [index, path] of paths.entries()) {
           try {
             if (path !== '-') await access(path);
             const raw = path === '-' ? process.stdin : createReadStream(path);
             const result = await services.intake.ingestRaw({ raw, source: 'file' });
             if (options.json) io.out(JSON.stringify({ path, ...result }));
-            else io.out(`${path}: ${result.outcome}${result.ticketRef ? ` ${result.ticketRef}` : ''} (${result.reason})`);
+            else progress.line(io.out, `${path}: ${result.outcome}${result.ticketRef ? ` ${result.ticketRef}` : ''} (${result.reason})`);
           } catch (error) {
             failures += 1;
-            io.err(`${path}: not ingested: ${describeError(error)}`);
+            progress.line(io.err, `${path}: not ingested: ${describeError(error)}`);
           }
+          progress.update(index + 1);
         }
+        progress.done();
         if (options.deliver) {
           const deadline = Date.now() + Number(options.deliverTimeout) * 1000;
           await services.outboxWorker.runOnce({ shouldContinue: () => Date.now() < deadline });

@@ -3,6 +3,7 @@ import type { Services } from '../app/start.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { CliExit, requireConfig, type CliIo } from './cli.io.js';
+import { createProgress } from './progress.js';
 
 /** Runs stored messages through the pipeline again, then tries to deliver what that queued. */
 export async function reprocessMessages(
@@ -19,16 +20,19 @@ export async function reprocessMessages(
   try {
     const ids = pick(services);
     if (ids.length === 0) io.out('nothing to reprocess');
-    for (const inboundId of ids) {
+    const progress = createProgress({ stream: process.stderr, total: ids.length, label: 'reprocessing', enabled: Boolean(process.stderr.isTTY) && !json && ids.length > 1 });
+    for (const [index, inboundId] of ids.entries()) {
       try {
         const result = await services.intake.reprocess({ inboundId, release });
         if (json) io.out(JSON.stringify(result));
-        else io.out(`${inboundId}: ${result.outcome}${result.ticketRef ? ` ${result.ticketRef}` : ''} (${result.reason})`);
+        else progress.line(io.out, `${inboundId}: ${result.outcome}${result.ticketRef ? ` ${result.ticketRef}` : ''} (${result.reason})`);
       } catch (error) {
         failures += 1;
-        io.err(`${inboundId}: not reprocessed: ${describeError(error)}`);
+        progress.line(io.err, `${inboundId}: not reprocessed: ${describeError(error)}`);
       }
+      progress.update(index + 1);
     }
+    progress.done();
     const deadline = Date.now() + 20_000;
     await services.outboxWorker.runOnce({ shouldContinue: () => Date.now() < deadline });
   } finally {

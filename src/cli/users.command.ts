@@ -8,6 +8,7 @@ import { importUsers } from '../modules/customers/users-import.usecases.js';
 import { renderWelcome } from '../modules/registration/registration-mail.models.js';
 import { domainOf } from '../modules/intake/sender.models.js';
 import { createLogger } from '../shared/logger.js';
+import { createProgress, type Progress } from './progress.js';
 import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 import { withCustomersDb } from './domains.command.js';
 
@@ -19,14 +20,6 @@ async function releaseHeldOf(services: ReturnType<typeof buildServices>, emails:
     for (const result of await services.intake.releaseHeld({ email })) if (result.ticketRef && result.outcome === 'ticket') refs.push(result.ticketRef);
   }
   return refs;
-}
-
-function progressBar(stream: NodeJS.WriteStream) {
-  return (done: number, total: number) => {
-    const width = 30;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
-    stream.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
-  };
 }
 
 export function registerUsersCommands(program: Command, io: CliIo): void {
@@ -127,7 +120,13 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
       const services = buildServices({ config, logger: createLogger({ level: 'warn' }) });
       try {
         const started = Date.now();
-        const report = importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), templates: services.templates, onProgress: process.stderr.isTTY && !options.json ? progressBar(process.stderr) : undefined });
+        let progress: Progress | undefined;
+        const onProgress = (done: number, total: number) => {
+          progress ??= createProgress({ stream: process.stderr, total, label: 'importing', enabled: Boolean(process.stderr.isTTY) && !options.json });
+          progress.update(done);
+        };
+        const report = importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), templates: services.templates, onProgress });
+        progress?.done();
         const released = await releaseHeldOf(services, report.newlyVerified);
         const seconds = (Date.now() - started) / 1000;
         if (options.json) printJson(io, { ...report, newlyVerified: report.newlyVerified.length, releasedTickets: released, seconds });
