@@ -178,7 +178,7 @@ const paging = z
 
 const slaTarget = z.string().refine(isValidSlaTarget, 'must be a target such as 30m, 2h, 1d (calendar) or 8bh, 2bd (business hours / days)');
 const firstResponse = severityRecord(slaTarget, { SEV1: '30m', SEV2: '2h', SEV3: '8bh', SEV4: '2bd' }, 'first-response target');
-const update = severityRecord(slaTarget, { SEV1: '1h', SEV2: '4h', SEV3: '2bd', SEV4: '5bd' }, 'update target (configured; not yet checked by the SLA job)');
+const update = severityRecord(slaTarget, { SEV1: '1h', SEV2: '4h', SEV3: '2bd', SEV4: '5bd' }, 'update target: once answered, a ticket on us again (new or open) must get the next engineer reply within it, counted from the last reply or from the customer\'s return to a pending or resolved ticket');
 const sla = z
   .object({
     firstResponse: firstResponse.default(firstResponse.parse({})),
@@ -187,7 +187,7 @@ const sla = z
       .record(domain, z.object({ firstResponse: z.partialRecord(z.enum(['SEV1', 'SEV2', 'SEV3', 'SEV4']), slaTarget).optional(), update: z.partialRecord(z.enum(['SEV1', 'SEV2', 'SEV3', 'SEV4']), slaTarget).optional() }).strict())
       .default({})
       .describe("Per organisation (requester's domain) overrides, e.g. {acme.com: {firstResponse: {SEV1: 15m}}} (env: JSON)."),
-    warnAtPercent: z.number().int().min(1).max(99).default(80).describe('Warn engineers when this share of the first-response target has passed without a reply.'),
+    warnAtPercent: z.number().int().min(1).max(99).default(80).describe('Warn engineers when this share of a first-response or update target has passed without a reply.'),
     checkCron: z
       .string()
       .refine((expression) => isValidCron(expression), 'must be a cron expression')

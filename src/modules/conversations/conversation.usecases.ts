@@ -164,7 +164,7 @@ export function createConversations({
 
     const fresh = () => tickets.findById(ticket.id) ?? ticket;
     if (!internal) {
-      lifecycle.onFirstEngineerResponse({ ticket: fresh(), engineer: engineer.address, at });
+      lifecycle.onEngineerResponse({ ticket: fresh(), engineer: engineer.address, at });
       lifecycle.transition({ ticket: fresh(), event: { kind: 'engineer-reply' }, at });
     }
     for (const command of reply.commands) {

@@ -8,8 +8,9 @@
  *   enqueueSeverityRaise(ticket)     the ticket's severity went up: a new trigger with the new severity,
  *                                    same dedup_key and routing key + webhook ticket.escalated
  *   enqueueAcknowledge(ticket)       an engineer's first response: acknowledge REF (and REF/sla) + ticket.acknowledged
- *   enqueueResolve(ticket)           resolved or closed: resolve REF (and REF/sla) + ticket.resolved
- *   enqueueSlaWarning / enqueueSlaEscalation: used by the SLA checker
+ *   enqueueResolve(ticket)           resolved or closed: resolve REF (and REF/sla, REF/update) + ticket.resolved
+ *   enqueueSlaWarning / enqueueSlaEscalation: used by the SLA checker (first response and updates)
+ *   enqueueUpdateGiven(ticket)       an engineer's public reply: resolve a breached-update alert REF/update
  *
  * Nothing is sent for a channel on which the ticket was never paged (policy `never`, or paging off).
  */
@@ -30,6 +31,7 @@ import { routingKeyFor } from './routing.models.js';
 import type { WebhookEvent, WebhookEventType } from './webhook.models.js';
 import { calendarOf } from './paging.config.js';
 
+export type SlaMetric = 'first_response' | 'update';
 export type PagedTicket = Pick<TicketRow, 'id' | 'ref' | 'subject' | 'severity' | 'priority' | 'status' | 'requesterEmail' | 'requesterName'>;
 export type PagingConfig = Pick<Config, 'pager' | 'webhook' | 'paging' | 'http' | 'support' | 'templates'>;
 
@@ -97,7 +99,7 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
     const pendingAt = paged.latestPendingAt({ ticketId: ticket.id });
     const dueAt = pendingAt && pendingAt > at ? pendingAt : at;
     if (pagerDutyOn) {
-      for (const dedupKey of [ticket.ref, `${ticket.ref}/sla`]) {
+      for (const dedupKey of [ticket.ref, `${ticket.ref}/sla`, `${ticket.ref}/update`]) {
         const first = paged.firstTrigger({ ticketId: ticket.id, dedupKey });
         const anchor = paged.latestId({ ticketId: ticket.id, prefixes: [`page:${dedupKey}:trigger:`] });
         if (!first || anchor === undefined) continue;
@@ -122,15 +124,19 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
     followUp(ticket, 'resolve', 'ticket.resolved', at);
   }
 
-  /** 80 % of the first-response target passed without a reply: webhook event plus, if given, a mail to engineers. */
-  function enqueueSlaWarning({ ticket, target, dueAt, engineers = [], at = clock.now() }: { ticket: PagedTicket; target: string; dueAt: Date; engineers?: string[]; at?: Date }): void {
-    if (webhookOn) hook(ticket, `hook:${ticket.ref}:ticket.sla_warning`, 'ticket.sla_warning', at, at, { reason: 'first_response', sla: { target, dueAt: dueAt.toISOString() } });
+  /**
+   * sla.warnAtPercent of a target passed without a reply: webhook event plus, if given, a mail to engineers.
+   * `metric` says which wait: the first response, or an update (then `cycle`, the wait's start, keys it).
+   */
+  function enqueueSlaWarning({ ticket, target, dueAt, engineers = [], metric = 'first_response', cycle = 0, at = clock.now() }: { ticket: PagedTicket; target: string; dueAt: Date; engineers?: string[]; metric?: SlaMetric; cycle?: number; at?: Date }): void {
+    const suffix = metric === 'update' ? `:update:${cycle}` : '';
+    if (webhookOn) hook(ticket, `hook:${ticket.ref}:ticket.sla_warning${suffix}`, 'ticket.sla_warning', at, at, { reason: metric, sla: { target, dueAt: dueAt.toISOString() } });
     if (engineers.length > 0) {
       const domain = config.support.address.split('@')[1] ?? 'localhost';
       const mail: OutboundMail = {
         from: `${config.support.name} <${config.support.address}>`,
         to: engineers,
-        subject: `[${ticket.ref}] SLA warning: no first response yet, due ${dueAt.toISOString()}`,
+        subject: `[${ticket.ref}] SLA warning: no ${metric === 'update' ? 'update' : 'first response'} yet, due ${dueAt.toISOString()}`,
         ...templatesOf().render('sla-warning', {
           supportName: config.support.name,
           supportAddress: config.support.address,
@@ -138,6 +144,7 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
           subject: ticket.subject || '(no subject)',
           severity: ticket.severity,
           organisation: organisationOf(ticket.requesterEmail),
+          firstResponse: metric === 'first_response',
           target,
           dueAt: dueAt.toISOString(),
           links: links(ticket),
@@ -145,12 +152,16 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
         messageId: `${ticket.ref.toLowerCase()}.sla-warning.${newId()}@${domain}`,
         headers: { 'Auto-Submitted': 'auto-generated', 'X-Ticketd-Ticket': ticket.ref },
       };
-      outbox.enqueue({ effectKey: `mail:${ticket.ref}:sla-warning`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
+      outbox.enqueue({ effectKey: `mail:${ticket.ref}:sla-warning${suffix}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
     }
   }
 
-  /** First-response target breached: a trigger with dedup_key REF/sla, one severity higher, on the escalation key. */
-  function enqueueSlaEscalation({ ticket, severity, target, dueAt, at = clock.now() }: { ticket: PagedTicket; severity: Severity; target: string; dueAt: Date; at?: Date }): void {
+  /**
+   * A target breached: a trigger one severity higher on the escalation key, with dedup_key REF/sla for the
+   * first response and REF/update for an update. Updates get their own alert because PagerDuty folds a trigger
+   * into an open alert of the same key: the first-response alert is acknowledged by then, and would swallow it.
+   */
+  function enqueueSlaEscalation({ ticket, severity, target, dueAt, metric = 'first_response', cycle = 0, at = clock.now() }: { ticket: PagedTicket; severity: Severity; target: string; dueAt: Date; metric?: SlaMetric; cycle?: number; at?: Date }): void {
     const decision = decide(severity, at);
     if (!decision.page) return;
     const escalated = { ...ticket, severity };
@@ -159,13 +170,29 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
         config.pager.escalationRoutingKey ||
         paged.firstTrigger({ ticketId: ticket.id, dedupKey: ticket.ref })?.routing_key ||
         routingKeyFor({ pager: config.pager, organisation: organisationOf(ticket.requesterEmail), severity });
-      const event = buildTriggerEvent({ routingKey, source: config.pager.source, ticket: escalated, requester: requester(ticket), at, links: links(ticket), dedupKey: `${ticket.ref}/sla`, reason: `SLA breach: no first response within ${target}` });
-      outbox.enqueue({ effectKey: `page:${ticket.ref}/sla:trigger:${severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
+      const update = metric === 'update';
+      const dedupKey = update ? `${ticket.ref}/update` : `${ticket.ref}/sla`;
+      const event = buildTriggerEvent({ routingKey, source: config.pager.source, ticket: escalated, requester: requester(ticket), at, links: links(ticket), dedupKey, reason: `SLA breach: no ${update ? 'update' : 'first response'} within ${target}` });
+      outbox.enqueue({ effectKey: `page:${dedupKey}:trigger:${severity}${update ? `:${cycle}` : ''}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
     }
-    if (webhookOn) hook(escalated, `hook:${ticket.ref}:ticket.escalated:sla`, 'ticket.escalated', at, decision.at, { reason: 'sla_breach', sla: { target, dueAt: dueAt.toISOString() } });
+    if (webhookOn) {
+      const key = metric === 'update' ? `hook:${ticket.ref}:ticket.escalated:sla-update:${cycle}` : `hook:${ticket.ref}:ticket.escalated:sla`;
+      hook(escalated, key, 'ticket.escalated', at, decision.at, { reason: metric === 'update' ? 'sla_update_breach' : 'sla_breach', sla: { target, dueAt: dueAt.toISOString() } });
+    }
   }
 
-  return { enqueueCreated, enqueueSeverityRaise, enqueueAcknowledge, enqueueResolve, enqueueSlaWarning, enqueueSlaEscalation };
+  /** An engineer's public reply gave the update: an open REF/update alert (a breached update wait) is resolved. */
+  function enqueueUpdateGiven(ticket: PagedTicket, at: Date = clock.now()): void {
+    if (!pagerDutyOn) return;
+    const dedupKey = `${ticket.ref}/update`;
+    const first = paged.firstTrigger({ ticketId: ticket.id, dedupKey });
+    const anchor = paged.latestId({ ticketId: ticket.id, prefixes: [`page:${dedupKey}:trigger:`] });
+    if (!first || anchor === undefined) return;
+    // Keyed by the latest trigger: one resolve per alert however many replies follow.
+    outbox.enqueue({ effectKey: `page:${dedupKey}:resolve:${anchor}`, ticketId: ticket.id, payload: { kind: 'page', event: buildFollowUpEvent({ action: 'resolve', routingKey: first.routing_key, dedupKey }) }, at });
+  }
+
+  return { enqueueCreated, enqueueSeverityRaise, enqueueAcknowledge, enqueueResolve, enqueueSlaWarning, enqueueSlaEscalation, enqueueUpdateGiven };
 }
 
 export type Paging = ReturnType<typeof createPaging>;

@@ -15,7 +15,7 @@ export type WebhookEvent = {
   type: WebhookEventType;
   occurredAt: string;
   ticket: { ref: string; subject: string; severity: Severity; priority: string; status: string; organisation: string; url?: string };
-  /** escalated: `severity_raised` or `sla_breach`; sla_warning: `first_response`. */
+  /** escalated: `severity_raised`, `sla_breach` (first response) or `sla_update_breach`; sla_warning: `first_response` or `update`. */
   reason?: string;
   sla?: { target: string; dueAt: string };
 };

@@ -41,6 +41,11 @@ export function firstResponseTarget({ sla, organisation, severity, calendar }: {
   return parseSlaTarget(sla.organisations[organisation]?.firstResponse?.[severity] ?? sla.firstResponse[severity], calendar);
 }
 
+/** The update target: how long a customer may wait for an engineer's next update once the first response came. */
+export function updateTarget({ sla, organisation, severity, calendar }: { sla: SlaConfig; organisation: string; severity: Severity; calendar: BusinessCalendar }): SlaTarget {
+  return parseSlaTarget(sla.organisations[organisation]?.update?.[severity] ?? sla.update[severity], calendar);
+}
+
 /** `from` plus `share` (0..1) of the target, in calendar or business time. */
 export function deadlineOf({ from, target, share = 1, calendar }: { from: Date; target: SlaTarget; share?: number; calendar: BusinessCalendar }): Date {
   const minutes = target.minutes * share;
@@ -58,12 +63,21 @@ export function describeSlaTarget(target: SlaTarget): string {
 
 export type SlaStage = 'ok' | 'warning' | 'breach';
 
-/** Where a ticket without an engineer's first response stands at `now`. */
-export function firstResponseStage({ createdAt, now, target, warnAtPercent, calendar }: { createdAt: Date; now: Date; target: SlaTarget; warnAtPercent: number; calendar: BusinessCalendar }): { stage: SlaStage; dueAt: Date; warnAt: Date } {
-  const dueAt = deadlineOf({ from: createdAt, target, calendar });
-  const warnAt = deadlineOf({ from: createdAt, target, share: warnAtPercent / 100, calendar });
+/** Where a wait that began at `from` stands at `now`: the first response (from creation) or an update (from the last reply). */
+export function slaStage({ from, now, target, warnAtPercent, calendar }: { from: Date; now: Date; target: SlaTarget; warnAtPercent: number; calendar: BusinessCalendar }): { stage: SlaStage; dueAt: Date; warnAt: Date } {
+  const dueAt = deadlineOf({ from, target, calendar });
+  const warnAt = deadlineOf({ from, target, share: warnAtPercent / 100, calendar });
   const stage: SlaStage = now >= dueAt ? 'breach' : now >= warnAt ? 'warning' : 'ok';
   return { stage, dueAt, warnAt };
+}
+
+/**
+ * Whether a ticket is waiting for an engineer's update, and since when: only after the first response, only
+ * while it is on us (new or open; pending waits on the customer, resolved and closed wait on nobody).
+ */
+export function updateClockOf(ticket: { status: string; firstRespondedAt: Date | null; updateClockFrom: Date | null }): Date | undefined {
+  if (ticket.firstRespondedAt === null || ticket.updateClockFrom === null) return undefined;
+  return ticket.status === 'new' || ticket.status === 'open' ? ticket.updateClockFrom : undefined;
 }
 
 const ORDER: Severity[] = ['SEV1', 'SEV2', 'SEV3', 'SEV4'];

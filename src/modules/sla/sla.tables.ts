@@ -2,9 +2,10 @@ import { sqliteTable, integer, text, uniqueIndex } from 'drizzle-orm/sqlite-core
 import { tickets } from '../tickets/tickets.tables.js';
 
 /**
- * SLA events recorded by the checker: a warning (the share sla.warnAtPercent of the first-response target
- * passed without an engineer's reply) and a breach (the target passed). Unique per ticket, metric and kind,
- * so a warning or a breach is acted on once, whatever the number of checker passes or processes.
+ * SLA events recorded by the checker: a warning (the share sla.warnAtPercent of a target passed without an
+ * engineer's reply) and a breach (the target passed), for the first response and for each wait for an update.
+ * Unique per ticket, metric, kind and cycle, so each is acted on once, whatever the number of checker passes
+ * or processes.
  */
 export const slaEvents = sqliteTable(
   'sla_events',
@@ -13,12 +14,14 @@ export const slaEvents = sqliteTable(
     ticketId: integer('ticket_id')
       .notNull()
       .references(() => tickets.id),
-    metric: text('metric', { enum: ['first_response'] }).notNull(),
+    metric: text('metric', { enum: ['first_response', 'update'] }).notNull(),
+    /** Which wait it is about: 0 for the first response; for updates the wait's start (update_clock_from, ms). */
+    cycle: integer('cycle').notNull().default(0),
     kind: text('kind', { enum: ['warning', 'breach'] }).notNull(),
     severity: text('severity', { enum: ['SEV1', 'SEV2', 'SEV3', 'SEV4'] }).notNull(),
     target: text('target').notNull(),
     dueAt: integer('due_at', { mode: 'timestamp_ms' }).notNull(),
     recordedAt: integer('recorded_at', { mode: 'timestamp_ms' }).notNull(),
   },
-  (table) => [uniqueIndex('sla_events_ticket_metric_kind_unique').on(table.ticketId, table.metric, table.kind)],
+  (table) => [uniqueIndex('sla_events_ticket_metric_kind_cycle_unique').on(table.ticketId, table.metric, table.kind, table.cycle)],
 );

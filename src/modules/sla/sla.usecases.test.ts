@@ -5,6 +5,7 @@ import type { Clock } from '../../shared/clock.js';
 import { openDatabase, type Db } from '../../shared/db.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createPaging } from '../paging/paging.usecases.js';
+import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { tickets } from '../tickets/tickets.tables.js';
 import { slaEvents } from './sla.tables.js';
@@ -116,5 +117,73 @@ describe('the SLA check of open tickets', () => {
       .flatMap((row) => (row.payload.kind === 'page' && row.payload.event.event_action === 'resolve' ? [row.payload.event.dedup_key] : []));
     expect(resolves).toEqual(['CS-1', 'CS-1/sla']);
     expect(db.select().from(slaEvents).all().map((event) => event.kind)).toEqual(['breach']);
+  });
+
+  describe('updates after the first response', () => {
+    const fresh = (id: number) => createTicketsRepository({ db }).findById(id) as NonNullable<ReturnType<ReturnType<typeof createTicketsRepository>['findById']>>;
+    const engineerReplies = (cfg: Config, id: number, at: Date) => {
+      const lifecycle = createLifecycle({ db, config: cfg });
+      lifecycle.onEngineerResponse({ ticket: fresh(id), engineer: 'eve@cloudsoft.test', at });
+      lifecycle.transition({ ticket: fresh(id), event: { kind: 'engineer-reply' }, at });
+    };
+    const pageEvents = () =>
+      createOutboxRepository({ db })
+        .list()
+        .flatMap((row) => (row.payload.kind === 'page' ? [[row.effectKey, row.payload.event.event_action, row.payload.event.dedup_key]] : []));
+
+    it('warns and escalates a late update once per wait on its own REF/update alert, which the next reply resolves; the next wait starts over', () => {
+      const cfg = config({ escalationRoutingKey: 'escalation-key' });
+      const ticket = openTicket('SEV2', cfg);
+      const checker = createSlaChecker({ db, config: cfg, clock, engineerNotify: ['oncall@cloudsoft.test'] });
+      // SEV2: update target 4h by default, warning at 80 % = 192 minutes after the last reply.
+      engineerReplies(cfg, ticket.id, minutesAfter(10));
+      const firstWait = minutesAfter(10).getTime();
+
+      now = minutesAfter(10 + 191);
+      expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: [] });
+      now = minutesAfter(10 + 192);
+      expect(checker.checkOnce()).toEqual({ checked: 1, warned: ['CS-1 (update)'], breached: [] });
+      now = minutesAfter(10 + 240);
+      expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: ['CS-1 (update)'] });
+      now = minutesAfter(10 + 300);
+      expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: [] });
+
+      engineerReplies(cfg, ticket.id, minutesAfter(320));
+      now = minutesAfter(320 + 192);
+      expect(checker.checkOnce()).toEqual({ checked: 1, warned: ['CS-1 (update)'], breached: [] });
+
+      const escalation = createOutboxRepository({ db })
+        .list()
+        .find((row) => row.effectKey === `page:CS-1/update:trigger:SEV1:${firstWait}`);
+      expect(escalation?.payload).toMatchObject({ kind: 'page', event: { routing_key: 'escalation-key', dedup_key: 'CS-1/update', event_action: 'trigger', payload: { severity: 'critical' } } });
+      expect(pageEvents().map(([, action, dedup]) => `${action} ${dedup}`)).toEqual(['trigger CS-1', 'acknowledge CS-1', 'trigger CS-1/update', 'resolve CS-1/update']);
+      const warnings = createOutboxRepository({ db })
+        .list()
+        .flatMap((row) => (row.payload.kind === 'email' ? [row.payload.mail.subject] : []));
+      expect(warnings).toEqual([expect.stringMatching(/^\[CS-1\] SLA warning: no update yet, due /), expect.stringMatching(/^\[CS-1\] SLA warning: no update yet, due /)]);
+      expect(db.select().from(slaEvents).all().map((event) => [event.metric, event.kind, event.cycle])).toEqual([
+        ['update', 'warning', firstWait],
+        ['update', 'breach', firstWait],
+        ['update', 'warning', minutesAfter(320).getTime()],
+      ]);
+    });
+
+    it('stops while the ticket is pending on the customer and starts again when they write back', () => {
+      const cfg = config();
+      const ticket = openTicket('SEV2', cfg);
+      const checker = createSlaChecker({ db, config: cfg, clock });
+      engineerReplies(cfg, ticket.id, minutesAfter(10));
+      createLifecycle({ db, config: cfg }).transition({ ticket: fresh(ticket.id), event: { kind: 'pending' }, at: minutesAfter(11) });
+
+      now = minutesAfter(2000);
+      expect(checker.checkOnce()).toEqual({ checked: 0, warned: [], breached: [] });
+
+      createLifecycle({ db, config: cfg }).transition({ ticket: fresh(ticket.id), event: { kind: 'customer-reply' }, at: minutesAfter(2000) });
+      expect(fresh(ticket.id)).toMatchObject({ status: 'open', updateClockFrom: minutesAfter(2000) });
+      now = minutesAfter(2000 + 191);
+      expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: [] });
+      now = minutesAfter(2000 + 240);
+      expect(checker.checkOnce()).toEqual({ checked: 1, warned: [], breached: ['CS-1 (update)'] });
+    });
   });
 });

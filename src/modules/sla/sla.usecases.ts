@@ -1,9 +1,13 @@
 /**
- * The SLA check of open tickets: one synchronous transaction per pass. A ticket without an engineer's first
- * response gets a warning at sla.warnAtPercent of its first-response target (webhook ticket.sla_warning and
- * a mail to the engineers when addresses are given, else a log line) and, at the target, an escalation
- * (PagerDuty trigger with dedup_key REF/sla one severity higher, webhook ticket.escalated) plus a recorded
- * breach. The sla_events unique index makes each of them happen once.
+ * The SLA check of open tickets: one synchronous transaction per pass. Two waits are watched:
+ * - the first response: a ticket without an engineer's public reply, counted from its creation;
+ * - each update: once answered, a ticket that is on us again (new or open) must get the engineer's next
+ *   public reply within the update target, counted from the last one or from the customer's return to a
+ *   pending or resolved ticket (`tickets.update_clock_from`). Pending tickets wait on the customer: no clock.
+ * At sla.warnAtPercent of the target a warning (webhook ticket.sla_warning and a mail to the engineers when
+ * addresses are given, else a log line); at the target an escalation one severity higher (PagerDuty trigger
+ * with dedup_key REF/sla, or REF/update for updates, which the next engineer reply resolves; webhook
+ * ticket.escalated) plus a recorded breach. The sla_events unique index makes each happen once per wait.
  */
 import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
@@ -12,7 +16,7 @@ import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { calendarOf } from '../paging/paging.config.js';
 import { createPaging } from '../paging/paging.usecases.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
-import { firstResponseStage, firstResponseTarget, oneStepHigher, organisationOf } from './sla-targets.models.js';
+import { firstResponseTarget, oneStepHigher, organisationOf, slaStage, updateClockOf, updateTarget } from './sla-targets.models.js';
 import { createSlaRepository } from './sla.repository.js';
 
 export type SlaCheckResult = { checked: number; warned: string[]; breached: string[] };
@@ -40,31 +44,42 @@ export function createSlaChecker({
   function checkOnce(): SlaCheckResult {
     const now = clock.now();
     const result = db.transaction((): SlaCheckResult => {
-      const open = repository.listAwaitingFirstResponse();
-      const events = repository.listEvents(open.map((ticket) => ticket.id));
-      const done = new Set(events.map((event) => `${event.ticketId}:${event.kind}`));
+      const awaitingFirst = repository.listAwaitingFirstResponse();
+      const awaitingUpdate = repository.listAwaitingUpdate();
+      const events = repository.listEvents([...awaitingFirst, ...awaitingUpdate].map((ticket) => ticket.id));
+      const done = new Set(events.map((event) => `${event.ticketId}:${event.metric}:${event.cycle}:${event.kind}`));
       const warned: string[] = [];
       const breached: string[] = [];
-      for (const ticket of open) {
-        const target = firstResponseTarget({ sla: config.sla, organisation: organisationOf(ticket.requesterEmail), severity: ticket.severity, calendar });
-        const { stage, dueAt } = firstResponseStage({ createdAt: ticket.createdAt, now, target, warnAtPercent: config.sla.warnAtPercent, calendar });
-        const base = { ticketId: ticket.id, metric: 'first_response' as const, severity: ticket.severity, target: target.text, dueAt, recordedAt: now };
-        if (stage === 'breach' && !done.has(`${ticket.id}:breach`)) {
+      const waits = [
+        ...awaitingFirst.map((ticket) => ({ ticket, metric: 'first_response' as const, from: ticket.createdAt, cycle: 0 })),
+        ...awaitingUpdate.flatMap((ticket) => {
+          const from = updateClockOf(ticket);
+          return from ? [{ ticket, metric: 'update' as const, from, cycle: from.getTime() }] : [];
+        }),
+      ];
+      for (const { ticket, metric, from, cycle } of waits) {
+        const targetOf = metric === 'first_response' ? firstResponseTarget : updateTarget;
+        const target = targetOf({ sla: config.sla, organisation: organisationOf(ticket.requesterEmail), severity: ticket.severity, calendar });
+        const { stage, dueAt } = slaStage({ from, now, target, warnAtPercent: config.sla.warnAtPercent, calendar });
+        const key = `${ticket.id}:${metric}:${cycle}`;
+        const base = { ticketId: ticket.id, metric, cycle, severity: ticket.severity, target: target.text, dueAt, recordedAt: now };
+        const label = metric === 'update' ? `${ticket.ref} (update)` : ticket.ref;
+        if (stage === 'breach' && !done.has(`${key}:breach`)) {
           if (!repository.record({ ...base, kind: 'breach' })) continue;
-          paging.enqueueSlaEscalation({ ticket, severity: oneStepHigher(ticket.severity), target: target.text, dueAt, at: now });
-          breached.push(ticket.ref);
-        } else if (stage === 'warning' && !done.has(`${ticket.id}:warning`) && !done.has(`${ticket.id}:breach`)) {
+          paging.enqueueSlaEscalation({ ticket, severity: oneStepHigher(ticket.severity), target: target.text, dueAt, metric, cycle, at: now });
+          breached.push(label);
+        } else if (stage === 'warning' && !done.has(`${key}:warning`) && !done.has(`${key}:breach`)) {
           if (!repository.record({ ...base, kind: 'warning' })) continue;
-          paging.enqueueSlaWarning({ ticket, target: target.text, dueAt, engineers: engineerNotify, at: now });
-          warned.push(ticket.ref);
+          paging.enqueueSlaWarning({ ticket, target: target.text, dueAt, engineers: engineerNotify, metric, cycle, at: now });
+          warned.push(label);
         }
       }
-      return { checked: open.length, warned, breached };
+      return { checked: waits.length, warned, breached };
     }, { behavior: 'immediate' });
     for (const ref of result.warned) {
-      logger.warn({ ref, engineersNotified: engineerNotify.length > 0 }, 'SLA warning: no first response yet');
+      logger.warn({ ref, engineersNotified: engineerNotify.length > 0 }, ref.endsWith('(update)') ? 'SLA warning: no update yet' : 'SLA warning: no first response yet');
     }
-    for (const ref of result.breached) logger.error({ ref }, 'SLA breached: first response overdue, escalated');
+    for (const ref of result.breached) logger.error({ ref }, ref.endsWith('(update)') ? 'SLA breached: update overdue, escalated' : 'SLA breached: first response overdue, escalated');
     return result;
   }
 

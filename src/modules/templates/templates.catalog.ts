@@ -109,14 +109,15 @@ export const TEMPLATE_CATALOG = {
     },
   },
   'sla-warning': {
-    description: 'To support.engineerNotify when 80% of a ticket\'s first-response target passed without a response.',
+    description: "To support.engineerNotify when sla.warnAtPercent of a ticket's first-response or update target passed without an engineer's reply.",
     variables: {
       ...COMMON,
       ref: { description: 'the ticket reference' },
       subject: { description: 'the ticket subject' },
       severity: { description: 'SEV1 ... SEV4' },
       organisation: { description: "the customer's domain" },
-      target: { description: 'the first-response target, e.g. "2h"' },
+      firstResponse: { description: 'true when the first response is late, false when an update (a reply after the first) is' },
+      target: { description: 'the target, e.g. "2h"' },
       dueAt: { description: 'when the first response is due (ISO 8601, UTC)' },
       links: { description: 'links to the ticket, when http.publicUrl is set', item: { href: 'the URL', text: 'its label' } },
     },

@@ -3,7 +3,7 @@ import type { Db } from '../../shared/db.js';
 import { ticketParticipants } from './participants.tables.js';
 import { ticketMessages, tickets } from './tickets.tables.js';
 
-export type TicketPatch = Partial<Pick<typeof tickets.$inferInsert, 'status' | 'severity' | 'priority' | 'assignee' | 'firstRespondedAt' | 'resolvedAt' | 'closedAt' | 'linkedTicketId' | 'threadIndex' | 'updatedAt'>>;
+export type TicketPatch = Partial<Pick<typeof tickets.$inferInsert, 'status' | 'severity' | 'priority' | 'assignee' | 'firstRespondedAt' | 'updateClockFrom' | 'resolvedAt' | 'closedAt' | 'linkedTicketId' | 'threadIndex' | 'updatedAt'>>;
 
 /** Queries only; callers own the transaction. */
 export function createLifecycleRepository({ db }: { db: Db }) {

@@ -19,8 +19,13 @@ export function createLifecycle({ db, config, logger = createSilentLogger() }: {
   const repository = createLifecycleRepository({ db });
   const paging = createPaging({ db, config });
 
-  /** HOOK: an engineer's first public reply to the customer. Stamps `firstRespondedAt` once. */
-  function onFirstEngineerResponse({ ticket, engineer, at }: { ticket: TicketRow; engineer: string; at: Date }): void {
+  /**
+   * HOOK: an engineer's public reply reached the customer. The first one stamps `firstRespondedAt` and
+   * acknowledges the page; every one restarts the update SLA clock and resolves a breached-update alert.
+   */
+  function onEngineerResponse({ ticket, engineer, at }: { ticket: TicketRow; engineer: string; at: Date }): void {
+    repository.updateTicket(ticket.id, { updateClockFrom: at });
+    paging.enqueueUpdateGiven(ticket, at);
     if (!repository.stampFirstResponse(ticket.id, at)) return;
     logger.info({ ref: ticket.ref, engineer }, 'first engineer response');
     paging.enqueueAcknowledge(ticket, at);
@@ -37,9 +42,12 @@ export function createLifecycle({ db, config, logger = createSilentLogger() }: {
   function transition({ ticket, event, at }: { ticket: TicketRow; event: LifecycleEvent; at: Date }): TicketStatus {
     const status = nextStatus(ticket.status, event);
     if (status === ticket.status) return status;
+    // The customer came back to a ticket that waited on them or was solved: the wait for our update starts now.
+    const customerReturned = event.kind === 'customer-reply' && status === 'open';
     repository.updateTicket(ticket.id, {
       status,
       updatedAt: at,
+      ...(customerReturned ? { updateClockFrom: at } : {}),
       ...(status === 'resolved' ? { resolvedAt: at } : {}),
       ...(status === 'closed' ? { closedAt: at } : {}),
     });
@@ -76,7 +84,7 @@ export function createLifecycle({ db, config, logger = createSilentLogger() }: {
     return closed;
   }
 
-  return { onFirstEngineerResponse, onResolvedOrClosed, transition, requestSeverity, assign, autoCloseDue, repository };
+  return { onEngineerResponse, onResolvedOrClosed, transition, requestSeverity, assign, autoCloseDue, repository };
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;

@@ -14,6 +14,11 @@ export const tickets = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
     firstRespondedAt: integer('first_responded_at', { mode: 'timestamp_ms' }),
+    /**
+     * Since when the customer waits for an engineer's update (the update SLA counts from here): the latest
+     * public engineer reply, or the customer's return to a pending or resolved ticket. Null before the first response.
+     */
+    updateClockFrom: integer('update_clock_from', { mode: 'timestamp_ms' }),
     /** The engineer who took the ticket (`#assign me`), by address. */
     assignee: text('assignee'),
     /** When it was last resolved: the auto-close job counts `tickets.autoCloseDays` from here. */
