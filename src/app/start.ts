@@ -37,7 +37,8 @@ import { checkReadiness } from './readiness.js';
 export function buildServices({ config, logger = createLogger({ level: config.log.level, format: config.log.format }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
   // Templates first: a broken operator template stops start-up with every problem listed, before anything opens.
   const templates = requireMailTemplates({ dir: config.templates.dir });
-  const db = openDatabase({ path: config.database.path });
+  // Mail moved away after its commit must find that commit on disk after a power cut (see openDatabase).
+  const db = openDatabase({ path: config.database.path, synchronous: config.imap.processedFolder ? 'FULL' : 'NORMAL' });
   seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
     customers: createCustomersRepository({ db }),

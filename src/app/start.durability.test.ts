@@ -1,0 +1,34 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../config/config.schema.js';
+import { buildServices } from './start.js';
+import { createSilentLogger } from '../shared/logger.js';
+
+/** SQLite's PRAGMA synchronous values: 1 NORMAL, 2 FULL. */
+function synchronousOf({ processedFolder }: { processedFolder: string }): number {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketd-durability-'));
+  const config = configSchema.parse({
+    database: { path: path.join(dir, 'ticketd.sqlite') },
+    imap: { host: '127.0.0.1', user: 'help@cloudsoft.test', processedFolder },
+    smtp: { host: '127.0.0.1' },
+    support: { address: 'help@cloudsoft.test' },
+  });
+  const services = buildServices({ config, logger: createSilentLogger() });
+  try {
+    return services.db.$client.pragma('synchronous', { simple: true }) as number;
+  } finally {
+    services.close();
+  }
+}
+
+describe('durability of a commit before the server is told', () => {
+  it('makes every commit durable (synchronous FULL) when handled mail is moved out of the watched folder', () => {
+    expect(synchronousOf({ processedFolder: 'Processed' })).toBe(2);
+  });
+
+  it('keeps synchronous NORMAL when handled mail stays in the folder, flagged (a rolled-back commit reads it again)', () => {
+    expect(synchronousOf({ processedFolder: '' })).toBe(1);
+  });
+});

@@ -1,0 +1,36 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createBlobStore } from './blob-store.js';
+
+const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'ticketd-blobs-'));
+
+describe('the content-addressed blob store', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('stores streamed bytes under their sha256, compressed, and gives the same bytes back', async () => {
+    const store = createBlobStore({ dir: tempDir(), compress: true });
+    const bytes = Buffer.from('Subject: hello\r\n\r\nbody '.repeat(1000));
+    const ref = await store.put(Readable.from([bytes.subarray(0, 100), bytes.subarray(100)]));
+    expect(ref).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), size: bytes.length });
+    expect(store.has(ref.sha256)).toBe(true);
+    expect(await store.read(ref.sha256)).toEqual(bytes);
+    expect(await store.put(bytes)).toEqual(ref);
+  });
+
+  it('flushes every blob to the disk before it gets its name: a power cut cannot leave a torn blob that is never rewritten', async () => {
+    const probe = await open(path.join(tempDir(), 'probe'), 'w');
+    const sync = vi.spyOn(Object.getPrototypeOf(probe) as { sync(): Promise<void> }, 'sync');
+    await probe.close();
+    const dir = tempDir();
+    const store = createBlobStore({ dir, compress: false });
+    await store.put(Buffer.from('one'));
+    await store.put(Buffer.from('two'));
+    expect(sync).toHaveBeenCalledTimes(2);
+    // Nothing left behind in the temp folder.
+    expect(readdirSync(path.join(dir, 'tmp'))).toEqual([]);
+  });
+});
