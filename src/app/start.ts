@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createIntake } from '../modules/intake/intake.usecases.js';
+import { createHeldExpiryJob } from '../modules/intake/held-expiry.job.js';
 import { createIntakeRepository } from '../modules/intake/intake.repository.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
 import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailbox-driver.js';
@@ -83,12 +84,14 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     logger: logger.child({ component: 'auto-close' }),
   });
 
+  const heldExpiry = createHeldExpiryJob({ db, cron: config.tickets.autoCloseCron, heldDays: config.limits.heldDays, clock, logger: logger.child({ component: 'held-expiry' }) });
+
   function close(): void {
     mailSender.close();
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, templates, repositories, stores, intake, registration, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, metrics, close };
+  return { config, logger, clock, db, templates, repositories, stores, intake, registration, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -153,6 +156,7 @@ export async function startDaemon(services: Services) {
 
   services.outboxWorker.start();
   services.autoClose.start();
+  services.heldExpiry.start();
   watcher.start();
   slaJob.start();
   logger.info({ folder, httpPort: http?.port }, 'ticketd running');
@@ -162,6 +166,7 @@ export async function startDaemon(services: Services) {
     slaJob.stop();
     await watcher.stop();
     services.autoClose.stop();
+    services.heldExpiry.stop();
     await services.outboxWorker.stop({ drainMs });
     await http?.close();
     services.close();

@@ -233,6 +233,13 @@ const limits = z
     signupsPerHour: z.number().int().min(1).default(3).describe('Most registration requests per address per hour.'),
     signupsPerHourPerIp: z.number().int().min(1).default(20).describe('Most registration requests per client IP per hour.'),
     verificationLinkHours: z.number().positive().default(24).describe('A verification link expires after this many hours.'),
+    heldDays: z
+      .number()
+      .positive()
+      .default(14)
+      .describe(
+        'Mail held for an unregistered sender is quarantined as sender-never-verified after this many days (checked on tickets.autoCloseCron); `ticketd reprocess ID` still turns it into a ticket once the sender is registered.',
+      ),
   })
   .strict();
 

@@ -5,6 +5,8 @@ import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
+import { createHeldExpiryJob } from './held-expiry.job.js';
+import { createIntakeRepository } from './intake.repository.js';
 import { createIntake } from './intake.usecases.js';
 import { temporaryStores } from '../../../test/support/stores.js';
 
@@ -71,6 +73,26 @@ describe('who may open a ticket', () => {
     expect(pages(outbox)).toHaveLength(2);
     expect(emails(outbox).filter((mail) => mail.key.startsWith('confirmation:'))).toHaveLength(2);
     expect(await intake.releaseHeld({ email: 'bob@acme.test' })).toEqual([]);
+  });
+
+  it('quarantines held mail as sender-never-verified after limits.heldDays, and reprocess still makes it a ticket once the sender registers', async () => {
+    const { db, intake, customers, tickets, advance, now } = setup();
+    const early = await intake.ingestRaw({ raw: mail({ from: 'bob@acme.test', id: 'old@acme.test', subject: 'SEV3 old question' }), source: 'file' });
+    advance(13 * 86_400_000);
+    const late = await intake.ingestRaw({ raw: mail({ from: 'bob@acme.test', id: 'new@acme.test', subject: 'SEV3 new question' }), source: 'file' });
+    advance(1 * 86_400_000 + 1);
+    const job = createHeldExpiryJob({ db, cron: '0 * * * *', heldDays: config.limits.heldDays, clock: { now } });
+
+    expect(job.runOnce()).toEqual([early.inboundId]);
+    expect(job.runOnce()).toEqual([]);
+    const quarantined = createIntakeRepository({ db }).listQuarantined();
+    expect(quarantined.map((row) => [row.id, row.reason])).toEqual([[early.inboundId, 'sender-never-verified: held 14 days without the sender confirming their address']]);
+    expect(createIntakeRepository({ db }).listAllHeld().map((row) => row.id)).toEqual([late.inboundId]);
+
+    customers.upsertUser({ email: 'bob@acme.test', name: 'Bob', status: 'verified', at: now() });
+    expect(await intake.releaseHeld({ email: 'bob@acme.test' })).toMatchObject([{ outcome: 'ticket', ticketRef: 'CS-1' }]);
+    expect(await intake.reprocess({ inboundId: early.inboundId })).toMatchObject({ outcome: 'ticket', ticketRef: 'CS-2' });
+    expect(tickets.listTickets().map((t) => t.subject)).toEqual(['SEV3 new question', 'SEV3 old question']);
   });
 
   it('opens a ticket at once for a verified user', async () => {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import { inboundMessages, mailboxCursors, outcomeFilter } from './intake.tables.js';
 
@@ -73,6 +73,19 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return db.select().from(inboundMessages).where(eq(inboundMessages.id, id)).get();
   }
 
+  /**
+   * Held mail that arrived before `before` becomes quarantined with `reason`: its sender never confirmed.
+   * Returns the rows as they were (id, sender), for the log.
+   */
+  function expireHeld({ before, reason }: { before: Date; reason: string }): Array<Pick<InboundRow, 'id' | 'fromAddress'>> {
+    return db
+      .update(inboundMessages)
+      .set({ outcome: 'quarantined', reason })
+      .where(and(eq(inboundMessages.outcome, 'held'), lt(inboundMessages.receivedAt, before)))
+      .returning({ id: inboundMessages.id, fromAddress: inboundMessages.fromAddress })
+      .all();
+  }
+
   /** Every held message, oldest first: mail waiting for its sender to register. */
   function listAllHeld(): InboundRow[] {
     return db.select().from(inboundMessages).where(eq(inboundMessages.outcome, 'held')).orderBy(asc(inboundMessages.id)).all();
@@ -91,7 +104,7 @@ export function createIntakeRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { findById, findByUid, findHandledCopy, insertInbound, replaceOutcome, linkTicket, updateOutcome, listHeld, listAllHeld, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return { expireHeld, findById, findByUid, findHandledCopy, insertInbound, replaceOutcome, linkTicket, updateOutcome, listHeld, listAllHeld, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
 export type IntakeRepository = ReturnType<typeof createIntakeRepository>;

@@ -1,0 +1,42 @@
+import { createTask } from 'node-cron';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import type { Db } from '../../shared/db.js';
+import { describeError } from '../../shared/errors.js';
+import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { createIntakeRepository } from './intake.repository.js';
+
+export const NEVER_VERIFIED = 'sender-never-verified';
+
+/**
+ * Held mail does not wait forever: after `heldDays` without its sender confirming the address, it becomes
+ * quarantined (`sender-never-verified: held N days`), where operators look and `reprocess` can still release
+ * it. Like the auto-close job, what is due is read from the database on each run, so a missed run is caught up.
+ */
+export function createHeldExpiryJob({ db, cron, heldDays, clock = systemClock, logger = createSilentLogger() }: { db: Db; cron: string; heldDays: number; clock?: Clock; logger?: Logger }) {
+  const repository = createIntakeRepository({ db });
+
+  function runOnce(): number[] {
+    const before = new Date(clock.now().getTime() - heldDays * 86_400_000);
+    const expired = db.transaction(() => repository.expireHeld({ before, reason: `${NEVER_VERIFIED}: held ${heldDays} days without the sender confirming their address` }), { behavior: 'immediate' });
+    for (const row of expired) logger.warn({ inboundId: row.id, from: row.fromAddress, heldDays }, 'held mail quarantined: its sender never confirmed their address');
+    return expired.map((row) => row.id);
+  }
+
+  function tick(): void {
+    try {
+      runOnce();
+    } catch (error) {
+      logger.error({ err: describeError(error) }, 'held-mail expiry run failed');
+    }
+  }
+
+  const task = createTask(cron, tick, { name: 'held-expiry', noOverlap: true });
+  return {
+    runOnce,
+    start: () => {
+      tick();
+      void task.start();
+    },
+    stop: () => void task.stop(),
+  };
+}
