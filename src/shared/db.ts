@@ -26,9 +26,35 @@ export function openDatabase({ path, synchronous = 'NORMAL' }: { path: string; s
   sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  cachePreparedStatements(sqlite);
   const db = drizzle(sqlite) as Db;
   migrate(db, { migrationsFolder });
   return db;
+}
+
+/**
+ * drizzle prepares every query it runs anew (`client.prepare(sql)` per execution): on the ingest path that was
+ * a quarter of the SQLite time (1.2 ms of ~4 ms per message in the backlog profile). Statements are reusable,
+ * so `prepare` keeps the most recent ones by SQL text. A cached statement is handed back as a fresh one would
+ * be: raw mode off (drizzle switches it on right before the calls that want arrays). Nothing in ticketd
+ * iterates a statement (which would keep it busy), so sharing one is safe.
+ */
+function cachePreparedStatements(sqlite: Database.Database, capacity = 500): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (statement) {
+      // Most recently used last: Map keeps insertion order, so the first key is the least recently used.
+      cache.delete(source);
+      if (statement.reader) statement.raw(false);
+    } else {
+      statement = prepare(source);
+      if (cache.size >= capacity) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(source, statement);
+    return statement;
+  }) as Database.Database['prepare'];
 }
 
 export function closeDatabase(db: Db): void {
