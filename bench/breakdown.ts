@@ -34,17 +34,36 @@ export async function runBreakdown(built: Built, stack: LocalStack, { folder }: 
     let ingest = 0;
     let mark = 0;
     const blobs: string[] = [];
-    for (const { uid } of pending) {
+    // The daemon's loop (mailbox.sync.ts): small mail fetched in batches and stored, big mail streamed to
+    // the store, each ingested, then the batch marked with one command. Fetching and storing count as download.
+    for (const step of built.planDownloads(pending)) {
       started = performance.now();
-      const blob = await mailbox.downloadRaw({ uid, signal, consume: (source) => services.stores.raw.put(source) });
-      const downloaded = performance.now();
-      await services.intake.ingestStored({ blob, source: folder, uidValidity, uid });
-      const ingested = performance.now();
-      await mailbox.markProcessed({ uid });
-      download += downloaded - started;
-      ingest += ingested - downloaded;
-      mark += performance.now() - ingested;
-      blobs.push(blob.sha256);
+      const done: number[] = [];
+      if (step.kind === 'stream') {
+        const blob = await mailbox.downloadRaw({ uid: step.uid, signal, consume: (source) => services.stores.raw.put(source) });
+        const downloaded = performance.now();
+        await services.intake.ingestStored({ blob, source: folder, uidValidity, uid: step.uid });
+        download += downloaded - started;
+        ingest += performance.now() - downloaded;
+        done.push(step.uid);
+        blobs.push(blob.sha256);
+      } else {
+        const messages = await mailbox.fetchMany({ uids: step.uids, signal });
+        download += performance.now() - started;
+        for (const message of messages) {
+          const storing = performance.now();
+          const blob = await services.stores.raw.put(message.source);
+          const stored = performance.now();
+          await services.intake.ingestStored({ blob, raw: message.source, source: folder, uidValidity, uid: message.uid });
+          download += stored - storing;
+          ingest += performance.now() - stored;
+          done.push(message.uid);
+          blobs.push(blob.sha256);
+        }
+      }
+      const marking = performance.now();
+      await mailbox.markProcessed({ uids: done });
+      mark += performance.now() - marking;
     }
     const n = pending.length;
     started = performance.now();

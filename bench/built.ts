@@ -18,7 +18,7 @@ async function load<T>(relative: string): Promise<T> {
 }
 
 export async function loadBuilt() {
-  const [stack, dovecot, start, loader, db, logger, mailbox, parse] = await Promise.all([
+  const [stack, dovecot, start, loader, db, logger, mailbox, parse, plan] = await Promise.all([
     load<typeof import('../src/devservers/local-stack.js')>('devservers/local-stack.js'),
     load<typeof import('../src/devservers/dovecot.server.js')>('devservers/dovecot.server.js'),
     load<typeof import('../src/app/start.js')>('app/start.js'),
@@ -27,8 +27,9 @@ export async function loadBuilt() {
     load<typeof import('../src/shared/logger.js')>('shared/logger.js'),
     load<typeof import('../src/modules/mailbox/drivers/imapflow.mailbox-driver.js')>('modules/mailbox/drivers/imapflow.mailbox-driver.js'),
     load<typeof import('../src/modules/intake/parse.js')>('modules/intake/parse.js'),
+    load<typeof import('../src/modules/mailbox/download-plan.models.js')>('modules/mailbox/download-plan.models.js'),
   ]);
-  return { ...stack, ...dovecot, ...start, ...loader, ...db, ...logger, ...mailbox, ...parse };
+  return { ...stack, ...dovecot, ...start, ...loader, ...db, ...logger, ...mailbox, ...parse, ...plan };
 }
 
 export type Built = Awaited<ReturnType<typeof loadBuilt>>;

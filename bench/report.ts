@@ -88,8 +88,8 @@ export function renderResults(results: Results): string {
       const bareParseMs = 1000 / median(runs.map((run) => run.parsePerSecond));
       notes.push(
         `Where a backlog message's time goes (one extra pass, the sync loop re-enacted in-process with the daemon's own mailbox driver, raw store and intake, ` +
-          `no outbox worker, no logging; ms per message): list ${fmt(stage.list, 3)}, download into the raw store ${fmt(stage.download, 2)}, ` +
-          `ingest (read back, parse, decide, one transaction) ${fmt(stage.ingest, 2)}, flag on the server ${fmt(stage.mark, 2)}; total ${fmt(stage.total, 2)} ms = ` +
+          `no outbox worker, no logging; ms per message): list ${fmt(stage.list, 3)}, download (small mail fetched in batches of up to 50, big mail streamed) into the raw store ${fmt(stage.download, 2)}, ` +
+          `ingest (parse from memory or, for streamed mail, the store; decide; one transaction) ${fmt(stage.ingest, 2)}, flag on the server (one command per batch) ${fmt(stage.mark, 2)}; total ${fmt(stage.total, 2)} ms = ` +
           `${fmt(1000 / stage.total)} msg/s. Alone: the daemon's streaming parse ${fmt(breakdown.parseOnlyMs, 2)} ms, reading and gunzipping the raw mail ` +
           `${fmt(breakdown.readRawMs, 2)} ms; bare simpleParser ${fmt(bareParseMs, 2)} ms.`,
       );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
@@ -109,14 +109,18 @@ export function createIntake({
     return ingestStored({ blob: await rawStore.put(raw), ...origin });
   }
 
-  /** Ingests a raw message already in the raw store (the mailbox sync streams it there first). */
+  /**
+   * Ingests a raw message already in the raw store (the mailbox sync stores it there first). `raw`: the same
+   * bytes, when the caller still holds them (a batch fetch), so they are parsed without reading the store back.
+   */
   async function ingestStored({
     blob,
+    raw,
     replaceInboundId,
     replaceOnlyIf,
     release,
     ...origin
-  }: { blob: BlobRef; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean } & IngestSource): Promise<IngestResult> {
+  }: { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean } & IngestSource): Promise<IngestResult> {
     if (origin.uidValidity !== undefined && origin.uid !== undefined) {
       const seen = intake.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
       if (seen) return alreadyIngested(seen);
@@ -136,20 +140,20 @@ export function createIntake({
     }
     let message: InboundMessage;
     try {
-      message = await parse(rawStore.open(blob.sha256), { timeoutMs: config.limits.parseTimeoutSeconds * 1000, attachmentSink: attachmentStore.writer });
+      message = await parse(raw ? Readable.from([raw]) : rawStore.open(blob.sha256), { timeoutMs: config.limits.parseTimeoutSeconds * 1000, attachmentSink: attachmentStore.writer });
     } catch (error) {
       const code = isTicketdError(error) ? error.code : 'intake.parse_failed';
       if (code === 'store.write_failed') throw error;
       return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `unparseable: ${describeError(error)}`.slice(0, 500) }));
     }
-    facts.authenticity = await checkSender(blob, message);
+    facts.authenticity = await checkSender(blob, message, raw);
     return commit(facts, message, () => decide(message, facts));
   }
 
-  async function checkSender(blob: BlobRef, message: InboundMessage): Promise<SenderAuthVerdict> {
+  async function checkSender(blob: BlobRef, message: InboundMessage, raw: Buffer | undefined): Promise<SenderAuthVerdict> {
     try {
-      // The raw bytes are read back only in `verify` mode (DKIM needs them); `authres` reads headers.
-      return await senderAuth.check({ raw: () => rawStore.read(blob.sha256), message });
+      // The raw bytes are needed only in `verify` mode (DKIM); `authres` reads headers.
+      return await senderAuth.check({ raw: async () => raw ?? rawStore.read(blob.sha256), message });
     } catch (error) {
       // Fail closed: a sender we could not check is not authentic (the message is quarantined, not lost).
       return { authentic: false, reason: `check failed: ${describeError(error)}`.slice(0, 200) };

@@ -2,12 +2,15 @@ import type { Logger } from '../../shared/logger.js';
 import type { Intake } from '../intake/intake.usecases.js';
 import type { IntakeRepository } from '../intake/intake.repository.js';
 import type { BlobStore } from '../store/blob-store.js';
+import { DEFAULT_DOWNLOAD_LIMITS, planDownloads } from './download-plan.models.js';
 import type { Mailbox } from './mailbox.types.js';
 
 /**
- * One pass over the watched folder: every message above the stored cursor, in UID order, is downloaded,
- * ingested (which advances the cursor in the same transaction) and only then marked on the server.
- * A failed mark is logged and left: the cursor already skips that UID, so no duplicate can follow.
+ * One pass over the watched folder: every message above the stored cursor, in UID order, is downloaded
+ * (small mail in batches with one command, big mail streamed alone: `planDownloads`), stored, ingested (which
+ * advances the cursor in the same transaction) and only then marked on the server, one command per batch.
+ * A failed mark is logged and left: the cursor already skips those UIDs, so no duplicate can follow. A crash
+ * before the mark leaves them unmarked on the server, never unrecorded here.
  */
 export async function syncMailbox({
   mailbox,
@@ -19,6 +22,7 @@ export async function syncMailbox({
   logger,
   signal,
   onIngested,
+  limits = DEFAULT_DOWNLOAD_LIMITS,
 }: {
   mailbox: Mailbox;
   folder: string;
@@ -29,6 +33,7 @@ export async function syncMailbox({
   logger: Logger;
   signal: AbortSignal;
   onIngested: () => void;
+  limits?: typeof DEFAULT_DOWNLOAD_LIMITS;
 }): Promise<number> {
   const cursor = intakeRepository.getCursor(folder);
   if (cursor && cursor.uidValidity !== uidValidity) {
@@ -39,17 +44,45 @@ export async function syncMailbox({
   const afterUid = cursor && cursor.uidValidity === uidValidity ? cursor.lastUid : 0;
   const pending = await mailbox.listNewUids({ afterUid, signal });
   let handled = 0;
-  for (const { uid } of pending) {
-    if (signal.aborted) break;
-    // Streamed straight into the raw store: a 40 MB mail never sits in memory whole.
-    const blob = await mailbox.downloadRaw({ uid, signal, consume: (source) => rawStore.put(source) });
-    const result = await intake.ingestStored({ blob, source: folder, uidValidity, uid });
-    handled += 1;
-    onIngested();
+
+  const mark = async (uids: number[]) => {
     try {
-      await mailbox.markProcessed({ uid });
+      await mailbox.markProcessed({ uids });
     } catch (error) {
-      logger.warn({ uid, err: (error as Error).message, inboundId: result.inboundId }, 'stored, but marking on the server failed; the cursor skips it');
+      logger.warn({ uids, err: (error as Error).message }, 'stored, but marking on the server failed; the cursor skips them');
+    }
+  };
+
+  for (const step of planDownloads(pending, limits)) {
+    if (signal.aborted) break;
+    const done: number[] = [];
+    try {
+      if (step.kind === 'stream') {
+        // Streamed straight into the raw store: a 40 MB mail never sits in memory whole.
+        const blob = await mailbox.downloadRaw({ uid: step.uid, signal, consume: (source) => rawStore.put(source) });
+        await intake.ingestStored({ blob, source: folder, uidValidity, uid: step.uid });
+        done.push(step.uid);
+        handled += 1;
+        onIngested();
+      } else {
+        const messages = await mailbox.fetchMany({ uids: step.uids, signal });
+        if (messages.length < step.uids.length) {
+          const fetched = new Set(messages.map((message) => message.uid));
+          logger.warn({ uids: step.uids.filter((uid) => !fetched.has(uid)) }, 'messages listed but gone before they could be fetched (expunged by another client)');
+        }
+        for (const message of messages) {
+          // Stored first (the raw store is the record), then parsed from the bytes already in memory.
+          const blob = await rawStore.put(message.source);
+          await intake.ingestStored({ blob, raw: message.source, source: folder, uidValidity, uid: message.uid });
+          done.push(message.uid);
+          handled += 1;
+          onIngested();
+          if (signal.aborted) break;
+        }
+      }
+    } finally {
+      // Also after a failure mid-batch: what was ingested is marked.
+      if (done.length > 0) await mark(done);
     }
   }
   return handled;

@@ -107,9 +107,10 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
       { uid: second, size: rawMail('second problem').length },
     ]);
 
-    const fetched = await mailbox.fetchRaw({ uid: second });
-    expect(fetched.uid).toBe(second);
-    expect(fetched.source.equals(rawMail('second problem'))).toBe(true);
+    const fetched = await mailbox.fetchMany({ uids: [second, first, second + 1000] });
+    expect(fetched.map((message) => message.uid)).toEqual([first, second]);
+    expect(fetched[0]?.source.equals(rawMail('first problem'))).toBe(true);
+    expect(fetched[1]?.source.equals(rawMail('second problem'))).toBe(true);
 
     const flags = await listMessages(target('list'));
     expect(flags.every((message) => !message.flags.includes('\\Seen'))).toBe(true);
@@ -134,8 +135,7 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
     const mailbox = mailboxFor('move', { processedFolder: 'Ticketd/Processed' });
     await mailbox.open({});
 
-    await mailbox.markProcessed({ uid: first });
-    await mailbox.markProcessed({ uid: second });
+    await mailbox.markProcessed({ uids: [first, second] });
 
     expect((await listMessages(target('move'))).map((m) => m.uid)).toEqual([kept]);
     expect(await listMessages({ ...target('move'), mailbox: 'Ticketd/Processed' })).toHaveLength(2);
@@ -148,7 +148,7 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
     const mailbox = mailboxFor('flag');
     await mailbox.open({});
 
-    await mailbox.markProcessed({ uid: handled });
+    await mailbox.markProcessed({ uids: [handled] });
 
     const messages = await listMessages(target('flag'));
     expect(messages.find((m) => m.uid === handled)?.flags).toEqual(expect.arrayContaining(['\\Seen', PROCESSED_KEYWORD]));
@@ -176,7 +176,7 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
 
     await append('busy', 'arrives while we work');
     // Dovecot reports the new EXISTS as part of the reply to this unrelated command.
-    await mailbox.fetchRaw({ uid: old });
+    await mailbox.fetchMany({ uids: [old] });
 
     const waiting = watch(mailbox.waitForNews({ signal: new AbortController().signal }));
     await vi.waitFor(() => expect(waiting.settled).toBe(true), { timeout: 2_000 });
@@ -227,7 +227,7 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
     try {
       await expect(mailbox.listNewUids({ afterUid: 0 })).rejects.toMatchObject({ code: 'mailbox.timeout', retryable: true });
       // The timed-out connection was dropped rather than reused.
-      await expect(mailbox.fetchRaw({ uid })).rejects.toMatchObject({ code: 'mailbox.closed', retryable: true });
+      await expect(mailbox.fetchMany({ uids: [uid] })).rejects.toMatchObject({ code: 'mailbox.closed', retryable: true });
     } finally {
       resume();
     }

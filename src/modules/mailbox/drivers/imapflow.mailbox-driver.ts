@@ -175,20 +175,23 @@ export function createImapflowMailbox({
       .sort((a, b) => a.uid - b.uid);
   }
 
-  async function fetchRaw({ uid, signal }: { uid: number; signal?: AbortSignal }): Promise<RawMessage> {
+  async function fetchMany({ uids, signal }: { uids: number[]; signal?: AbortSignal }): Promise<RawMessage[]> {
+    if (uids.length === 0) return [];
     const current = connectedClient();
-    // `source` is fetched as BODY.PEEK[], which leaves \Seen alone.
-    const message = await bounded(
+    const wanted = new Set(uids);
+    // `source` is fetched as BODY.PEEK[], which leaves \Seen alone. fetchAll collects before returning: nothing
+    // else may run on the connection while a FETCH streams (imapflow#110, #147).
+    const messages = await bounded(
       'fetch',
       commandTimeoutMs,
       current,
-      () => current.fetchOne(String(uid), { uid: true, size: true, source: true }, { uid: true }),
+      () => current.fetchAll(uids.join(','), { uid: true, size: true, source: true }, { uid: true }),
       signal,
     );
-    if (!message || !message.source) {
-      throw createError({ code: 'mailbox.message_missing', message: `message uid ${uid} is not in ${mailbox}`, retryable: false, details: { uid } });
-    }
-    return { uid, size: message.size ?? message.source.length, source: message.source };
+    return messages
+      .filter((message) => wanted.has(message.uid) && message.source !== undefined)
+      .map((message) => ({ uid: message.uid, size: message.size ?? message.source?.length ?? 0, source: message.source as Buffer }))
+      .sort((a, b) => a.uid - b.uid);
   }
 
   /**
@@ -213,8 +216,10 @@ export function createImapflowMailbox({
     );
   }
 
-  async function markProcessed({ uid }: { uid: number }): Promise<void> {
+  async function markProcessed({ uids }: { uids: number[] }): Promise<void> {
+    if (uids.length === 0) return;
     const current = connectedClient();
+    const range = uids.join(',');
     if (processedFolder) {
       const folder = processedFolder;
       if (!processedFolderReady) {
@@ -222,14 +227,14 @@ export function createImapflowMailbox({
         await bounded('create folder', commandTimeoutMs, current, () => current.mailboxCreate(folder));
         processedFolderReady = true;
       }
-      const moved = await bounded('move', commandTimeoutMs, current, () => current.messageMove(String(uid), folder, { uid: true }));
-      if (!moved) log.warn({ uid }, 'message to mark as processed was no longer in the mailbox');
+      const moved = await bounded('move', commandTimeoutMs, current, () => current.messageMove(range, folder, { uid: true }));
+      if (!moved) log.warn({ uids }, 'messages to mark as processed were no longer in the mailbox');
       return;
     }
     const flagged = await bounded('flag', commandTimeoutMs, current, () =>
-      current.messageFlagsAdd(String(uid), ['\\Seen', PROCESSED_KEYWORD], { uid: true }),
+      current.messageFlagsAdd(range, ['\\Seen', PROCESSED_KEYWORD], { uid: true }),
     );
-    if (!flagged) log.warn({ uid }, 'message to mark as processed was not flagged');
+    if (!flagged) log.warn({ uids }, 'messages to mark as processed were not flagged');
   }
 
   async function waitForNews({ signal }: { signal: AbortSignal }): Promise<void> {
@@ -262,7 +267,7 @@ export function createImapflowMailbox({
     wakeAll();
   }
 
-  return { open, listNewUids, fetchRaw, downloadRaw, markProcessed, waitForNews, close };
+  return { open, listNewUids, fetchMany, downloadRaw, markProcessed, waitForNews, close };
 }
 
 const RETRYABLE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
