@@ -3,6 +3,9 @@ import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
 import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailbox-driver.js';
+import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
+import { keyWithEnv } from '../modules/oauth2/oauth2.models.js';
+import type { TokenSource } from '../modules/oauth2/oauth2.token-provider.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 import { describeError } from '../shared/errors.js';
 import { checkDatabaseWritable } from './readiness.js';
@@ -16,17 +19,60 @@ const MiB = 1024 ** 2;
 /**
  * `ticketd doctor`: every outside dependency of the daemon tried once, each with a verdict and what to do
  * about it. Nothing is sent: IMAP logs in and opens the folder, SMTP says EHLO and logs in, the pager's host
- * answers one HTTP request that is not an event. Errors are described from their messages, never with the
- * config, so no password or routing key is printed.
+ * answers one HTTP request that is not an event. With OAuth2, the token endpoint is asked first (its own
+ * check), then the login is tried with that token. Errors are described from their messages, never with the
+ * config, so no password, client secret, token or routing key is printed.
  */
 export async function runDoctor({ config, timeoutMs = 10_000 }: { config: Config; timeoutMs?: number }): Promise<DoctorCheck[]> {
-  const checks = await Promise.all([checkImap(config, timeoutMs), checkSmtp(config, timeoutMs), checkPager(config, timeoutMs)]);
-  return [...checks, ...checkDatabaseAndDisk(config)];
+  const tokens = createTokenSources({ config: withTimeout(config, timeoutMs) });
+  const [imap, smtp, pager] = await Promise.all([
+    withTokenCheck('imap', tokens.imap, timeoutMs, (token) => checkImap(config, timeoutMs, token)),
+    withTokenCheck('smtp', tokens.smtp, timeoutMs, (token) => checkSmtp(config, timeoutMs, token)),
+    checkPager(config, timeoutMs),
+  ]);
+  return [...imap, ...smtp, pager, ...checkDatabaseAndDisk(config)];
 }
 
-async function checkImap(config: Config, timeoutMs: number): Promise<DoctorCheck> {
+// The doctor's --timeout bounds the token request as well.
+function withTimeout(config: Config, timeoutMs: number): Config {
+  const timeoutSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  return { ...config, imap: { ...config.imap, oauth2: { ...config.imap.oauth2, timeoutSeconds } }, smtp: { ...config.smtp, oauth2: { ...config.smtp.oauth2, timeoutSeconds } } };
+}
+
+/** `imap-token` / `smtp-token` before the login check when the server uses OAuth2; the login is not tried without a token. */
+async function withTokenCheck(server: 'imap' | 'smtp', source: TokenSource | undefined, timeoutMs: number, login: (token: TokenSource | undefined) => Promise<DoctorCheck>): Promise<DoctorCheck[]> {
+  if (!source) return [await login(undefined)];
+  const name = `${server}-token`;
+  try {
+    const { expiresAt } = await source.getAccessToken({ signal: AbortSignal.timeout(timeoutMs * 2) });
+    const minutes = Math.round((expiresAt.getTime() - Date.now()) / 60_000);
+    const token: DoctorCheck = { name, verdict: 'ok', detail: `the token endpoint issued an access token (valid for ${minutes} min)`, hint: '' };
+    return [token, await login(source)];
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    const keys = (...names: string[]) => names.map((key) => keyWithEnv(`${server}.oauth2.${key}`)).join(' and ');
+    const hint =
+      code === 'oauth2.invalid_client'
+        ? `the token endpoint refused the client: check ${keys('clientId', 'clientSecret')}`
+        : code === 'oauth2.invalid_grant'
+          ? `the token endpoint refused the grant: check ${keys('refreshToken')} (a refresh token expires or is revoked; get a new one) and the tenant in ${server}.oauth2.tokenUrl`
+          : code === 'oauth2.invalid_scope'
+            ? `the token endpoint refused the scope: check ${keys('scope')}`
+            : code === 'oauth2.unauthorized_client'
+              ? `the client may not use this grant: check ${keys('grant')} and the app registration`
+              : code === 'oauth2.unavailable'
+                ? 'the token endpoint had a temporary failure: try again later'
+                : networkHint(describeError(error), `${server}.oauth2.tokenUrl`, 'a proxy or firewall in between');
+    return [
+      { name, verdict: 'fail', detail: describeError(error), hint },
+      { name: server, verdict: 'fail', detail: 'login not tried: no access token', hint: `fix ${name} first` },
+    ];
+  }
+}
+
+async function checkImap(config: Config, timeoutMs: number, oauth2: TokenSource | undefined): Promise<DoctorCheck> {
   const { host, port, user, mailbox: folder } = config.imap;
-  const mailbox = createImapflowMailbox({ ...config.imap, processedFolder: undefined, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+  const mailbox = createImapflowMailbox({ ...config.imap, oauth2, processedFolder: undefined, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
   const name = 'imap';
   try {
     const { uidValidity } = await mailbox.open({ signal: AbortSignal.timeout(timeoutMs * 2) });
@@ -35,8 +81,10 @@ async function checkImap(config: Config, timeoutMs: number): Promise<DoctorCheck
     const text = describeError(error);
     const code = (error as { code?: string }).code ?? '';
     const hint =
-      code === 'mailbox.auth_failed'
-        ? 'the server refused the login: check imap.user and imap.password (TICKETD_IMAP_PASSWORD); Microsoft 365 and Google need an app password or OAuth2'
+      code === 'mailbox.auth_failed' && oauth2
+        ? `the server refused the OAuth2 token: check that imap.user (${user}) is the mailbox the app may open (Microsoft 365: IMAP.AccessAsApp and an Exchange mailbox permission for its service principal; Google: the account that granted the refresh token) and imap.oauth2.scope`
+        : code === 'mailbox.auth_failed'
+        ? 'the server refused the login: check imap.user and imap.password (TICKETD_IMAP_PASSWORD); Microsoft 365 and Google need an app password or OAuth2 (imap.auth)'
         : code === 'mailbox.not_found'
           ? `the folder ${folder} does not exist for ${user}: check imap.mailbox`
           : networkHint(text, 'imap.host and imap.port', 'imap.secure (993 is TLS, 143 plain or STARTTLS)');
@@ -46,9 +94,9 @@ async function checkImap(config: Config, timeoutMs: number): Promise<DoctorCheck
   }
 }
 
-async function checkSmtp(config: Config, timeoutMs: number): Promise<DoctorCheck> {
+async function checkSmtp(config: Config, timeoutMs: number, oauth2: TokenSource | undefined): Promise<DoctorCheck> {
   const { host, port, user } = config.smtp;
-  const sender = createSmtpMailSender({ ...config.smtp, timeoutsMs: { connection: timeoutMs, greeting: timeoutMs, socket: timeoutMs } });
+  const sender = createSmtpMailSender({ ...config.smtp, oauth2, timeoutsMs: { connection: timeoutMs, greeting: timeoutMs, socket: timeoutMs } });
   const name = 'smtp';
   try {
     await sender.verify();
@@ -56,7 +104,9 @@ async function checkSmtp(config: Config, timeoutMs: number): Promise<DoctorCheck
   } catch (error) {
     const text = describeError(error);
     const hint = /auth|535|534|credentials|login/i.test(text)
-      ? 'the server refused the login: check smtp.user and smtp.password (TICKETD_SMTP_PASSWORD)'
+      ? oauth2
+        ? `the server refused the OAuth2 token: check that smtp.user (${user}) is the mailbox the app may send as (Microsoft 365: SMTP.SendAsApp and SMTP AUTH enabled for the mailbox; Google: the account that granted the refresh token) and smtp.oauth2.scope`
+        : 'the server refused the login: check smtp.user and smtp.password (TICKETD_SMTP_PASSWORD)'
       : networkHint(text, 'smtp.host and smtp.port', 'smtp.secure (465 is TLS from the start, 587 STARTTLS)');
     return { name, verdict: 'fail', detail: `${host}:${port}: ${text}`, hint };
   } finally {

@@ -7,6 +7,7 @@ import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driv
 import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailbox-driver.js';
 import { syncMailbox } from '../modules/mailbox/mailbox.sync.js';
 import { createMailboxWatcher } from '../modules/mailbox/mailbox.watcher.js';
+import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createOutboxWorker } from '../modules/outbox/outbox.worker.js';
 import { createPagerDutyPager } from '../modules/paging/drivers/pagerduty.pager-driver.js';
@@ -55,7 +56,9 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   const metrics = createMetrics({ db, clock });
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates });
   const registration = createRegistration({ db, config, intake, clock, logger: logger.child({ component: 'registration' }), templates });
-  const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, logger, attachmentPath: stores.attachments.pathOf });
+  // OAuth2 access tokens for the IMAP and SMTP logins (none with auth password), asked for per connection.
+  const tokens = createTokenSources({ config, logger, clock });
+  const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, oauth2: tokens.smtp, logger, attachmentPath: stores.attachments.pathOf });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
   const webhook = config.webhook.url
     ? createWebhookSender({ url: config.webhook.url, secret: config.webhook.secret, timeoutMs: config.webhook.timeoutSeconds * 1000, clock, logger })
@@ -91,7 +94,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, templates, repositories, stores, intake, registration, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
+  return { config, logger, clock, db, templates, repositories, stores, intake, registration, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -106,6 +109,7 @@ export async function startDaemon(services: Services) {
     secure: config.imap.secure,
     user: config.imap.user,
     password: config.imap.password,
+    oauth2: services.tokens.imap,
     mailbox: folder,
     processedFolder: config.imap.processedFolder || undefined,
     commandTimeoutMs: config.imap.commandTimeoutSeconds * 1000,

@@ -4,7 +4,7 @@ import { CliExit, printJson, requireConfig, type CliIo } from './cli.io.js';
 export function registerDoctorCommand(program: Command, io: CliIo): void {
   program
     .command('doctor')
-    .description('check what the daemon depends on: IMAP login and folder, SMTP login, pager reachability, database and disk')
+    .description('check what the daemon depends on: OAuth2 token endpoints (auth oauth2), IMAP login and folder, SMTP login, pager reachability, database and disk')
     .requiredOption('--config <file>', 'configuration file')
     .option('--json', 'print the checks as JSON')
     .option('--timeout <seconds>', 'how long each network check may take', '10')

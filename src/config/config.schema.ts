@@ -2,6 +2,7 @@ import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { isValidTimezone } from '../modules/paging/business-hours.models.js';
 import { isValidSlaTarget } from '../modules/sla/sla-targets.models.js';
+import { envNameOf } from './config.keys.js';
 
 /**
  * The one configuration schema. Every key has a description (it feeds `config check`, the example file and
@@ -31,6 +32,31 @@ const storage = z
   })
   .strict();
 
+const loginMethod = z.enum(['password', 'oauth2']).default('password');
+
+// One per server: IMAP and SMTP may use different app registrations (a token for the same settings is shared).
+const oauth2Settings = z
+  .object({
+    tokenUrl: z
+      .string()
+      .refine((value) => value === '' || isPlainHttpUrl(value), 'must be an http(s) URL without user:password in it (the secret goes in clientSecret)')
+      .default('')
+      .describe('OAuth2 token endpoint. Microsoft 365: https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token; Google: https://oauth2.googleapis.com/token.'),
+    grant: z
+      .enum(['client_credentials', 'refresh_token'])
+      .default('client_credentials')
+      .describe("client_credentials: the app's own access (Microsoft 365 app registration); refresh_token: access a user granted once (Google, or Microsoft 365 delegated)."),
+    clientId: z.string().default('').describe('Application (client) id.'),
+    clientSecret: z.string().default('').describe('Client secret; set it from the environment, not in the file.'),
+    refreshToken: z.string().default('').describe('Refresh token (grant refresh_token); one the server rotates is kept in memory until restart.'),
+    scope: z
+      .string()
+      .default('')
+      .describe('Scope asked for. Microsoft 365 client credentials: https://outlook.office365.com/.default; Google: https://mail.google.com/ (empty: none sent).'),
+    timeoutSeconds: z.number().int().min(1).default(10).describe('HTTP timeout of one token request.'),
+  })
+  .strict();
+
 const imap = z
   .object({
     host: z.string().min(1).describe('IMAP server of the help@ mailbox.'),
@@ -50,8 +76,11 @@ const imap = z
       .describe('node-cron schedule of the safety-net poll that runs besides IDLE push (seconds field allowed).'),
     idleRestartSeconds: z.number().int().min(10).default(300).describe('IDLE is restarted at least this often.'),
     commandTimeoutSeconds: z.number().int().min(1).default(60).describe('Timeout of one IMAP command.'),
+    auth: loginMethod.describe('password: log in with user and password; oauth2: XOAUTH2/OAUTHBEARER with an access token from imap.oauth2 (Microsoft 365, Google).'),
+    oauth2: oauth2Settings.default(oauth2Settings.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((value, ctx) => checkOAuth2('imap', value, ctx));
 
 const smtp = z
   .object({
@@ -60,8 +89,14 @@ const smtp = z
     secure: z.boolean().default(false).describe('TLS from the start (port 465); otherwise STARTTLS when offered.'),
     user: z.string().default('').describe('SMTP login; empty: no authentication.'),
     password: z.string().default('').describe('SMTP password.'),
+    auth: loginMethod.describe('password: user and password (empty user: no login); oauth2: XOAUTH2 as user with an access token from smtp.oauth2 (Microsoft 365, Google).'),
+    oauth2: oauth2Settings.default(oauth2Settings.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((value, ctx) => {
+    if (value.auth === 'oauth2' && value.user === '') ctx.addIssue({ code: 'custom', path: ['user'], message: `is required when smtp.auth is oauth2: the mailbox the token sends as (env ${envNameOf(['smtp', 'user'])})` });
+    checkOAuth2('smtp', value, ctx);
+  });
 
 const support = z
   .object({
@@ -273,6 +308,31 @@ const log = z
       .describe('Log lines on stderr: json, pretty (readable), or auto (pretty on a terminal, JSON otherwise).'),
   })
   .strict();
+
+function isPlainHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** With auth oauth2, the keys the grant needs must be set; each problem names its key and env variable. */
+function checkOAuth2(server: 'imap' | 'smtp', value: { auth: 'password' | 'oauth2'; oauth2: z.infer<typeof oauth2Settings> }, ctx: z.RefinementCtx): void {
+  if (value.auth !== 'oauth2') return;
+  const { grant } = value.oauth2;
+  type TextKey = 'tokenUrl' | 'clientId' | 'clientSecret' | 'refreshToken' | 'scope';
+  const required: Array<[TextKey, string]> = [
+    ['tokenUrl', `when ${server}.auth is oauth2`],
+    ['clientId', `when ${server}.auth is oauth2`],
+  ];
+  if (grant === 'client_credentials') required.push(['clientSecret', 'for the client_credentials grant'], ['scope', 'for the client_credentials grant (Microsoft 365: https://outlook.office365.com/.default)']);
+  if (grant === 'refresh_token') required.push(['refreshToken', 'for the refresh_token grant']);
+  for (const [key, when] of required) {
+    if (value.oauth2[key] === '') ctx.addIssue({ code: 'custom', path: ['oauth2', key], message: `is required ${when} (env ${envNameOf([server, 'oauth2', key])})` });
+  }
+}
 
 export const configSchema = z
   .object({

@@ -5,15 +5,21 @@ import { ImapFlow } from 'imapflow';
 import { stringify } from 'yaml';
 import { appendMessage, startDovecot, type DovecotServer } from './dovecot.server.js';
 import { startHttpReceiver, type HttpReceiver } from './http-receiver.server.js';
+import { startOAuth2TokenServer, type OAuth2Client, type OAuth2TokenServer } from './oauth2-token.server.js';
 import { startSmtpPeer, type SmtpPeer } from './smtp-peer.server.js';
 
 export const LOCAL_MAILBOX = { user: 'help@cloudsoft.test', password: 'local-secret' };
+
+/** The app registration of the local token server (with `oauth2: true`); its tokens open help@'s mailbox. */
+export const LOCAL_OAUTH2_CLIENT: OAuth2Client = { clientId: 'ticketd-local', clientSecret: 'local-client-secret', user: LOCAL_MAILBOX.user, refreshToken: 'local-refresh-token' };
 
 export type LocalStack = {
   dir: string;
   dovecot: DovecotServer;
   smtp: SmtpPeer;
   receiver: HttpReceiver;
+  /** The token server Dovecot and the SMTP peer check OAuth2 tokens against (only with `oauth2: true`). */
+  oauth2?: OAuth2TokenServer;
   /** A complete ticketd config (as a plain object) pointing at these servers; `overrides` are merged per section. */
   config(overrides?: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>>;
   /** Writes `config(overrides)` as YAML into the stack's dir and returns the file path. */
@@ -30,13 +36,15 @@ export type LocalStack = {
  * Everything ticketd talks to, on loopback: Dovecot holding help@'s mailbox, an SMTP peer recording what
  * ticketd sends, an HTTP receiver standing in for PagerDuty. Used by the end-to-end tests and `npm run demo`.
  */
-export async function startLocalStack({ dir }: { dir?: string } = {}): Promise<LocalStack> {
+export async function startLocalStack({ dir, oauth2: withOAuth2 = false }: { dir?: string; oauth2?: boolean } = {}): Promise<LocalStack> {
   const root = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ticketd-stack-')));
   // Dovecot's auth process runs as its own user and must traverse the folders down to its config.
   await chmod(root, 0o755);
   await mkdir(path.join(root, 'dovecot'), { recursive: true });
-  const dovecot = await startDovecot({ dir: path.join(root, 'dovecot'), users: [LOCAL_MAILBOX] });
-  const smtp = await startSmtpPeer();
+  // Password logins keep working beside OAuth2: deliver() and the tests' own IMAP clients use them.
+  const oauth2 = withOAuth2 ? await startOAuth2TokenServer({ clients: [LOCAL_OAUTH2_CLIENT] }) : undefined;
+  const dovecot = await startDovecot({ dir: path.join(root, 'dovecot'), users: [LOCAL_MAILBOX], ...(oauth2 ? { oauth2: { introspectionUrl: oauth2.introspectionUrl } } : {}) });
+  const smtp = await startSmtpPeer(oauth2 ? { oauth2IntrospectionUrl: oauth2.introspectionUrl } : {});
   const receiver = await startHttpReceiver();
   const imapTarget = { host: dovecot.host, port: dovecot.port, ...LOCAL_MAILBOX };
 
@@ -64,6 +72,7 @@ export async function startLocalStack({ dir }: { dir?: string } = {}): Promise<L
     dovecot,
     smtp,
     receiver,
+    ...(oauth2 ? { oauth2 } : {}),
     config,
     async writeConfig(name, overrides) {
       const file = path.join(root, name);
@@ -83,7 +92,7 @@ export async function startLocalStack({ dir }: { dir?: string } = {}): Promise<L
     },
     imap: imapTarget,
     async close() {
-      await Promise.allSettled([smtp.close(), receiver.close()]);
+      await Promise.allSettled([smtp.close(), receiver.close(), oauth2?.close()]);
       await dovecot.destroy();
       if (!dir) await rm(root, { recursive: true, force: true });
     },

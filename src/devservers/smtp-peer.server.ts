@@ -1,6 +1,8 @@
 /**
- * A local SMTP peer on 127.0.0.1 for tests and the demo: accepts any mail (and any login), records what
- * arrived, and can be told to answer with an error code to simulate a greylisting or rejecting server.
+ * A local SMTP peer on 127.0.0.1 for tests and the demo: accepts any mail (and any password login), records
+ * what arrived, and can be told to answer with an error code to simulate a greylisting or rejecting server.
+ * Given an introspection URL it also offers XOAUTH2 and accepts a token only when the authorization server
+ * says it is active and issued for the user logging in, as Microsoft's and Google's servers do.
  */
 import type { AddressObject, ParsedMail } from 'mailparser';
 import { simpleParser } from 'mailparser';
@@ -40,10 +42,14 @@ export type SmtpPeerEnvelope = { stage: 'mail' | 'rcpt' | 'data'; from: string; 
 /** Return an answer to refuse at that stage (e.g. 451 or 550), undefined to accept. */
 export type SmtpPeerResponder = (envelope: SmtpPeerEnvelope) => { code: number; message: string } | undefined;
 
+/** One AUTH attempt: the method, the user named, and whether it was accepted (the token itself is not kept). */
+export type SmtpLogin = { method: string; user: string; accepted: boolean };
+
 export type SmtpPeer = {
   host: '127.0.0.1';
   port: number;
   received: ReceivedMail[];
+  logins: SmtpLogin[];
   setResponder(fn: SmtpPeerResponder | undefined): void;
   /** Resolves with the received mails once there are at least `count` of them. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
@@ -53,7 +59,8 @@ export type SmtpPeer = {
 
 const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 
-export async function startSmtpPeer({ port = 0 }: { port?: number } = {}): Promise<SmtpPeer> {
+export async function startSmtpPeer({ port = 0, oauth2IntrospectionUrl }: { port?: number; oauth2IntrospectionUrl?: string } = {}): Promise<SmtpPeer> {
+  const logins: SmtpLogin[] = [];
   const recording = createRecording<ReceivedMail>({ describe: (got, wanted, ms) => `SMTP peer received ${got} of ${wanted} mails within ${ms} ms` });
   const received = recording.items;
   let responder: SmtpPeerResponder | undefined;
@@ -80,8 +87,22 @@ export async function startSmtpPeer({ port = 0 }: { port?: number } = {}): Promi
     authOptional: true,
     allowInsecureAuth: true,
     size: MAX_MESSAGE_BYTES,
+    ...(oauth2IntrospectionUrl ? { authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'] } : {}),
     onAuth(auth, _session, callback) {
-      callback(null, { user: auth.username ?? 'anonymous' });
+      const user = auth.username ?? 'anonymous';
+      if (auth.method !== 'XOAUTH2' || !oauth2IntrospectionUrl) {
+        logins.push({ method: auth.method, user, accepted: true });
+        return callback(null, { user });
+      }
+      tokenOwner(oauth2IntrospectionUrl, auth.accessToken ?? '').then(
+        (owner) => {
+          const accepted = owner === user;
+          logins.push({ method: auth.method, user, accepted });
+          // Google's XOAUTH2 failure challenge; the client answers with an empty line and gets 535.
+          callback(null, accepted ? { user } : { data: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' } });
+        },
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
     },
     onMailFrom(address, session, callback) {
       callback(refusal({ stage: 'mail', ...envelopeOf(session), from: address.address }));
@@ -135,6 +156,7 @@ export async function startSmtpPeer({ port = 0 }: { port?: number } = {}): Promi
     host: '127.0.0.1',
     port: address.port,
     received,
+    logins,
     setResponder(fn) {
       responder = fn;
     },
@@ -148,6 +170,13 @@ export async function startSmtpPeer({ port = 0 }: { port?: number } = {}): Promi
       });
     },
   };
+}
+
+/** Asks the authorization server (RFC 7662) whose the token is; undefined when it is not active. */
+async function tokenOwner(introspectionUrl: string, token: string): Promise<string | undefined> {
+  const response = await fetch(introspectionUrl, { method: 'POST', body: new URLSearchParams({ token }), signal: AbortSignal.timeout(5_000) });
+  const answer = (await response.json()) as { active?: boolean; username?: string };
+  return answer.active === true ? answer.username : undefined;
 }
 
 function summarize(mail: ParsedMail): ReceivedMail['parsed'] {

@@ -9,8 +9,12 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
  * when `format` is pretty, or auto and stderr is a terminal. Secrets are redacted before either is written.
  */
 export function createLogger({ level = 'info', name = 'ticketd', format = 'auto' }: { level?: string; name?: string; format?: LogFormat } = {}): Logger {
-  const secretKeys = ['password', 'pass', 'accessToken', 'routingKey', 'routing_key', 'secret', 'replyTokenSecret'];
-  const paths = [...secretKeys, ...secretKeys.map((key) => `*.${key}`), ...secretKeys.map((key) => `config.*.${key}`)];
+  const secretKeys = [
+    'password', 'pass', 'accessToken', 'access_token', 'routingKey', 'routing_key', 'secret', 'replyTokenSecret',
+    'clientSecret', 'client_secret', 'refreshToken', 'refresh_token', 'token', 'authorization',
+  ];
+  // Two levels below any key and the whole config (config.imap.oauth2.clientSecret) are covered.
+  const paths = [...secretKeys, ...secretKeys.map((key) => `*.${key}`), ...secretKeys.map((key) => `*.*.${key}`), ...secretKeys.map((key) => `config.*.*.${key}`)];
   const options = { name, level, redact: { paths, censor: '[redacted]' } };
   const pretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
   if (!pretty) return pino(options, pino.destination(2));

@@ -17,8 +17,8 @@ export function runTicketd(args: string[], { input, env }: { input?: string | Bu
   });
 }
 
-export async function ticketdJson<T>(args: string[]): Promise<T> {
-  const result = await runTicketd(args);
+export async function ticketdJson<T>(args: string[], { env }: { env?: NodeJS.ProcessEnv } = {}): Promise<T> {
+  const result = await runTicketd(args, { env });
   if (result.code !== 0) throw new Error(`ticketd ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
 }

@@ -7,6 +7,7 @@ import nodemailer from 'nodemailer';
 import type { NodemailerError } from 'nodemailer';
 import { createError, type TicketdError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
+import type { TokenSource } from '../../oauth2/oauth2.token-provider.js';
 import type { MailSender, OutboundMail } from '../mail-out.types.js';
 
 export type SmtpMailSenderOptions = {
@@ -16,6 +17,8 @@ export type SmtpMailSenderOptions = {
   secure: boolean;
   user?: string;
   password?: string;
+  /** Log in as `user` with XOAUTH2 instead of the password: every new pooled connection asks for a token. */
+  oauth2?: TokenSource;
   logger?: Logger;
   timeoutsMs?: { connection?: number; greeting?: number; socket?: number };
   /** Where an attachment's bytes are, by sha256 (the attachment store); needed only to relay attachments. */
@@ -30,14 +33,14 @@ const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', // node's
 ]);
 
-export function createSmtpMailSender({ host, port, secure, user, password, logger, timeoutsMs, attachmentPath = missingAttachmentStore }: SmtpMailSenderOptions): MailSender {
+export function createSmtpMailSender({ host, port, secure, user, password, oauth2, logger, timeoutsMs, attachmentPath = missingAttachmentStore }: SmtpMailSenderOptions): MailSender {
   const timeouts = { ...DEFAULT_TIMEOUTS_MS, ...timeoutsMs };
   const transport = nodemailer.createTransport({
     pool: true,
     host,
     port,
     secure,
-    auth: user ? { user, pass: password ?? '' } : undefined,
+    auth: !user ? undefined : oauth2 ? { type: 'OAuth2', user } : { user, pass: password ?? '' },
     // A local relay on loopback often offers STARTTLS with a certificate that cannot verify.
     ignoreTLS: !secure && isLoopback(host),
     connectionTimeout: timeouts.connection,
@@ -49,6 +52,7 @@ export function createSmtpMailSender({ host, port, secure, user, password, logge
     // nodemailer logs every connection at info; we log outcomes ourselves.
     logger: false,
   });
+  if (oauth2) transport.set('oauth2_provision_cb', provisionTokens(oauth2));
 
   async function send(mail: OutboundMail): Promise<{ response: string }> {
     try {
@@ -118,6 +122,25 @@ export function toMailOutError(error: unknown): TicketdError {
     return createError({ code: 'mail_out.temporary', retryable: true, cause: error, details });
   }
   return createError({ code: 'mail_out.failed', retryable: true, cause: error, details });
+}
+
+/**
+ * nodemailer asks this callback for a token on every new connection (each pooled connection has its own
+ * XOAuth2 instance without a token), and again with `renew` once the server refused the one it got.
+ */
+function provisionTokens(oauth2: TokenSource) {
+  let lastHandedOut: string | undefined;
+  return (_user: string, renew: boolean, callback: (error: Error | null, accessToken?: string, expires?: number) => void): void => {
+    if (renew && lastHandedOut) oauth2.invalidate(lastHandedOut);
+    oauth2.getAccessToken().then(
+      ({ accessToken, expiresAt }) => {
+        lastHandedOut = accessToken;
+        callback(null, accessToken, expiresAt.getTime());
+      },
+      // A wrapper: nodemailer rewrites the code of the error it is given to EAUTH.
+      (error: unknown) => callback(new Error(`no OAuth2 access token for SMTP: ${error instanceof Error ? error.message : String(error)}`, { cause: error })),
+    );
+  };
 }
 
 function bracket(id: string): string {

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import { createError, isTicketdError, type TicketdError } from '../../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../../shared/logger.js';
+import type { TokenSource } from '../../oauth2/oauth2.token-provider.js';
 import type { Mailbox, RawMessage } from '../mailbox.types.js';
 
 /** Our own keyword, so a human (or another tool) can tell which mail ticketd has handled. */
@@ -18,6 +19,8 @@ export type ImapflowMailboxOptions = {
   secure: boolean;
   user: string;
   password: string;
+  /** Log in with XOAUTH2/OAUTHBEARER instead of the password: a token is asked for right before every connection. */
+  oauth2?: TokenSource;
   /** The folder to read, usually INBOX. */
   mailbox: string;
   /** Handled mail is moved here; without it, handled mail stays and gets \Seen and $Ticketd. */
@@ -37,6 +40,7 @@ export function createImapflowMailbox({
   secure,
   user,
   password,
+  oauth2,
   mailbox,
   processedFolder,
   commandTimeoutMs = 60_000,
@@ -114,12 +118,13 @@ export function createImapflowMailbox({
     }
   }
 
-  function buildClient(): ImapFlow {
+  function buildClient(accessToken: string | undefined): ImapFlow {
     const fresh = new ImapFlow({
       host,
       port,
       secure,
-      auth: { user, pass: password },
+      // imapflow picks OAUTHBEARER, else XOAUTH2, from the server's capabilities.
+      auth: accessToken === undefined ? { user, pass: password } : { user, accessToken },
       logger: false,
       connectionTimeout: connectTimeoutMs,
       greetingTimeout: connectTimeoutMs,
@@ -141,7 +146,10 @@ export function createImapflowMailbox({
   async function open({ signal }: { signal?: AbortSignal } = {}): Promise<{ uidValidity: string }> {
     // An ImapFlow instance is single-use; there is no reconnect (imapflow#64, #83).
     if (client) await closeClient(client);
-    const fresh = buildClient();
+    // A token per connection (the provider answers from its cache while the token has time left): tokens
+    // last about an hour, and a reconnect after a rejected or expired one must not reuse it.
+    const accessToken = oauth2 ? (await oauth2.getAccessToken({ signal })).accessToken : undefined;
+    const fresh = buildClient(accessToken);
     client = fresh;
     let opened;
     try {
@@ -149,6 +157,16 @@ export function createImapflowMailbox({
       opened = await bounded('open mailbox', commandTimeoutMs, fresh, () => fresh.mailboxOpen(mailbox), signal);
     } catch (error) {
       dropClient(fresh);
+      if (accessToken !== undefined && isTicketdError(error) && error.code === 'mailbox.auth_failed') {
+        oauth2?.invalidate(accessToken);
+        throw createError({
+          code: 'mailbox.auth_failed',
+          message: `${error.message}: the server refused the OAuth2 access token for ${user}; the next connection asks for a new one (check that ${user} is the mailbox the token grants, and the app's IMAP permission)`,
+          retryable: false,
+          cause: error.cause,
+          details: { oauth2: true },
+        });
+      }
       throw error;
     }
     newsPending = false;
