@@ -50,13 +50,14 @@ export async function runBreakdown(built: Built, stack: LocalStack, { folder }: 
       } else {
         const messages = await mailbox.fetchMany({ uids: step.uids, signal });
         download += performance.now() - started;
-        for (const message of messages) {
-          const storing = performance.now();
-          const blob = await services.stores.raw.put(message.source);
-          const stored = performance.now();
+        const storing = performance.now();
+        const stored = await Promise.all(messages.map((message) => services.stores.raw.put(message.source)));
+        download += performance.now() - storing;
+        for (const [index, message] of messages.entries()) {
+          const blob = stored[index] as { sha256: string; size: number };
+          const ingesting = performance.now();
           await services.intake.ingestStored({ blob, raw: message.source, source: folder, uidValidity, uid: message.uid });
-          download += stored - storing;
-          ingest += performance.now() - stored;
+          ingest += performance.now() - ingesting;
           done.push(message.uid);
           blobs.push(blob.sha256);
         }
