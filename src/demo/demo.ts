@@ -50,11 +50,16 @@ async function main(): Promise<number> {
         ['From: Alice Martin <alice@acme.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-reply@mail.acme.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', 'It started right after the 09:00 deploy.', ''].join('\r\n'),
       );
       await settled(names.length + 1);
-      say('deliver the on-call engineer\'s answer from erin@cloudsoft.test (relayed to alice, acknowledges the page)');
+      say('deliver the on-call engineer\'s answer from erin@cloudsoft.test with "#assign me" (relayed to alice without the command, acknowledges the page)');
       await stack.deliver(
-        ['From: Erin Engineer <erin@cloudsoft.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-engineer@cloudsoft.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', 'We rolled back the 09:00 deploy; errors stopped at 09:41. Please confirm on your side.', '', '#note rollback done by hand, write the post-mortem', ''].join('\r\n'),
+        ['From: Erin Engineer <erin@cloudsoft.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-engineer@cloudsoft.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', 'We rolled back the 09:00 deploy; errors stopped at 09:41. Please confirm on your side.', '', '#assign me', ''].join('\r\n'),
       );
       await settled(names.length + 2);
+      say('deliver an internal note from erin@cloudsoft.test ("#note ...": stored on the ticket for engineers, never sent to alice)');
+      await stack.deliver(
+        ['From: Erin Engineer <erin@cloudsoft.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-note@cloudsoft.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', '#note rollback done by hand, write the post-mortem', ''].join('\r\n'),
+      );
+      await settled(names.length + 3);
     }
 
     const tally = Object.entries(createIntakeRepository({ db }).countByOutcome()).map(([outcome, count]) => `${outcome} ${count}`);
@@ -68,7 +73,7 @@ async function main(): Promise<number> {
     say(`\n== Pages received by the PagerDuty stand-in (${stack.receiver.requests.length}) ==`);
     for (const request of stack.receiver.requests) {
       const event = request.body as { event_action: string; dedup_key: string; payload?: { severity: string; summary: string } };
-      say(`  ${event.event_action} ${event.dedup_key} [${event.payload?.severity}] ${event.payload?.summary}`);
+      say(event.payload ? `  ${event.event_action} ${event.dedup_key} [${event.payload.severity}] ${event.payload.summary}` : `  ${event.event_action} ${event.dedup_key}`);
     }
     say('\n== The thread of CS-1 (ticketd tickets show CS-1) ==');
     await runCli(['tickets', 'show', 'CS-1', '--config', configFile]);

@@ -17,6 +17,16 @@ describe('parseEngineerReply', () => {
     });
   });
 
+  it('reads "#note" with text on the same line as a note, keeping the text: an internal remark is never relayed', () => {
+    expect(parseEngineerReply('We rolled back the deploy.\n\n#note rollback done by hand, write the post-mortem')).toEqual({
+      commands: [{ kind: 'note' }],
+      internal: true,
+      text: 'We rolled back the deploy.\n\nrollback done by hand, write the post-mortem',
+    });
+    expect(parseEngineerReply('#Note: check billing').internal).toBe(true);
+    expect(parseEngineerReply('#notes for later').internal).toBe(false);
+  });
+
   it('accepts #resolve, #close and case or spacing variants such as "#Severity sev 1"', () => {
     expect(parseEngineerReply('#RESOLVE').commands).toEqual([{ kind: 'resolve' }]);
     expect(parseEngineerReply('#close').commands).toEqual([{ kind: 'close' }]);

@@ -18,6 +18,9 @@ export type EngineerReply = {
 
 // One command per line, alone on it (surrounding blanks allowed). `#severity` takes SEV1..SEV4 (also "Sev 2").
 const COMMAND_LINE = /^#(note|pending|resolve|close|assign[ \t]+me|severity[ \t]+sev[ \t]*([1-4]))$/i;
+// `#note` followed by text on the same line ("#note rollback done by hand") is a note too: engineers write it
+// that way, and reading it as plain text would send an internal remark to the customer. Fail towards not sending.
+const NOTE_WITH_TEXT = /^#note[ \t:]+(\S.*)$/i;
 
 /**
  * Reads the commands of an engineer's reply from its new text (never from quoted history, so a quoted
@@ -28,6 +31,12 @@ export function parseEngineerReply(newText: string): EngineerReply {
   const commands: EngineerCommand[] = [];
   const kept: string[] = [];
   for (const line of newText.split(/\r\n|\r|\n/)) {
+    const note = NOTE_WITH_TEXT.exec(line.trim());
+    if (note) {
+      commands.push({ kind: 'note' });
+      kept.push(note[1] ?? '');
+      continue;
+    }
     const match = COMMAND_LINE.exec(line.trim());
     if (!match) {
       kept.push(line);
