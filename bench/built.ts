@@ -18,7 +18,7 @@ async function load<T>(relative: string): Promise<T> {
 }
 
 export async function loadBuilt() {
-  const [stack, dovecot, start, loader, db, logger, mailbox, parse, plan] = await Promise.all([
+  const [stack, dovecot, start, loader, db, logger, mailbox, parse, plan, limited] = await Promise.all([
     load<typeof import('../src/devservers/local-stack.js')>('devservers/local-stack.js'),
     load<typeof import('../src/devservers/dovecot.server.js')>('devservers/dovecot.server.js'),
     load<typeof import('../src/app/start.js')>('app/start.js'),
@@ -28,8 +28,9 @@ export async function loadBuilt() {
     load<typeof import('../src/modules/mailbox/drivers/imapflow.mailbox-driver.js')>('modules/mailbox/drivers/imapflow.mailbox-driver.js'),
     load<typeof import('../src/modules/intake/parse.js')>('modules/intake/parse.js'),
     load<typeof import('../src/modules/mailbox/download-plan.models.js')>('modules/mailbox/download-plan.models.js'),
+    load<typeof import('../src/shared/map-limited.js')>('shared/map-limited.js'),
   ]);
-  return { ...stack, ...dovecot, ...start, ...loader, ...db, ...logger, ...mailbox, ...parse, ...plan };
+  return { ...stack, ...dovecot, ...start, ...loader, ...db, ...logger, ...mailbox, ...parse, ...plan, ...limited };
 }
 
 export type Built = Awaited<ReturnType<typeof loadBuilt>>;

@@ -2,7 +2,11 @@ import type { Logger } from '../../shared/logger.js';
 import type { Intake } from '../intake/intake.usecases.js';
 import type { IntakeRepository } from '../intake/intake.repository.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
+import { mapLimited } from '../../shared/map-limited.js';
 import { DEFAULT_DOWNLOAD_LIMITS, planDownloads } from './download-plan.models.js';
+
+/** Raw-store writes in flight while a fetched batch is stored (libuv runs 4 file or zlib jobs at once by default). */
+const STORE_CONCURRENCY = 8;
 import type { Mailbox } from './mailbox.types.js';
 
 /**
@@ -70,9 +74,9 @@ export async function syncMailbox({
           const fetched = new Set(messages.map((message) => message.uid));
           logger.warn({ uids: step.uids.filter((uid) => !fetched.has(uid)) }, 'messages listed but gone before they could be fetched (expunged by another client)');
         }
-        // The whole batch is stored first, its files written and flushed in parallel (about half the time of one
+        // The whole batch is stored first, a few files written and flushed at a time (about half the time of one
         // after the other); then each is ingested in UID order, parsed from the bytes already in memory.
-        const blobs = await Promise.all(messages.map((message) => rawStore.put(message.source)));
+        const blobs = await mapLimited(messages, STORE_CONCURRENCY, (message) => rawStore.put(message.source));
         for (const [index, message] of messages.entries()) {
           const blob = blobs[index] as BlobRef;
           await intake.ingestStored({ blob, raw: message.source, source: folder, uidValidity, uid: message.uid });
