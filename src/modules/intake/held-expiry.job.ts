@@ -1,8 +1,7 @@
-import { createTask } from 'node-cron';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
-import { describeError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { createScheduledJob } from '../../shared/scheduled-job.js';
 import { createIntakeRepository } from './intake.repository.js';
 
 export const NEVER_VERIFIED = 'sender-never-verified';
@@ -22,21 +21,5 @@ export function createHeldExpiryJob({ db, cron, heldDays, clock = systemClock, l
     return expired.map((row) => row.id);
   }
 
-  function tick(): void {
-    try {
-      runOnce();
-    } catch (error) {
-      logger.error({ err: describeError(error) }, 'held-mail expiry run failed');
-    }
-  }
-
-  const task = createTask(cron, tick, { name: 'held-expiry', noOverlap: true });
-  return {
-    runOnce,
-    start: () => {
-      tick();
-      void task.start();
-    },
-    stop: () => void task.stop(),
-  };
+  return { runOnce, ...createScheduledJob({ name: 'held-expiry', cron, run: runOnce, logger, catchUp: true }) };
 }

@@ -1,24 +1,17 @@
-import { createTask } from 'node-cron';
-import { describeError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { createScheduledJob } from '../../shared/scheduled-job.js';
 import type { SlaChecker } from './sla.usecases.js';
 
 /** Runs the SLA check on `cron` (node-cron keeps no state: what was done lives in sla_events). Passes never overlap. */
 export function createSlaJob({ checker, cron, logger = createSilentLogger(), onEnqueued }: { checker: SlaChecker; cron: string; logger?: Logger; onEnqueued?: () => void }) {
-  const task = createTask(
+  return createScheduledJob({
+    name: 'sla-check',
     cron,
-    () => {
-      try {
-        const result = checker.checkOnce();
-        if (result.warned.length + result.breached.length > 0) onEnqueued?.();
-      } catch (error) {
-        logger.error({ err: describeError(error) }, 'SLA check failed');
-      }
+    logger,
+    catchUp: false,
+    run: () => {
+      const result = checker.checkOnce();
+      if (result.warned.length + result.breached.length > 0) onEnqueued?.();
     },
-    { name: 'sla-check', noOverlap: true },
-  );
-  return {
-    start: () => void task.start(),
-    stop: () => void task.stop(),
-  };
+  });
 }

@@ -1,8 +1,7 @@
-import { createTask } from 'node-cron';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
-import { describeError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { createScheduledJob } from '../../shared/scheduled-job.js';
 import type { Lifecycle } from './lifecycle.usecases.js';
 
 /**
@@ -31,23 +30,6 @@ export function createAutoCloseJob({
     return closed;
   }
 
-  function tick(): void {
-    try {
-      runOnce();
-    } catch (error) {
-      logger.error({ err: describeError(error) }, 'auto-close run failed');
-    }
-  }
-
-  const task = createTask(cron, tick, { name: 'auto-close', noOverlap: true });
-
-  return {
-    runOnce,
-    /** Catches up at once (the daemon may have been down when tickets fell due), then on schedule. */
-    start: () => {
-      tick();
-      void task.start();
-    },
-    stop: () => void task.stop(),
-  };
+  // Catches up at once (the daemon may have been down when tickets fell due), then on schedule.
+  return { runOnce, ...createScheduledJob({ name: 'auto-close', cron, run: runOnce, logger, catchUp: true }) };
 }
