@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
+import { listenOnLoopback } from './listen.js';
 import { createRecording } from './recording.js';
 
 export type ReceivedRequest = {
@@ -70,18 +71,10 @@ export async function startHttpReceiver({ port = 0 }: { port?: number } = {}): P
     }, () => res.destroy());
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('HTTP receiver did not bind a TCP port');
+  const boundPort = await listenOnLoopback(server, port, { what: 'HTTP receiver', addressOf: () => server.address() });
 
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `http://127.0.0.1:${boundPort}`,
     requests,
     setResponder(fn) {
       responder = fn;

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
+import { listenOnLoopback } from './listen.js';
 import { createRecording } from './recording.js';
 
 export type OAuth2Client = {
@@ -130,16 +131,8 @@ export async function startOAuth2TokenServer({ clients, port = 0, tokenLifetimeS
     );
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('token server did not bind a TCP port');
-  const url = `http://127.0.0.1:${address.port}`;
+  const boundPort = await listenOnLoopback(server, port, { what: 'token server', addressOf: () => server.address() });
+  const url = `http://127.0.0.1:${boundPort}`;
 
   return {
     url,

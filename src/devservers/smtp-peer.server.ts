@@ -7,6 +7,7 @@
 import type { AddressObject, ParsedMail } from 'mailparser';
 import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerError, type SMTPServerSession } from 'smtp-server';
+import { listenOnLoopback } from './listen.js';
 import { createRecording } from './recording.js';
 
 export type ReceivedMail = {
@@ -140,21 +141,13 @@ export async function startSmtpPeer({ port = 0, oauth2IntrospectionUrl }: { port
     },
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const boundPort = await listenOnLoopback(server, port, { what: 'SMTP peer', addressOf: () => server.server.address() });
   // After start-up a socket error (a client resetting) must not crash the test process.
   server.on('error', () => undefined);
-  const address = server.server.address();
-  if (!address || typeof address === 'string') throw new Error('SMTP peer did not bind a TCP port');
 
   return {
     host: '127.0.0.1',
-    port: address.port,
+    port: boundPort,
     received,
     logins,
     setResponder(fn) {
