@@ -14,7 +14,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { calendarOf } from '../paging/paging.config.js';
-import { createPaging } from '../paging/paging.usecases.js';
+import { createPaging, type SlaMetric } from '../paging/paging.usecases.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
 import { firstResponseTarget, oneStepHigher, organisationOf, slaStage, updateClockOf, updateTarget } from './sla-targets.models.js';
 import { createSlaRepository } from './sla.repository.js';
@@ -43,13 +43,13 @@ export function createSlaChecker({
 
   function checkOnce(): SlaCheckResult {
     const now = clock.now();
-    const result = db.transaction((): SlaCheckResult => {
+    let checked = 0;
+    const acted = db.transaction((): Array<{ ref: string; metric: SlaMetric; kind: 'warning' | 'breach' }> => {
       const awaitingFirst = repository.listAwaitingFirstResponse();
       const awaitingUpdate = repository.listAwaitingUpdate();
       const events = repository.listEvents([...awaitingFirst, ...awaitingUpdate].map((ticket) => ticket.id));
       const done = new Set(events.map((event) => `${event.ticketId}:${event.metric}:${event.cycle}:${event.kind}`));
-      const warned: string[] = [];
-      const breached: string[] = [];
+      const actions: Array<{ ref: string; metric: SlaMetric; kind: 'warning' | 'breach' }> = [];
       const waits = [
         ...awaitingFirst.map((ticket) => ({ ticket, metric: 'first_response' as const, from: ticket.createdAt, cycle: 0 })),
         ...awaitingUpdate.flatMap((ticket) => {
@@ -63,24 +63,31 @@ export function createSlaChecker({
         const { stage, dueAt } = slaStage({ from, now, target, warnAtPercent: config.sla.warnAtPercent, calendar });
         const key = `${ticket.id}:${metric}:${cycle}`;
         const base = { ticketId: ticket.id, metric, cycle, severity: ticket.severity, target: target.text, dueAt, recordedAt: now };
-        const label = metric === 'update' ? `${ticket.ref} (update)` : ticket.ref;
         if (stage === 'breach' && !done.has(`${key}:breach`)) {
           if (!repository.record({ ...base, kind: 'breach' })) continue;
           paging.enqueueSlaEscalation({ ticket, severity: oneStepHigher(ticket.severity), target: target.text, dueAt, metric, cycle, at: now });
-          breached.push(label);
+          actions.push({ ref: ticket.ref, metric, kind: 'breach' });
         } else if (stage === 'warning' && !done.has(`${key}:warning`) && !done.has(`${key}:breach`)) {
           if (!repository.record({ ...base, kind: 'warning' })) continue;
           paging.enqueueSlaWarning({ ticket, target: target.text, dueAt, engineers: engineerNotify, metric, cycle, at: now });
-          warned.push(label);
+          actions.push({ ref: ticket.ref, metric, kind: 'warning' });
         }
       }
-      return { checked: waits.length, warned, breached };
+      checked = waits.length;
+      return actions;
     }, { behavior: 'immediate' });
-    for (const ref of result.warned) {
-      logger.warn({ ref, engineersNotified: engineerNotify.length > 0 }, ref.endsWith('(update)') ? 'SLA warning: no update yet' : 'SLA warning: no first response yet');
+    // Logged once committed; `CS-1 (update)` in the result tells an update wait from the first response.
+    const label = ({ ref, metric }: { ref: string; metric: SlaMetric }) => (metric === 'update' ? `${ref} (update)` : ref);
+    const what = (metric: SlaMetric) => (metric === 'update' ? 'update' : 'first response');
+    for (const action of acted) {
+      if (action.kind === 'warning') logger.warn({ ref: action.ref, metric: action.metric, engineersNotified: engineerNotify.length > 0 }, `SLA warning: no ${what(action.metric)} yet`);
+      else logger.error({ ref: action.ref, metric: action.metric }, `SLA breached: ${what(action.metric)} overdue, escalated`);
     }
-    for (const ref of result.breached) logger.error({ ref }, ref.endsWith('(update)') ? 'SLA breached: update overdue, escalated' : 'SLA breached: first response overdue, escalated');
-    return result;
+    return {
+      checked,
+      warned: acted.filter((action) => action.kind === 'warning').map(label),
+      breached: acted.filter((action) => action.kind === 'breach').map(label),
+    };
   }
 
   return { checkOnce };
