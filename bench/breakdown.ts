@@ -51,7 +51,7 @@ export async function runBreakdown(built: Built, stack: LocalStack, { folder }: 
         const messages = await mailbox.fetchMany({ uids: step.uids, signal });
         download += performance.now() - started;
         const storing = performance.now();
-        const stored = await built.mapLimited(messages, 8, (message) => services.stores.raw.put(message.source));
+        const stored = await built.mapLimited(messages, built.STORE_CONCURRENCY, (message) => services.stores.raw.put(message.source));
         download += performance.now() - storing;
         for (const [index, message] of messages.entries()) {
           const blob = stored[index] as { sha256: string; size: number };

@@ -4,7 +4,7 @@ import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { createScheduledJob } from '../../shared/scheduled-job.js';
 import { createIntakeRepository } from './intake.repository.js';
 
-export const NEVER_VERIFIED = 'sender-never-verified';
+const NEVER_VERIFIED = 'sender-never-verified';
 
 /**
  * Held mail does not wait forever: after `heldDays` without its sender confirming the address, it becomes

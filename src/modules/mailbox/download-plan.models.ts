@@ -5,6 +5,9 @@
  */
 export type DownloadStep = { kind: 'batch'; uids: number[] } | { kind: 'stream'; uid: number };
 
+/** Raw-store writes in flight while a fetched batch is stored (libuv runs 4 file or zlib jobs at once by default). */
+export const STORE_CONCURRENCY = 8;
+
 export const DEFAULT_DOWNLOAD_LIMITS = { maxBatchMessages: 50, maxBatchBytes: 8 * 1024 * 1024, streamAbove: 1024 * 1024 };
 
 export function planDownloads(

@@ -3,10 +3,7 @@ import type { Intake } from '../intake/intake.usecases.js';
 import type { IntakeRepository } from '../intake/intake.repository.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
 import { mapLimited } from '../../shared/map-limited.js';
-import { DEFAULT_DOWNLOAD_LIMITS, planDownloads } from './download-plan.models.js';
-
-/** Raw-store writes in flight while a fetched batch is stored (libuv runs 4 file or zlib jobs at once by default). */
-const STORE_CONCURRENCY = 8;
+import { DEFAULT_DOWNLOAD_LIMITS, planDownloads, STORE_CONCURRENCY } from './download-plan.models.js';
 import type { Mailbox } from './mailbox.types.js';
 
 /**

@@ -12,7 +12,7 @@ export type RenderedBody = { text: string; html: string };
 
 export type MailTemplates = {
   render<N extends TemplateName>(name: N, view: TemplateView<N>): RenderedBody;
-  /** Where each template came from (built-in or the operator's folder), for `config check`. */
+  /** Where each template came from: the built-in folder or the operator's. */
   sources: Record<`${TemplateName}.${TemplateFormat}`, string>;
 };
 
