@@ -3,7 +3,7 @@ import type { Intake } from '../intake/intake.usecases.js';
 import type { IntakeRepository } from '../intake/intake.repository.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
 import { mapLimited } from '../../shared/map-limited.js';
-import { DEFAULT_DOWNLOAD_LIMITS, planDownloads, STORE_CONCURRENCY } from './download-plan.models.js';
+import { planDownloads, STORE_CONCURRENCY } from './download-plan.models.js';
 import type { Mailbox } from './mailbox.types.js';
 
 /**
@@ -23,7 +23,6 @@ export async function syncMailbox({
   logger,
   signal,
   onIngested,
-  limits = DEFAULT_DOWNLOAD_LIMITS,
 }: {
   mailbox: Mailbox;
   folder: string;
@@ -34,7 +33,6 @@ export async function syncMailbox({
   logger: Logger;
   signal: AbortSignal;
   onIngested: () => void;
-  limits?: typeof DEFAULT_DOWNLOAD_LIMITS;
 }): Promise<number> {
   const cursor = intakeRepository.getCursor(folder);
   if (cursor && cursor.uidValidity !== uidValidity) {
@@ -54,7 +52,7 @@ export async function syncMailbox({
     }
   };
 
-  for (const step of planDownloads(pending, limits)) {
+  for (const step of planDownloads(pending)) {
     if (signal.aborted) break;
     const done: number[] = [];
     try {
