@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
-import type { PagerEvent } from '../src/modules/paging/pager.types.js';
+import type { PagerEvent } from '../src/modules/pager/pager.types.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 type Ticket = { ref: string; status: string; linkedTicket: string | null };

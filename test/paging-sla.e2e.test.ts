@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
-import type { PagerEvent } from '../src/modules/paging/pager.types.js';
-import { verifyWebhookSignature, type WebhookEvent } from '../src/modules/paging/webhook.models.js';
+import type { PagerEvent } from '../src/modules/pager/pager.types.js';
+import { verifyWebhookSignature, type WebhookEvent } from '../src/modules/pager/webhook.models.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 const waitLong = { timeout: 30_000, interval: 200 };

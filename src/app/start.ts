@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createIntake } from '../modules/intake/intake.usecases.js';
-import { createHeldExpiryJob } from '../modules/intake/held-expiry.job.js';
-import { createIntakeRepository } from '../modules/intake/intake.repository.js';
+import { createHeldExpiryJob } from '../modules/inbound-log/held-expiry.job.js';
+import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
 import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailbox-driver.js';
 import { syncMailbox } from '../modules/mailbox/mailbox.sync.js';
@@ -10,11 +10,11 @@ import { createMailboxWatcher } from '../modules/mailbox/mailbox.watcher.js';
 import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createOutboxWorker } from '../modules/outbox/outbox.worker.js';
-import { createPagerDutyPager } from '../modules/paging/drivers/pagerduty.pager-driver.js';
-import { createWebhookSender } from '../modules/paging/drivers/webhook.pager-driver.js';
+import { createPagerDutyPager } from '../modules/pager/drivers/pagerduty.pager-driver.js';
+import { createWebhookSender } from '../modules/pager/drivers/webhook.pager-driver.js';
 import { createSlaJob } from '../modules/sla/sla.job.js';
 import { createSlaChecker } from '../modules/sla/sla.usecases.js';
-import type { Pager } from '../modules/paging/pager.types.js';
+import type { Pager } from '../modules/pager/pager.types.js';
 import { createBlobStore } from '../modules/store/blob-store.js';
 import { createAutoCloseJob } from '../modules/tickets/auto-close.job.js';
 import { createLifecycle } from '../modules/tickets/lifecycle.usecases.js';
@@ -45,7 +45,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   const repositories = {
     customers: createCustomersRepository({ db }),
     tickets: createTicketsRepository({ db }),
-    intake: createIntakeRepository({ db }),
+    inboundLog: createInboundLogRepository({ db }),
     outbox: createOutboxRepository({ db }),
   };
   const storageDir = config.storage.path || path.join(path.dirname(config.database.path), 'store');
@@ -125,9 +125,9 @@ export async function startDaemon(services: Services) {
         mailbox,
         folder,
         uidValidity,
-        intake: services.intake,
+        ingest: services.intake.ingestStored,
         rawStore: services.stores.raw,
-        intakeRepository: services.repositories.intake,
+        cursorOf: services.repositories.inboundLog.getCursor,
         logger,
         signal,
         onIngested: () => services.outboxWorker.nudge(),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createIntakeRepository } from '../modules/intake/intake.repository.js';
+import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 import { printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
@@ -15,7 +15,7 @@ export function registerHeldCommands(program: Command, io: CliIo): void {
     .action((options: { config: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
-        const rows = createIntakeRepository({ db })
+        const rows = createInboundLogRepository({ db })
           .listAllHeld()
           .map((row) => ({ id: row.id, from: row.fromAddress, subject: row.subject, reason: row.reason, receivedAt: row.receivedAt.toISOString() }));
         if (options.json) printJson(io, rows);

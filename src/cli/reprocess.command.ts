@@ -58,7 +58,7 @@ export function registerReprocessCommand(program: Command, io: CliIo): void {
       await reprocessMessages(
         io,
         options.config,
-        (services) => (options.quarantined ? services.repositories.intake.listQuarantined().map((row) => row.id).reverse() : ids.map(Number)),
+        (services) => (options.quarantined ? services.repositories.inboundLog.listQuarantined().map((row) => row.id).reverse() : ids.map(Number)),
         { json: options.json ?? false },
       );
     });

@@ -4,13 +4,13 @@ import type { Command } from 'commander';
 import { buildServices } from '../app/start.js';
 import { isEmail, normalizeEmail, type UserStatus } from '../modules/customers/customers.models.js';
 import { createCustomersRepository } from '../modules/customers/customers.repository.js';
-import { importUsers } from '../modules/customers/users-import.usecases.js';
+import { importUsers } from '../modules/registration/users-import.usecases.js';
 import { renderWelcome } from '../modules/registration/registration-mail.models.js';
-import { domainOf } from '../modules/intake/sender.models.js';
 import { createLogger } from '../shared/logger.js';
 import { createProgress, type Progress } from './progress.js';
 import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 import { withCustomersDb } from './domains.command.js';
+import { domainOf } from '../modules/desk/address.models.js';
 
 /** Verified users' held mail becomes tickets now; the daemon delivers the confirmations and pages. */
 async function releaseHeldOf(services: ReturnType<typeof buildServices>, emails: string[]): Promise<string[]> {

@@ -1,8 +1,8 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
-import { isValidTimezone } from '../modules/paging/business-hours.models.js';
-import { isValidSlaTarget } from '../modules/sla/sla-targets.models.js';
+import { isValidTimezone } from '../modules/desk/business-hours.models.js';
 import { envNameOf } from './config.keys.js';
+import { isValidSlaTarget } from '../modules/desk/response-target.models.js';
 
 /**
  * The one configuration schema. Every key has a description (it feeds `config check`, the example file and

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../cli/program.js';
 import { startLocalStack } from '../devservers/local-stack.js';
-import { createIntakeRepository } from '../modules/intake/intake.repository.js';
+import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 
@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   let daemonLog = '';
   daemon.stderr.on('data', (chunk: Buffer) => (daemonLog += chunk.toString()));
   const db = openDatabase({ path: String(stack.config().database?.path) });
-  const outcomes = () => Object.values(createIntakeRepository({ db }).countByOutcome()).reduce((sum, count) => sum + count, 0);
+  const outcomes = () => Object.values(createInboundLogRepository({ db }).countByOutcome()).reduce((sum, count) => sum + count, 0);
   const settled = async (count: number) => {
     const deadline = Date.now() + 60_000;
     while (outcomes() < count || createOutboxRepository({ db }).countPending() > 0) {
@@ -62,7 +62,7 @@ async function main(): Promise<number> {
       await settled(names.length + 3);
     }
 
-    const tally = Object.entries(createIntakeRepository({ db }).countByOutcome()).map(([outcome, count]) => `${outcome} ${count}`);
+    const tally = Object.entries(createInboundLogRepository({ db }).countByOutcome()).map(([outcome, count]) => `${outcome} ${count}`);
     say(`\n== Every message got one recorded outcome: ${tally.join(', ')} ==`);
     say('\n== Tickets (ticketd tickets list) ==');
     await runCli(['tickets', 'list', '--config', configFile]);

@@ -5,15 +5,15 @@ import { parseEngineerReply } from '../engineers/commands.models.js';
 import { renderEngineerNotification } from '../engineers/notification.models.js';
 import { renderRelay } from '../engineers/relay.models.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
-import type { InboundMessage } from '../intake/inbound.types.js';
-import { newTextOf } from '../intake/reply-text.models.js';
-import { domainOf } from '../intake/sender.models.js';
-import { readSeverity } from '../intake/severity.models.js';
+import type { InboundMessage } from '../desk/inbound.types.js';
+import { newTextOf } from './reply-text.models.js';
+import { readSeverity } from '../desk/severity.models.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { outboundMessageId, plusAddress } from '../threading/reply-token.models.js';
 import { threadIndexReply, threadIndexRoot } from '../threading/thread-index.models.js';
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { createTicketsRepository, type TicketRow } from '../tickets/tickets.repository.js';
+import { domainOf } from '../desk/address.models.js';
 
 /** A notification carries the start of the customer's text; the whole of it is on the ticket. */
 const NOTIFICATION_TEXT_CHARS = 20_000;
@@ -72,6 +72,26 @@ export function createConversations({
   function systemNote(ticketId: number, text: string, at: Date): void {
     tickets.appendMessage({
       message: { ticketId, direction: 'outbound', messageId: null, inReplyTo: null, referencesJson: '[]', fromAddress: support.address, toJson: '[]', subject: '(note)', bodyText: text, inboundId: null, createdAt: at, visibility: 'internal' },
+    });
+  }
+
+  /** An inbound mail as a message of the ticket: its stored text, addresses and attachments. */
+  function recordInbound({ ticketId, message, inboundId, at }: { ticketId: number; message: InboundMessage; inboundId: number; at: Date }): void {
+    tickets.appendMessage({
+      message: {
+        ticketId,
+        direction: 'inbound',
+        messageId: message.messageId ?? null,
+        inReplyTo: message.inReplyTo[0] ?? null,
+        referencesJson: JSON.stringify(message.references),
+        fromAddress: message.from?.address ?? '',
+        toJson: JSON.stringify(message.to.map((address) => address.address)),
+        subject: message.subject,
+        bodyText: storedTextOf(message),
+        inboundId,
+        createdAt: at,
+      },
+      files: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256 })),
     });
   }
 
@@ -174,7 +194,7 @@ export function createConversations({
     }
   }
 
-  return { onNewTicket, onCustomerReply, onEngineerReply, messageIdFor, threadIndexFor, lifecycle };
+  return { recordInbound, onNewTicket, onCustomerReply, onEngineerReply, messageIdFor, threadIndexFor, lifecycle };
 }
 
 export type Conversations = ReturnType<typeof createConversations>;

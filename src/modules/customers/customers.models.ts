@@ -1,4 +1,4 @@
-import { domainOf } from '../intake/sender.models.js';
+import { domainOf } from '../desk/address.models.js';
 
 export type UserStatus = 'pending' | 'verified' | 'disabled';
 

@@ -1,8 +1,8 @@
 import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
-import { domainOf } from '../intake/sender.models.js';
 import { approvedDomains, bouncingAddresses, organisations, users, verificationTokens } from './customers.tables.js';
 import type { UserStatus } from './customers.models.js';
+import { domainOf } from '../desk/address.models.js';
 
 export type UserRow = typeof users.$inferSelect;
 export type DomainRow = typeof approvedDomains.$inferSelect;

@@ -1,4 +1,4 @@
-import type { InboundMessage } from './inbound.types.js';
+import type { InboundMessage } from '../desk/inbound.types.js';
 
 const QUOTED_PARTS = new Set(['message/rfc822', 'text/rfc822-headers', 'message/rfc822-headers', 'message/global', 'message/global-headers']);
 const STATUS_PARTS = new Set(['message/delivery-status', 'message/global-delivery-status']);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { classifyMessage, mustNotAutoReply, type MailKind } from './classify.models.js';
-import type { InboundAttachment, InboundMessage } from './inbound.types.js';
+import type { InboundAttachment, InboundMessage } from '../desk/inbound.types.js';
 import { parseRawMessage } from './parse.js';
 
 // The shared corpus sits beside the project root: ../shared/corpus, never copied into the repo.

@@ -1,4 +1,4 @@
-import type { InboundMessage } from './inbound.types.js';
+import type { InboundMessage } from '../desk/inbound.types.js';
 
 export type MailKind = 'ordinary' | 'bounce' | 'auto-reply' | 'feedback' | 'delivery-notice';
 export type Classification = { kind: MailKind; reason: string; permanent?: boolean };

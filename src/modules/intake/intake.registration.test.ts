@@ -5,8 +5,8 @@ import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
-import { createHeldExpiryJob } from './held-expiry.job.js';
-import { createIntakeRepository } from './intake.repository.js';
+import { createHeldExpiryJob } from '../inbound-log/held-expiry.job.js';
+import { createInboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import { createIntake } from './intake.usecases.js';
 import { temporaryStores } from '../../../test/support/stores.js';
 
@@ -85,9 +85,9 @@ describe('who may open a ticket', () => {
 
     expect(job.runOnce()).toEqual([early.inboundId]);
     expect(job.runOnce()).toEqual([]);
-    const quarantined = createIntakeRepository({ db }).listQuarantined();
+    const quarantined = createInboundLogRepository({ db }).listQuarantined();
     expect(quarantined.map((row) => [row.id, row.reason])).toEqual([[early.inboundId, 'sender-never-verified: held 14 days without the sender confirming their address']]);
-    expect(createIntakeRepository({ db }).listAllHeld().map((row) => row.id)).toEqual([late.inboundId]);
+    expect(createInboundLogRepository({ db }).listAllHeld().map((row) => row.id)).toEqual([late.inboundId]);
 
     customers.upsertUser({ email: 'bob@acme.test', name: 'Bob', status: 'verified', at: now() });
     expect(await intake.releaseHeld({ email: 'bob@acme.test' })).toMatchObject([{ outcome: 'ticket', ticketRef: 'CS-1' }]);

@@ -3,7 +3,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MailParser, type AddressObject, type EmailAddress, type HeaderLines, type ParsedMail, type StructuredHeader } from 'mailparser';
 import { createError } from '../../shared/errors.js';
-import type { Address, InboundAttachment, InboundMessage } from './inbound.types.js';
+import type { Address, InboundAttachment, InboundMessage } from '../desk/inbound.types.js';
 
 /** HTML parts longer than this are not converted by mailparser (its converter can take seconds or blow the stack). */
 const MAX_HTML_TO_CONVERT = 2_000_000;

@@ -1,4 +1,4 @@
-import { domainOf } from './sender.models.js';
+import { domainOf } from '../desk/address.models.js';
 
 export type SenderAuthMode = 'authres' | 'verify' | 'off';
 /** Whether the From domain is proven (DMARC-aligned), with the evidence in words. */

@@ -1,6 +1,6 @@
 import type { Config } from '../../config/config.schema.js';
 import { createMailauthVerifier, type DNSResolver } from './drivers/mailauth.sender-auth-driver.js';
-import type { InboundMessage } from './inbound.types.js';
+import type { InboundMessage } from '../desk/inbound.types.js';
 import { authresVerdict, type SenderAuthVerdict } from './sender-auth.models.js';
 
 /** Is the From address of this message proven? Per `security.senderAuth`. */

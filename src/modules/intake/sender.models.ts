@@ -1,9 +1,6 @@
-export type SenderRole = 'customer' | 'engineer' | 'own' | 'unknown';
+import { domainOf } from '../desk/address.models.js';
 
-export function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
-}
+export type SenderRole = 'customer' | 'engineer' | 'own' | 'unknown';
 
 /**
  * Who wrote this mail, by the From address alone (authenticity is checked separately): our own support

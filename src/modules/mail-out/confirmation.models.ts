@@ -1,4 +1,4 @@
-import { priorityOf, severityMeaning, type Severity } from '../intake/severity.models.js';
+import { priorityOf, severityMeaning, type Severity } from '../desk/severity.models.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
 import type { OutboundMail } from './mail-out.types.js';
 

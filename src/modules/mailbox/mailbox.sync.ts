@@ -1,10 +1,11 @@
 import type { Logger } from '../../shared/logger.js';
-import type { Intake } from '../intake/intake.usecases.js';
-import type { IntakeRepository } from '../intake/intake.repository.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
 import { mapLimited } from '../../shared/map-limited.js';
 import { planDownloads, STORE_CONCURRENCY } from './download-plan.models.js';
-import type { Mailbox } from './mailbox.types.js';
+import type { Mailbox, MailboxCursor } from './mailbox.types.js';
+
+/** Hands one stored message to the pipeline; it advances the folder's cursor in the same commit as the outcome. */
+export type IngestStored = (arrival: { blob: BlobRef; raw?: Buffer; source: string; uidValidity: string; uid: number }) => Promise<unknown>;
 
 /**
  * One pass over the watched folder: every message above the stored cursor, in UID order, is downloaded
@@ -17,9 +18,9 @@ export async function syncMailbox({
   mailbox,
   folder,
   uidValidity,
-  intake,
+  ingest,
   rawStore,
-  intakeRepository,
+  cursorOf,
   logger,
   signal,
   onIngested,
@@ -27,14 +28,15 @@ export async function syncMailbox({
   mailbox: Mailbox;
   folder: string;
   uidValidity: string;
-  intake: Intake;
+  ingest: IngestStored;
   rawStore: BlobStore;
-  intakeRepository: IntakeRepository;
+  /** Where the last sync of this folder stopped (the stored cursor), if it ever ran. */
+  cursorOf: (folder: string) => MailboxCursor | undefined;
   logger: Logger;
   signal: AbortSignal;
   onIngested: () => void;
 }): Promise<number> {
-  const cursor = intakeRepository.getCursor(folder);
+  const cursor = cursorOf(folder);
   if (cursor && cursor.uidValidity !== uidValidity) {
     // The folder was recreated or the server reset it: UIDs mean nothing now. Resync from the start;
     // the intake recognises already-handled mail by Message-ID (or content hash) and records duplicates.
@@ -59,7 +61,7 @@ export async function syncMailbox({
       if (step.kind === 'stream') {
         // Streamed straight into the raw store: a 40 MB mail never sits in memory whole.
         const blob = await mailbox.downloadRaw({ uid: step.uid, signal, consume: (source) => rawStore.put(source) });
-        await intake.ingestStored({ blob, source: folder, uidValidity, uid: step.uid });
+        await ingest({ blob, source: folder, uidValidity, uid: step.uid });
         done.push(step.uid);
         handled += 1;
         onIngested();
@@ -74,7 +76,7 @@ export async function syncMailbox({
         const blobs = await mapLimited(messages, STORE_CONCURRENCY, (message) => rawStore.put(message.source));
         for (const [index, message] of messages.entries()) {
           const blob = blobs[index] as BlobRef;
-          await intake.ingestStored({ blob, raw: message.source, source: folder, uidValidity, uid: message.uid });
+          await ingest({ blob, raw: message.source, source: folder, uidValidity, uid: message.uid });
           done.push(message.uid);
           handled += 1;
           onIngested();

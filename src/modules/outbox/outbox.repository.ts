@@ -1,8 +1,8 @@
 import { and, asc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
-import type { PagerEvent } from '../paging/pager.types.js';
-import type { WebhookEvent } from '../paging/webhook.models.js';
+import type { PagerEvent } from '../pager/pager.types.js';
+import type { WebhookEvent } from '../pager/webhook.models.js';
 import { outbox } from './outbox.tables.js';
 
 export type OutboxPayload = { kind: 'email'; mail: OutboundMail } | { kind: 'page'; event: PagerEvent } | { kind: 'webhook'; event: WebhookEvent };

@@ -3,8 +3,8 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { createError, describeError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import type { MailSender } from '../mail-out/mail-out.types.js';
-import type { WebhookSender } from '../paging/drivers/webhook.pager-driver.js';
-import type { Pager } from '../paging/pager.types.js';
+import type { WebhookSender } from '../pager/drivers/webhook.pager-driver.js';
+import type { Pager } from '../pager/pager.types.js';
 import type { OutboxItem, OutboxRepository } from './outbox.repository.js';
 import { decideAfterAttempt } from './retry.models.js';
 

@@ -1,5 +1,5 @@
-import type { PagerEvent } from './pager.types.js';
-import { toPagerSeverity } from './pagerduty.models.js';
+import type { PagerEvent } from '../pager/pager.types.js';
+import { toPagerSeverity } from '../pager/pagerduty.models.js';
 
 type Severity = 'SEV1' | 'SEV2' | 'SEV3' | 'SEV4';
 type Link = { href: string; text: string };

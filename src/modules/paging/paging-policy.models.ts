@@ -1,5 +1,5 @@
-import type { Severity } from '../intake/severity.models.js';
-import { nextBusinessStart, type BusinessCalendar } from './business-hours.models.js';
+import type { Severity } from '../desk/severity.models.js';
+import { nextBusinessStart, type BusinessCalendar } from '../desk/business-hours.models.js';
 
 export type PageRule = 'always' | 'business-hours' | 'never';
 export type PagingPolicy = Record<Severity, PageRule>;

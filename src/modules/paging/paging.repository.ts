@@ -2,7 +2,7 @@ import { and, asc, desc, eq, like, or, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import type { OutboxPayload } from '../outbox/outbox.repository.js';
 import { outbox } from '../outbox/outbox.tables.js';
-import type { PagerEvent } from './pager.types.js';
+import type { PagerEvent } from '../pager/pager.types.js';
 
 /** Queries only, over the outbox rows of one ticket: what was paged, with which routing key. */
 export function createPagingRepository({ db }: { db: Db }) {

@@ -11,11 +11,11 @@ import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createOutboxWorker } from '../outbox/outbox.worker.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { tickets } from '../tickets/tickets.tables.js';
-import { createPagerDutyPager } from './drivers/pagerduty.pager-driver.js';
-import { createWebhookSender } from './drivers/webhook.pager-driver.js';
-import type { PagerEvent } from './pager.types.js';
+import { createPagerDutyPager } from '../pager/drivers/pagerduty.pager-driver.js';
+import { createWebhookSender } from '../pager/drivers/webhook.pager-driver.js';
+import type { PagerEvent } from '../pager/pager.types.js';
 import { createPaging } from './paging.usecases.js';
-import { verifyWebhookSignature, type WebhookEvent } from './webhook.models.js';
+import { verifyWebhookSignature, type WebhookEvent } from '../pager/webhook.models.js';
 
 const WEDNESDAY_10_BERLIN = new Date('2026-11-25T09:00:00Z');
 const SATURDAY_NOON = new Date('2026-11-28T11:00:00Z');

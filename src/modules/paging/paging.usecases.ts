@@ -18,21 +18,21 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
-import type { Severity } from '../intake/severity.models.js';
+import type { Severity } from '../desk/severity.models.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
-import { organisationOf } from '../sla/sla-targets.models.js';
-import type { TicketRow } from '../tickets/tickets.repository.js';
+import type { TicketSummary } from '../desk/ticket.models.js';
 import { buildFollowUpEvent, buildTriggerEvent, ticketLinks } from './page.models.js';
 import { decidePage, type PageDecision } from './paging-policy.models.js';
 import { createPagingRepository } from './paging.repository.js';
 import { routingKeyFor } from './routing.models.js';
-import type { WebhookEvent, WebhookEventType } from './webhook.models.js';
-import { calendarOf } from './paging.config.js';
+import type { WebhookEvent, WebhookEventType } from '../pager/webhook.models.js';
+import { organisationOf } from '../desk/address.models.js';
+import { calendarOf } from '../desk/business-hours.models.js';
 
 export type SlaMetric = 'first_response' | 'update';
-export type PagedTicket = Pick<TicketRow, 'id' | 'ref' | 'subject' | 'severity' | 'priority' | 'status' | 'requesterEmail' | 'requesterName'>;
+export type PagedTicket = TicketSummary;
 export type PagingConfig = Pick<Config, 'pager' | 'webhook' | 'paging' | 'http' | 'support' | 'templates'>;
 
 export function createPaging({ db, config, clock = systemClock, newId = () => randomUUID(), templates }: { db: Db; config: PagingConfig; clock?: Clock; newId?: () => string; templates?: MailTemplates }) {

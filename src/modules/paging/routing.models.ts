@@ -1,4 +1,4 @@
-import type { Severity } from '../intake/severity.models.js';
+import type { Severity } from '../desk/severity.models.js';
 
 export type RoutingConfig = {
   routingKey: string;

@@ -5,14 +5,13 @@ import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { isEmail, normalizeEmail } from '../customers/customers.models.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
-import type { Intake } from '../intake/intake.usecases.js';
-import { domainOf } from '../intake/sender.models.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createRateLimitRepository } from '../rate-limit/rate-limit.repository.js';
 import { renderVerificationMail } from './registration-mail.models.js';
 import { publicUrlOf } from './registration-text.models.js';
 import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { hashToken, newVerificationToken, tokenState } from './registration.models.js';
+import { domainOf } from '../desk/address.models.js';
 
 export type SignUpResult =
   | { kind: 'sent'; email: string }
@@ -25,6 +24,14 @@ export type SignUpResult =
 export type VerifyResult = { kind: 'verified'; email: string; released: number; ticketRefs: string[] } | { kind: 'unknown' | 'used' | 'expired' };
 
 const HOUR_MS = 3_600_000;
+
+/**
+ * Mail held until its sender verified: the pipeline (intake, above this module) passes its own release in,
+ * so a verification turns the sender's held mail into tickets without registration knowing the pipeline.
+ */
+export type HeldMailRelease = {
+  releaseHeld(args: { email: string }): Promise<Array<{ outcome: string; ticketRef: string | undefined }>>;
+};
 
 /**
  * Self-registration: a sign-up from an approved domain creates a pending user and mails a single-use,
@@ -41,7 +48,7 @@ export function createRegistration({
 }: {
   db: Db;
   config: Pick<Config, 'support' | 'http' | 'limits' | 'templates'>;
-  intake: Pick<Intake, 'releaseHeld'>;
+  intake: HeldMailRelease;
   clock?: Clock;
   logger?: Logger;
   newMessageId?: () => string;

@@ -1,9 +1,11 @@
 import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
-import { calendarOf } from '../paging/paging.config.js';
 import { buildSlaReport, type ReportRow } from './sla-report.models.js';
-import { deadlineOf, firstResponseTarget, organisationOf } from './sla-targets.models.js';
+import { firstResponseTarget } from './sla-targets.models.js';
 import { createSlaRepository } from './sla.repository.js';
+import { calendarOf } from '../desk/business-hours.models.js';
+import { deadlineOf } from '../desk/response-target.models.js';
+import { organisationOf } from '../desk/address.models.js';
 
 /**
  * The SLA report over tickets created since `since`, against each ticket's current severity and its

@@ -1,7 +1,9 @@
 import type { Config } from '../../config/config.schema.js';
-import type { Severity } from '../intake/severity.models.js';
-import { calendarOf } from '../paging/paging.config.js';
-import { describeSlaTarget, firstResponseTarget, organisationOf, type SlaTarget } from './sla-targets.models.js';
+import type { Severity } from '../desk/severity.models.js';
+import { firstResponseTarget, type SlaTarget } from './sla-targets.models.js';
+import { calendarOf } from '../desk/business-hours.models.js';
+import { describeSlaTarget } from '../desk/response-target.models.js';
+import { organisationOf } from '../desk/address.models.js';
 
 /** The customer's first-response target for a new ticket, as the confirmation states it ("30 minutes"). */
 export function firstResponseTargetOf({ config, requesterEmail, severity }: { config: Pick<Config, 'sla' | 'paging'>; requesterEmail: string; severity: Severity }): SlaTarget & { description: string } {

@@ -13,11 +13,12 @@ import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
-import { calendarOf } from '../paging/paging.config.js';
 import { createPaging, type SlaMetric } from '../paging/paging.usecases.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
-import { firstResponseTarget, oneStepHigher, organisationOf, slaStage, updateClockOf, updateTarget } from './sla-targets.models.js';
+import { firstResponseTarget, oneStepHigher, slaStage, updateClockOf, updateTarget } from './sla-targets.models.js';
 import { createSlaRepository } from './sla.repository.js';
+import { calendarOf } from '../desk/business-hours.models.js';
+import { organisationOf } from '../desk/address.models.js';
 
 export type SlaCheckResult = { checked: number; warned: string[]; breached: string[] };
 

@@ -6,20 +6,6 @@ export function candidateParentIds({ inReplyTo, references }: { inReplyTo: strin
   return [...new Set([...inReplyTo, ...[...references].reverse()])];
 }
 
-/**
- * A ticket ref in a subject: `[CS-12]`, `CS-12`, `Re: [CS-12]Re:` and text glued to it (`[CS-12]Extra`,
- * osTicket#3528) are all found; `XCS-12` or `CS-123` when looking for 12 are not confused.
- */
-export function refInSubject({ subject, prefix }: { subject: string; prefix: string }): string | undefined {
-  const pattern = new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(prefix)}-(\\d{1,9})(?!\\d)`, 'i');
-  const match = pattern.exec(subject);
-  return match ? `${prefix}-${Number(match[1])}` : undefined;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 export type ThreadCandidate = { id: number; ref: string; status: string; requesterEmail: string; participants: string[] };
 export type ThreadVia = 'message-id' | 'token' | 'subject-ref';
 export type ThreadMatch =

@@ -1,6 +1,6 @@
 import { and, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
-import { inboundMessages, outcomeFilter } from '../intake/intake.tables.js';
+import { inboundMessages, outcomeFilter } from '../inbound-log/inbound-log.tables.js';
 import { ticketParticipants } from '../tickets/participants.tables.js';
 import { ticketMessages, tickets } from '../tickets/tickets.tables.js';
 import type { ThreadCandidate } from './threading.models.js';

@@ -1,9 +1,10 @@
 import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
-import type { InboundMessage } from '../intake/inbound.types.js';
+import type { InboundMessage } from '../desk/inbound.types.js';
 import { refsFromTokens } from './reply-token.models.js';
-import { candidateParentIds, matchThread, refInSubject, type ThreadMatch } from './threading.models.js';
+import { candidateParentIds, matchThread, type ThreadMatch } from './threading.models.js';
 import { createThreadingRepository } from './threading.repository.js';
+import { refInSubject } from '../desk/ticket.models.js';
 
 /** Gathers the candidates of each threading step from the database and asks `matchThread`. Read-only. */
 export function createThreadMatcher({ db, config }: { db: Db; config: Pick<Config, 'support' | 'security'> }) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isDueForAutoClose, nextStatus, severityChange, type TicketStatus } from './lifecycle.models.js';
+import { isDueForAutoClose, nextStatus, severityChange } from './lifecycle.models.js';
+import type { TicketStatus } from '../desk/ticket.models.js';
 
 describe('ticket lifecycle', () => {
   it('moves new to open on the first engineer reply and leaves other states alone', () => {

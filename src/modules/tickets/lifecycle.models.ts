@@ -1,6 +1,5 @@
-import type { Severity } from '../intake/severity.models.js';
-
-export type TicketStatus = 'new' | 'open' | 'pending' | 'resolved' | 'closed';
+import type { TicketStatus } from '../desk/ticket.models.js';
+import type { Severity } from '../desk/severity.models.js';
 
 export type LifecycleEvent =
   /** An engineer's public reply reached the customer. */

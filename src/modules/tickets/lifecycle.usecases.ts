@@ -1,11 +1,12 @@
 import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
-import { priorityOf, type Severity } from '../intake/severity.models.js';
+import { priorityOf, type Severity } from '../desk/severity.models.js';
 import { createPaging, type PagingConfig } from '../paging/paging.usecases.js';
-import { autoCloseCutoff, isDueForAutoClose, nextStatus, severityChange, type LifecycleEvent, type TicketStatus } from './lifecycle.models.js';
+import { autoCloseCutoff, isDueForAutoClose, nextStatus, severityChange, type LifecycleEvent } from './lifecycle.models.js';
 import { createLifecycleRepository } from './lifecycle.repository.js';
 import type { TicketRow } from './tickets.repository.js';
+import type { TicketStatus } from '../desk/ticket.models.js';
 
 /**
  * Every change of a ticket's state goes through here: status transitions, severity changes, the first

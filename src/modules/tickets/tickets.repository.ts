@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
+import { formatTicketRef } from '../desk/ticket.models.js';
 import { attachments, ticketMessages, tickets } from './tickets.tables.js';
 
 export type TicketRow = typeof tickets.$inferSelect;
@@ -15,7 +16,7 @@ export function createTicketsRepository({ db }: { db: Db }) {
     const next = db.get<{ next: number }>(sql`select coalesce(max(id), 0) + 1 as next from tickets`).next;
     return db
       .insert(tickets)
-      .values({ ...ticket, id: next, ref: `${prefix}-${next}` })
+      .values({ ...ticket, id: next, ref: formatTicketRef({ prefix, number: next }) })
       .returning()
       .get();
   }

@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
-import { inboundMessages, mailboxCursors, outcomeFilter } from './intake.tables.js';
+import { inboundMessages, mailboxCursors, outcomeFilter } from './inbound-log.tables.js';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
 export type NewInbound = Omit<typeof inboundMessages.$inferInsert, 'id'>;
 
 /** Queries only; callers own the transaction. */
-export function createIntakeRepository({ db }: { db: Db }) {
+export function createInboundLogRepository({ db }: { db: Db }) {
   function findByUid({ source, uidValidity, uid }: { source: string; uidValidity: string; uid: number }): InboundRow | undefined {
     return db
       .select()
@@ -107,4 +107,4 @@ export function createIntakeRepository({ db }: { db: Db }) {
   return { expireHeld, findById, findByUid, findHandledCopy, insertInbound, replaceOutcome, linkTicket, updateOutcome, listHeld, listAllHeld, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
-export type IntakeRepository = ReturnType<typeof createIntakeRepository>;
+export type InboundLogRepository = ReturnType<typeof createInboundLogRepository>;

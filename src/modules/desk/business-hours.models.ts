@@ -128,3 +128,8 @@ export function addBusinessMinutes(from: Date, minutes: number, calendar: Busine
 export function businessDayMinutes(calendar: BusinessCalendar): number {
   return minutesOf(calendar.end) - minutesOf(calendar.start);
 }
+
+/** The business-hours calendar of the `paging` config section (also used by SLA targets). */
+export function calendarOf(paging: { timezone: string; businessDays: Weekday[]; businessHoursStart: string; businessHoursEnd: string; holidays: string[] }): BusinessCalendar {
+  return { timezone: paging.timezone, days: paging.businessDays, start: paging.businessHoursStart, end: paging.businessHoursEnd, holidays: paging.holidays };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addBusinessMinutes, isBusinessTime, nextBusinessStart, zonedTime, type BusinessCalendar } from './business-hours.models.js';
-import { DEFAULT_PAGING_POLICY, decidePage } from './paging-policy.models.js';
+import { DEFAULT_PAGING_POLICY, decidePage } from '../paging/paging-policy.models.js';
 
 const berlin: BusinessCalendar = { timezone: 'Europe/Berlin', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00', holidays: ['2026-12-24', '2026-12-25'] };
 const at = (iso: string) => new Date(iso);

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
-import { renderWelcome } from '../registration/registration-mail.models.js';
-import { domainOf } from '../intake/sender.models.js';
-import { parseCsv, validateImportRows, type RowError } from './customers.models.js';
+import { renderWelcome } from './registration-mail.models.js';
+import { parseCsv, validateImportRows, type RowError } from '../customers/customers.models.js';
 import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
-import { createCustomersRepository } from './customers.repository.js';
+import { createCustomersRepository } from '../customers/customers.repository.js';
+import { domainOf } from '../desk/address.models.js';
 
 export type ImportReport = { rows: number; created: number; updated: number; unchanged: number; welcomes: number; errors: RowError[]; newlyVerified: string[] };
 

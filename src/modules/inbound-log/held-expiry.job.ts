@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { createScheduledJob } from '../../shared/scheduled-job.js';
-import { createIntakeRepository } from './intake.repository.js';
+import { createInboundLogRepository } from './inbound-log.repository.js';
 
 const NEVER_VERIFIED = 'sender-never-verified';
 
@@ -12,7 +12,7 @@ const NEVER_VERIFIED = 'sender-never-verified';
  * it. Like the auto-close job, what is due is read from the database on each run, so a missed run is caught up.
  */
 export function createHeldExpiryJob({ db, cron, heldDays, clock = systemClock, logger = createSilentLogger() }: { db: Db; cron: string; heldDays: number; clock?: Clock; logger?: Logger }) {
-  const repository = createIntakeRepository({ db });
+  const repository = createInboundLogRepository({ db });
 
   function runOnce(): number[] {
     const before = new Date(clock.now().getTime() - heldDays * 86_400_000);

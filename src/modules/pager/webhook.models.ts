@@ -5,7 +5,7 @@
  * an old `t`); the exact bytes received are what is verified, never a re-serialized object.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Severity } from '../intake/severity.models.js';
+import type { Severity } from '../desk/severity.models.js';
 
 export type WebhookEventType = 'ticket.created' | 'ticket.escalated' | 'ticket.acknowledged' | 'ticket.resolved' | 'ticket.sla_warning';
 

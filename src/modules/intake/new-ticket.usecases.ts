@@ -1,0 +1,111 @@
+import type { Config } from '../../config/config.schema.js';
+import type { Conversations } from '../conversations/conversation.usecases.js';
+import { newTextOf } from '../conversations/reply-text.models.js';
+import type { InboundMessage } from '../desk/inbound.types.js';
+import { DEFAULT_SEVERITY, priorityOf, readSeverity } from '../desk/severity.models.js';
+import type { InboundLogRepository } from '../inbound-log/inbound-log.repository.js';
+import { renderConfirmation } from '../mail-out/confirmation.models.js';
+import type { Paging } from '../paging/paging.usecases.js';
+import type { RateLimitRepository } from '../rate-limit/rate-limit.repository.js';
+import { firstResponseTargetOf } from '../sla/sla.config.js';
+import type { MailTemplates } from '../templates/templates.loader.js';
+import type { TicketRow, TicketsRepository } from '../tickets/tickets.repository.js';
+import type { AutoMail } from './auto-mail.usecases.js';
+import type { IntakeDecision } from './intake.models.js';
+
+const HOUR_MS = 3_600_000;
+
+type NewTicketDecision = Extract<IntakeDecision, { outcome: 'ticket' }>;
+
+/**
+ * The pipeline's last steps for a mail that opens a ticket: store it (the ticket, its first message),
+ * confirm (the customer's threaded confirmation), notify (engineers, via conversations) and page.
+ * Synchronous, inside the intake's transaction: every effect is an outbox row.
+ */
+export function createNewTicket({
+  config,
+  tickets,
+  inboundLog,
+  rates,
+  conversations,
+  paging,
+  autoMail,
+  templates,
+}: {
+  config: Pick<Config, 'support' | 'sla' | 'paging'>;
+  tickets: TicketsRepository;
+  inboundLog: InboundLogRepository;
+  rates: RateLimitRepository;
+  conversations: Conversations;
+  paging: Paging;
+  autoMail: AutoMail;
+  templates: MailTemplates;
+}) {
+  /** Returns the new ticket's ref. */
+  function open({ decision, message, inboundId, at }: { decision: NewTicketDecision; message: InboundMessage; inboundId: number; at: Date }): string {
+    // Counted for the flood guard (decideIntake peeks at this bucket before a sender's next ticket).
+    rates.take({ bucket: 'new-ticket', key: message.from?.address ?? '', limit: { limit: Number.MAX_SAFE_INTEGER, windowMs: HOUR_MS }, now: at });
+    const stated = readSeverity({ subject: message.subject, text: newTextOf(message.text) });
+    const severity = stated ?? DEFAULT_SEVERITY;
+    const requester = message.from ?? { address: '', name: '' };
+    const inserted = tickets.insertTicket({
+      prefix: config.support.ticketPrefix,
+      ticket: {
+        subject: message.subject,
+        severity,
+        priority: priorityOf(severity),
+        status: 'new',
+        requesterEmail: requester.address,
+        requesterName: requester.name,
+        createdAt: at,
+        updatedAt: at,
+      },
+    });
+    inboundLog.linkTicket({ inboundId, ticketId: inserted.id });
+    conversations.recordInbound({ ticketId: inserted.id, message, inboundId, at });
+    const ticket = conversations.onNewTicket({ ticket: inserted, message, at, linkedTicketId: decision.linkedTicketId, foreignRef: decision.foreignRef });
+    if (decision.confirm) confirm({ ticket, message, severityStated: stated !== undefined, inboundId, at });
+    // PagerDuty trigger and/or webhook ticket.created, now or at the next business-hours start (paging.policy).
+    paging.enqueueCreated(ticket, at);
+    return ticket.ref;
+  }
+
+  /** The customer's confirmation, threaded under their mail and recorded on the ticket. */
+  function confirm({ ticket, message, severityStated, inboundId, at }: { ticket: TicketRow; message: InboundMessage; severityStated: boolean; inboundId: number; at: Date }): void {
+    const requester = message.from ?? { address: '', name: '' };
+    const mail = renderConfirmation({
+      ref: ticket.ref,
+      subject: message.subject,
+      severity: ticket.severity,
+      severityStated,
+      customer: requester,
+      customerMessageId: message.messageId,
+      customerReferences: message.references,
+      support: { address: config.support.address, name: config.support.name },
+      messageId: conversations.messageIdFor(ticket.ref),
+      responseTarget: firstResponseTargetOf({ config, requesterEmail: requester.address, severity: ticket.severity }).description,
+      templates,
+    });
+    mail.headers = { ...mail.headers, 'Thread-Index': conversations.threadIndexFor(ticket, at), 'Thread-Topic': message.subject || '(no subject)' };
+    tickets.appendMessage({
+      message: {
+        ticketId: ticket.id,
+        direction: 'outbound',
+        messageId: mail.messageId,
+        inReplyTo: mail.inReplyTo ?? null,
+        referencesJson: JSON.stringify(mail.references ?? []),
+        fromAddress: config.support.address,
+        toJson: JSON.stringify(mail.to),
+        subject: mail.subject,
+        bodyText: mail.text,
+        inboundId: null,
+        createdAt: at,
+      },
+    });
+    autoMail.enqueue({ message, mail, effectKey: `confirmation:${inboundId}`, ticketId: ticket.id, at });
+  }
+
+  return { open };
+}
+
+export type NewTicket = ReturnType<typeof createNewTicket>;

@@ -1,0 +1,34 @@
+import type { Config } from '../../config/config.schema.js';
+import { domainOf } from '../desk/address.models.js';
+import type { InboundMessage } from '../desk/inbound.types.js';
+import type { CustomersRepository } from '../customers/customers.repository.js';
+import type { Registration } from './intake.models.js';
+import { senderRoleOf, type SenderRole } from './sender.models.js';
+
+/**
+ * The pipeline's "check the sender" step: who wrote the mail by its From (engineer, customer of an approved
+ * domain, our own address, unknown) and where that address stands with registration. Reads the database,
+ * so it runs inside the write transaction with the decision.
+ */
+export function createSenderCheck({ customers, config }: { customers: CustomersRepository; config: Pick<Config, 'support'> }) {
+  /** `release`: `quarantine release`, where an operator vouches for this one unknown sender. */
+  function roleOf(message: InboundMessage, { release = false }: { release?: boolean } = {}): SenderRole {
+    const from = message.from?.address ?? '';
+    // Approved domains live in the database (seeded from support.customerDomains, managed by `ticketd domains`).
+    const approved = config.support.customerDomains.includes(domainOf(from)) || customers.isApprovedDomain(domainOf(from));
+    const customerDomains = approved ? [domainOf(from)] : [];
+    const role = senderRoleOf({ from, supportAddress: config.support.address, customerDomains, engineerDomains: config.support.engineerDomains });
+    return release && role === 'unknown' ? 'customer' : role;
+  }
+
+  function registrationOf(address: string): Registration {
+    const user = customers.findUser(address);
+    if (user?.status === 'disabled') return 'disabled';
+    if (!config.support.requireRegistration) return 'not-required';
+    return user?.status ?? 'unregistered';
+  }
+
+  return { roleOf, registrationOf };
+}
+
+export type SenderCheck = ReturnType<typeof createSenderCheck>;

@@ -1,0 +1,67 @@
+import type { Conversations } from '../conversations/conversation.usecases.js';
+import type { InboundMessage } from '../desk/inbound.types.js';
+import type { CustomersRepository } from '../customers/customers.repository.js';
+import type { InboundLogRepository } from '../inbound-log/inbound-log.repository.js';
+import type { TicketsRepository } from '../tickets/tickets.repository.js';
+import { failedRecipients } from './bounce.models.js';
+import { classifyMessage } from './classify.models.js';
+import type { IntakeDecision } from './intake.models.js';
+import type { SenderRole } from './sender.models.js';
+
+type OnTicketDecision = Extract<IntakeDecision, { outcome: 'reply' | 'bounce' | 'auto-reply' | 'duplicate' }>;
+
+/**
+ * The pipeline's "store" step for mail that lands on an existing ticket: a customer's or an engineer's reply
+ * (then conversations takes over: relay, commands, reopen, escalation), or a bounce or an out-of-office
+ * about the ticket's mail, recorded on it without reopening or paging. Inside the intake's transaction.
+ */
+export function createTicketMail({
+  tickets,
+  inboundLog,
+  customers,
+  conversations,
+}: {
+  tickets: TicketsRepository;
+  inboundLog: InboundLogRepository;
+  customers: CustomersRepository;
+  conversations: Conversations;
+}) {
+  /** Returns the ticket's ref, if the mail landed on one. */
+  function place({ decision, message, senderRole, inboundId, at }: { decision: OnTicketDecision; message: InboundMessage; senderRole: SenderRole; inboundId: number; at: Date }): string | undefined {
+    const ticketId = decision.ticketId;
+    if (decision.outcome === 'bounce') recordBounce(message, ticketId, at);
+    if (ticketId === undefined) return undefined;
+    inboundLog.linkTicket({ inboundId, ticketId });
+    const ticket = tickets.findById(ticketId);
+    const known = message.messageId !== undefined && tickets.hasMessage({ ticketId, messageId: message.messageId });
+    if (decision.outcome === 'reply' && ticket) {
+      if (senderRole === 'engineer') conversations.onEngineerReply({ ticket, message, inboundId, at });
+      else if (!known) {
+        conversations.recordInbound({ ticketId, message, inboundId, at });
+        conversations.onCustomerReply({ ticket, message, at });
+      }
+    } else if ((decision.outcome === 'bounce' || decision.outcome === 'auto-reply') && !known) {
+      conversations.recordInbound({ ticketId, message, inboundId, at });
+    }
+    return ticket?.ref;
+  }
+
+  /** A permanent failure marks the recipients of our mail as bouncing: no more automatic mail to them. */
+  function recordBounce(message: InboundMessage, ticketId: number | undefined, at: Date): void {
+    const verdict = classifyMessage(message);
+    if (verdict.kind !== 'bounce' || verdict.permanent !== true || ticketId === undefined) return;
+    const ourRecipients = new Set(
+      tickets
+        .listMessages(ticketId)
+        .filter((row) => row.direction === 'outbound')
+        .flatMap((row) => JSON.parse(row.toJson) as string[])
+        .map((address) => address.toLowerCase()),
+    );
+    const named = failedRecipients(message).filter((address) => ourRecipients.has(address));
+    for (const address of named.length > 0 ? named : [...ourRecipients]) customers.markBouncing({ address, reason: verdict.reason, ticketId, at });
+  }
+
+  return { place };
+}
+
+export type TicketMail = ReturnType<typeof createTicketMail>;
