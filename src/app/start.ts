@@ -151,7 +151,7 @@ function createLmtpListener(services: Services) {
     maxMessageBytes: config.limits.maxMessageBytes,
     supportAddress: config.support.address,
     rawStore: services.stores.raw,
-    ingest: ({ blob, source }) => services.intake.ingestStored({ blob, source }),
+    ingest: (arrival) => services.intake.ingestStored(arrival),
     onIngested: () => services.outboxWorker.nudge(),
     clock: services.clock,
     logger: services.logger,

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -48,6 +49,7 @@ describe('the LMTP listener', () => {
     const stores = temporaryStores();
     const intake = createIntake({ db, config, ...stores });
     const ingested = vi.fn();
+    const arrivals: Array<Parameters<IngestDelivered>[0]> = [];
     const listener = createLmtpIntake({
       host: '127.0.0.1',
       port: 0,
@@ -55,7 +57,10 @@ describe('the LMTP listener', () => {
       maxMessageBytes,
       supportAddress: config.support.address,
       rawStore: stores.rawStore,
-      ingest: wrap(({ blob, source }) => intake.ingestStored({ blob, source })),
+      ingest: wrap((arrival) => {
+        arrivals.push(arrival);
+        return intake.ingestStored(arrival);
+      }),
       onIngested: ingested,
       serverName: 'desk-test',
     });
@@ -71,6 +76,7 @@ describe('the LMTP listener', () => {
       ingested,
       stores,
       inbound,
+      arrivals,
       tickets: createTicketsRepository({ db }),
       outbox: createOutboxRepository({ db }),
       outcomes: () => Object.entries(inbound.countByOutcome()).sort(),
@@ -124,6 +130,19 @@ describe('the LMTP listener', () => {
     expect(tickets.listTickets()).toHaveLength(1);
   });
 
+  it('greets a new connection at once: an MTA that speaks right away is answered, not told it talks too soon', async () => {
+    const { port } = await setup();
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    // LHLO in the same breath as the connect: smtp-server's own 100 ms early-talker wait would answer 421.
+    socket.write('LHLO mx.cloudsoft.test\r\n');
+    await vi.waitFor(() => expect(received).toMatch(/\r\n250 /));
+    socket.destroy();
+    expect(received).toMatch(/^220 desk-test LMTP ticketd/);
+    expect(received).not.toContain('421');
+  });
+
   it('refuses mail for any other address with a permanent 550, so the MTA bounces it', async () => {
     const { transport, outcomes } = await setup();
     const refused = await transport.sendMail({ envelope: { from: 'alice@acme.test', to: ['sales@cloudsoft.test'] }, raw: customerMail({ id: 'wrong@acme.test' }) }).catch((error: { responseCode?: number; code?: string }) => error);
@@ -147,6 +166,18 @@ describe('the LMTP listener', () => {
     expect(lines[2]).toBe('\tby desk-test (ticketd) with LMTP');
     expect(lines[3]).toMatch(/^\tfor <help@cloudsoft\.test>; \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
     expect(stored.endsWith(raw)).toBe(true);
+  });
+
+  it('hands the pipeline a copy of a small message, exactly the bytes stored, and only the store for a big one', async () => {
+    const { transport, stores, arrivals } = await setup();
+    await transport.sendMail({ envelope: { from: 'alice@acme.test', to: ['help@cloudsoft.test'] }, raw: customerMail({ id: 'small-copy@acme.test' }) });
+    const big = customerMail({ id: 'big-copy@acme.test' }).replace('Nothing loads', `${'y'.repeat(76)}\r\n`.repeat(4_000));
+    await transport.sendMail({ envelope: { from: 'alice@acme.test', to: ['help@cloudsoft.test'] }, raw: big });
+    const [small, large] = arrivals;
+    expect(small?.raw?.equals(await stores.rawStore.read(small.blob.sha256))).toBe(true);
+    expect(large?.raw).toBeUndefined();
+    expect(large?.blob.size).toBeGreaterThan(300_000);
+    expect((await stores.rawStore.read(large?.blob.sha256 ?? '')).toString('utf8').endsWith(big)).toBe(true);
   });
 
   it('treats mail from the null sender <> as machine mail: recorded, never answered, never a ticket', async () => {

@@ -21,13 +21,18 @@ import { announcedSize, cleanAddress, HEAD_PEEK_BYTES, isSupportRecipient, trace
 /** What the pipeline recorded for one delivered message (the intake's result, as far as the listener needs it). */
 export type DeliveredOutcome = { inboundId: number; outcome: string; ticketRef: string | undefined };
 
-/** The pipeline entry for a message already in the raw store; it commits the outcome before resolving. */
-export type IngestDelivered = (arrival: { blob: BlobRef; source: string }) => Promise<DeliveredOutcome>;
+/**
+ * The pipeline entry for a message already in the raw store; it commits the outcome before resolving. `raw`: the
+ * same bytes when the message was small enough to keep a copy (parsed without reading the store back).
+ */
+export type IngestDelivered = (arrival: { blob: BlobRef; raw?: Buffer; source: string }) => Promise<DeliveredOutcome>;
 
 export type LmtpListenerStatus = { listening: boolean; host: string; port: number; connections: number; inHand: number };
 
 // One mail to help@ names help@ (and maybe a plus-address of it) once or twice; more is not a delivery to us.
 const MAX_RECIPIENTS = 20;
+// Most mail is a few KB: a copy of it spares the pipeline reading and gunzipping it back. Bigger mail only streams.
+const KEEP_COPY_BYTES = 256 * 1024;
 const TEMPORARY_TEXT = 'Temporary failure: ticketd could not record the message; try again later';
 
 export function createLmtpIntake({
@@ -82,6 +87,10 @@ export function createLmtpIntake({
     rejectOversized: true,
     maxClients: maxConnections,
     maxRecipients: MAX_RECIPIENTS,
+    // Synchronous (the default waits a tick), so `greetAtOnce` greets before the client's first line is read.
+    onConnect(_session, callback) {
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       if (isSupportRecipient({ address: address.address, supportAddress })) return callback();
       // Permanent: the MTA bounces it rather than retrying mail that can never be ours. The address is not echoed.
@@ -96,6 +105,7 @@ export function createLmtpIntake({
       void work.finally(() => inHand.delete(work));
     },
   });
+  greetAtOnce(server);
   // A connection's socket error must never become an unhandled 'error' event (it would end the process).
   server.on('error', (error) => log.warn({ err: describeError(error) }, 'LMTP connection error'));
 
@@ -125,7 +135,8 @@ export function createLmtpIntake({
     }
     let result: DeliveredOutcome;
     try {
-      result = await ingest({ blob, source });
+      const raw = trace.copy();
+      result = await ingest({ blob, ...(raw ? { raw } : {}), source });
     } catch (error) {
       log.error({ ...envelope, sha256: blob.sha256, err: describeError(error) }, 'LMTP message stored but not recorded: 451, the MTA keeps it and tries again');
       throw temporary('lmtp.ingest_failed', error);
@@ -185,6 +196,32 @@ export function createLmtpIntake({
 
 export type LmtpIntake = ReturnType<typeof createLmtpIntake>;
 
+/**
+ * smtp-server greets a new connection only after a fixed 100 ms, to catch spam clients that talk before the
+ * greeting (`init()` in its smtp-connection.js; no option turns it off). Our one client is the MTA, which opens
+ * a new connection per delivery unless it has a backlog, so those 100 ms would be a third of the page-latency
+ * budget. Each connection is made ready at once instead, and the delayed call does nothing. (A connection
+ * over maxClients was refused and closed inside `init()`; making it ready then sends nothing.)
+ */
+function greetAtOnce(server: SMTPServer): void {
+  const connect = server.connect.bind(server);
+  server.connect = (socket, socketOptions) => {
+    const before = new Set(server.connections);
+    connect(socket, socketOptions);
+    for (const connection of server.connections) {
+      if (before.has(connection)) continue;
+      const ready = connection.connectionReady.bind(connection);
+      let called = false;
+      connection.connectionReady = (next) => {
+        if (called) return;
+        called = true;
+        ready(next);
+      };
+      connection.connectionReady();
+    }
+  };
+}
+
 function refusal(responseCode: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode });
 }
@@ -209,12 +246,26 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
 function createTraceStream({ limit, header }: { limit: number; header: (head: string) => string }) {
   let total = 0;
   let oversized = false;
+  // Everything passed on, while it stays under KEEP_COPY_BYTES; dropped for good once it does not.
+  let copy: Buffer[] | undefined = [];
+  let copied = 0;
+  const keep = (chunk: Buffer) => {
+    if (!copy) return;
+    copied += chunk.length;
+    if (copied > KEEP_COPY_BYTES) copy = undefined;
+    else copy.push(chunk);
+  };
   let held: Buffer[] = [];
   let heldText = '';
   let released = false;
   const release = (stream: Transform) => {
-    stream.push(Buffer.from(header(heldText), 'utf8'));
-    for (const chunk of held) stream.push(chunk);
+    const trace = Buffer.from(header(heldText), 'utf8');
+    keep(trace);
+    stream.push(trace);
+    for (const chunk of held) {
+      keep(chunk);
+      stream.push(chunk);
+    }
     held = [];
     heldText = '';
     released = true;
@@ -227,7 +278,10 @@ function createTraceStream({ limit, header }: { limit: number; header: (head: st
         held = [];
         return callback();
       }
-      if (released) return callback(null, chunk);
+      if (released) {
+        keep(chunk);
+        return callback(null, chunk);
+      }
       const from = Math.max(0, heldText.length - 3);
       held.push(chunk);
       heldText += chunk.toString('latin1');
@@ -242,5 +296,5 @@ function createTraceStream({ limit, header }: { limit: number; header: (head: st
       callback();
     },
   });
-  return { stream, oversized: () => oversized };
+  return { stream, oversized: () => oversized, copy: () => (copy && !oversized ? Buffer.concat(copy) : undefined) };
 }
