@@ -1,4 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,7 +9,7 @@ import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.
 import { startPostfix, type PostfixServer } from '../src/devservers/postfix.server.js';
 import { freePort } from './support/free-port.js';
 import { customerMail } from './support/mail-factory.js';
-import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
+import { runTicketd, startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 type Ticket = { ref: string; subject: string; severity: string; requester: string };
 type Readiness = { ok: boolean; checks: Record<string, { ok: boolean; detail: string }> };
@@ -95,5 +97,25 @@ describe('mail delivered by Postfix over LMTP', () => {
       ['CS-2', 'SEV2 exports fail'],
     ]);
     await vi.waitFor(async () => expect(await postfix.queued()).toEqual([]), waitLong);
+  });
+});
+
+describe('ticketd run with an LMTP port it cannot have', () => {
+  it('exits 1 at start, naming lmtp.host and lmtp.port, instead of running without its listener', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-lmtp-busy-'));
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const file = path.join(dir, 'ticketd.yaml');
+      await writeFile(file, stringify({ database: { path: path.join(dir, 'ticketd.sqlite') }, smtp: { host: '127.0.0.1', port: 1 }, support: { address: 'help@cloudsoft.test' }, lmtp: { port }, http: { port: await freePort() } }));
+      const result = await runTicketd(['run', '--config', file]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`lmtp.listen_failed: cannot listen for LMTP on 127.0.0.1:${port}`);
+      expect(result.stderr).toContain('check lmtp.host and lmtp.port');
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

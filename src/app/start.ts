@@ -193,12 +193,19 @@ export async function startDaemon(services: Services) {
 
   const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge() });
 
+  // Bound before anything runs: a port in use fails the start cleanly. What it acknowledges meanwhile waits in the
+  // outbox for the worker started next.
+  let lmtpPort: number | undefined;
+  try {
+    lmtpPort = lmtp ? (await lmtp.start()).port : undefined;
+  } catch (error) {
+    await http?.close();
+    throw error;
+  }
   services.outboxWorker.start();
   services.autoClose.start();
   services.heldExpiry.start();
   watcher?.start();
-  // Listening last: a delivery acknowledged now has its confirmation and page sent by the running outbox worker.
-  const lmtpPort = lmtp ? (await lmtp.start()).port : undefined;
   slaJob.start();
   logger.info({ folder, httpPort: http?.port, lmtpPort }, 'ticketd running');
 

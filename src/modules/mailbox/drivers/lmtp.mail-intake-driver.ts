@@ -107,7 +107,10 @@ export function createLmtpIntake({
   });
   greetAtOnce(server);
   // A connection's socket error must never become an unhandled 'error' event (it would end the process).
-  server.on('error', (error) => log.warn({ err: describeError(error) }, 'LMTP connection error'));
+  // A failure to listen is start()'s rejection, not logged twice.
+  server.on('error', (error) => {
+    if (listening) log.warn({ err: describeError(error) }, 'LMTP connection error');
+  });
 
   /** One message: trace header + bytes into the raw store, then the pipeline; the answers once it committed. */
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string[]> {
