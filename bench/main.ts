@@ -5,7 +5,7 @@
  *   --quick            small sizes, prints the table, does not write BENCHMARKS.md (unless --write)
  *   --no-write         print the table only
  *   --runs=N           override the number of runs of every part (for profiling or a quick look)
- *   --only=a,b         latency, backlog, memory, scale
+ *   --only=a,b         latency, lmtp, backlog, memory, scale
  *   --cpu-prof=DIR     take a CPU profile of the daemon during the last backlog run
  */
 import { existsSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { runBacklog, fillFolder } from './backlog.js';
 import { runBreakdown } from './breakdown.js';
 import { CORPUS_DIR, loadBuilt, PROJECT_ROOT } from './built.js';
 import { runLatency } from './latency.js';
+import { runLmtpLatency } from './lmtp.js';
 import { generatedCustomerMails, readCorpus } from './mails.js';
 import { runMemory } from './memory.js';
 import { renderResults, writeBenchmarks, type Results } from './report.js';
@@ -26,12 +27,12 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = flag('quick');
-const only = new Set((option('only') ?? 'latency,backlog,memory,scale').split(','));
+const only = new Set((option('only') ?? 'latency,lmtp,backlog,memory,scale').split(','));
 const cpuProfileDir = option('cpu-prof');
 
 const SIZES = quick
-  ? { latency: { runs: 1, count: 20, ratePerSecond: 10, isolated: 3 }, backlog: { runs: 1, corpus: 100, total: 200 }, memory: { runs: 1, bytes: 5 * 1048576 }, scale: { runs: 2, sizes: [1_000, 20_000], batch: 50 } }
-  : { latency: { runs: 3, count: 200, ratePerSecond: 5, isolated: 8 }, backlog: { runs: 3, corpus: Infinity, total: 2_000 }, memory: { runs: 3, bytes: 50 * 1048576 }, scale: { runs: 5, sizes: [1_000, 1_000_000], batch: 200 } };
+  ? { latency: { runs: 1, count: 20, ratePerSecond: 10, isolated: 3 }, lmtp: { runs: 1, count: 20, ratePerSecond: 10, isolated: 3, viaPostfix: 2 }, backlog: { runs: 1, corpus: 100, total: 200 }, memory: { runs: 1, bytes: 5 * 1048576 }, scale: { runs: 2, sizes: [1_000, 20_000], batch: 50 } }
+  : { latency: { runs: 3, count: 200, ratePerSecond: 5, isolated: 8 }, lmtp: { runs: 3, count: 200, ratePerSecond: 5, isolated: 8, viaPostfix: 8 }, backlog: { runs: 3, corpus: Infinity, total: 2_000 }, memory: { runs: 3, bytes: 50 * 1048576 }, scale: { runs: 5, sizes: [1_000, 1_000_000], batch: 200 } };
 
 const runsOverride = Number(option('runs'));
 if (runsOverride > 0) for (const part of Object.values(SIZES)) part.runs = runsOverride;
@@ -55,6 +56,10 @@ async function main(): Promise<void> {
     if (only.has('latency')) {
       const { runs, count, ratePerSecond, isolated } = SIZES.latency;
       results.latency = { count, ratePerSecond, runs: await section('latency', () => runLatency(built, stack, { runs, count, ratePerSecond, isolated, log })) };
+    }
+    if (only.has('lmtp')) {
+      const { runs, count, ratePerSecond, isolated, viaPostfix } = SIZES.lmtp;
+      results.lmtp = { count, ratePerSecond, runs: await section('lmtp', () => runLmtpLatency(built, stack, { runs, count, ratePerSecond, isolated, viaPostfix, log })) };
     }
     if (only.has('backlog')) {
       const { runs, corpus: corpusLimit, total } = SIZES.backlog;

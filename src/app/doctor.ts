@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
 import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailbox-driver.js';
+import { checkLmtp } from './doctor.lmtp.js';
 import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
 import { keyWithEnv } from '../modules/oauth2/oauth2.models.js';
 import type { TokenSource } from '../modules/oauth2/oauth2.token-provider.js';
@@ -19,24 +20,29 @@ const MiB = 1024 ** 2;
 /**
  * `ticketd doctor`: every outside dependency of the daemon tried once, each with a verdict and what to do
  * about it. Nothing is sent: IMAP logs in and opens the folder, SMTP says EHLO and logs in, the pager's host
- * answers one HTTP request that is not an event. With OAuth2, the token endpoint is asked first (its own
+ * answers one HTTP request that is not an event, the LMTP listener's address is asked who answers there
+ * (`doctor.lmtp.ts`). With OAuth2, the token endpoint is asked first (its own
  * check), then the login is tried with that token. Errors are described from their messages, never with the
  * config, so no password, client secret, token or routing key is printed.
  */
 export async function runDoctor({ config, timeoutMs = 10_000 }: { config: Config; timeoutMs?: number }): Promise<DoctorCheck[]> {
   const tokens = createTokenSources({ config: withTimeout(config, timeoutMs) });
-  const [imap, smtp, pager] = await Promise.all([
-    withTokenCheck('imap', tokens.imap, timeoutMs, (token) => checkImap(config, timeoutMs, token)),
+  const imapConfig = config.imap;
+  const [imap, lmtp, smtp, pager] = await Promise.all([
+    // Without an imap section mail arrives over LMTP only (the schema allows that only with lmtp.port set).
+    imapConfig ? withTokenCheck('imap', tokens.imap, timeoutMs, (token) => checkImap(imapConfig, timeoutMs, token)) : [],
+    config.lmtp.port > 0 ? checkLmtp(config.lmtp, timeoutMs).then((check) => [check]) : [],
     withTokenCheck('smtp', tokens.smtp, timeoutMs, (token) => checkSmtp(config, timeoutMs, token)),
     checkPager(config, timeoutMs),
   ]);
-  return [...imap, ...smtp, pager, ...checkDatabaseAndDisk(config)];
+  return [...imap, ...lmtp, ...smtp, pager, ...checkDatabaseAndDisk(config)];
 }
 
 // The doctor's --timeout bounds the token request as well.
 function withTimeout(config: Config, timeoutMs: number): Config {
   const timeoutSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  return { ...config, imap: { ...config.imap, oauth2: { ...config.imap.oauth2, timeoutSeconds } }, smtp: { ...config.smtp, oauth2: { ...config.smtp.oauth2, timeoutSeconds } } };
+  const imap = config.imap ? { ...config.imap, oauth2: { ...config.imap.oauth2, timeoutSeconds } } : undefined;
+  return { ...config, imap, smtp: { ...config.smtp, oauth2: { ...config.smtp.oauth2, timeoutSeconds } } };
 }
 
 /** `imap-token` / `smtp-token` before the login check when the server uses OAuth2; the login is not tried without a token. */
@@ -70,9 +76,9 @@ async function withTokenCheck(server: 'imap' | 'smtp', source: TokenSource | und
   }
 }
 
-async function checkImap(config: Config, timeoutMs: number, oauth2: TokenSource | undefined): Promise<DoctorCheck> {
-  const { host, port, user, mailbox: folder } = config.imap;
-  const mailbox = createImapflowMailbox({ ...config.imap, oauth2, processedFolder: undefined, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
+async function checkImap(imap: NonNullable<Config['imap']>, timeoutMs: number, oauth2: TokenSource | undefined): Promise<DoctorCheck> {
+  const { host, port, user, mailbox: folder } = imap;
+  const mailbox = createImapflowMailbox({ ...imap, oauth2, processedFolder: undefined, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
   const name = 'imap';
   try {
     const { uidValidity } = await mailbox.open({ signal: AbortSignal.timeout(timeoutMs * 2) });

@@ -46,6 +46,18 @@ describe('readiness', () => {
     expect(report).toMatchObject({ ok: false, checks: { outbox: { ok: false, detail: 'oldest pending delivery 900 s old (limit http.readyOutboxMaxAgeSeconds 900)' } } });
   });
 
+  it('checks the LMTP listener when it is configured, and IMAP only when it is', () => {
+    const db = memoryDb();
+    const lmtp = { listening: true, host: '127.0.0.1', port: 2424, connections: 1, inHand: 0 };
+    const lmtpOnly = checkReadiness({ db, imap: undefined, lmtp, oldestPendingAgeSeconds: 0, ...limits });
+    expect(lmtpOnly).toEqual({
+      ok: true,
+      checks: { database: { ok: true, detail: 'writable' }, lmtp: { ok: true, detail: 'listening on 127.0.0.1:2424 (1 connections, 0 messages in hand)' }, outbox: { ok: true, detail: 'oldest pending delivery 0 s old' } },
+    });
+    const closed = checkReadiness({ db, imap: connected, lmtp: { ...lmtp, listening: false }, oldestPendingAgeSeconds: 0, ...limits });
+    expect(closed).toMatchObject({ ok: false, checks: { imap: { ok: true }, lmtp: { ok: false, detail: 'not listening on 127.0.0.1:2424' } } });
+  });
+
   it('reports a database opened read-only as not writable', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-ready-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));

@@ -3,36 +3,47 @@ import type { Db } from '../shared/db.js';
 import type { HealthReport } from './http.server.js';
 
 export type ImapReadiness = { connected: boolean; everConnected: boolean; disconnectedForMs: number };
+export type LmtpReadiness = { listening: boolean; host: string; port: number; connections: number; inHand: number };
 
 /**
  * `/readyz`: ready while the database takes writes, IMAP is connected (or lost for less than the grace
- * period after having worked) and the outbox moves (its oldest pending row is younger than the limit).
+ * period after having worked), the LMTP listener listens, and the outbox moves (its oldest pending row is
+ * younger than the limit). IMAP and LMTP are checked only when configured.
  */
 export function checkReadiness({
   db,
   imap,
+  lmtp,
   oldestPendingAgeSeconds,
   outboxMaxAgeSeconds,
   imapGraceSeconds,
 }: {
   db: Db;
-  imap: ImapReadiness;
+  imap: ImapReadiness | undefined;
+  lmtp?: LmtpReadiness | undefined;
   oldestPendingAgeSeconds: number;
   outboxMaxAgeSeconds: number;
   imapGraceSeconds: number;
 }): HealthReport {
   const database = checkDatabaseWritable(db);
-  const imapCheck = imap.connected
-    ? { ok: true, detail: 'connected' }
-    : imap.everConnected && imap.disconnectedForMs < imapGraceSeconds * 1000
-      ? { ok: true, detail: `reconnecting for ${Math.round(imap.disconnectedForMs / 1000)} s (limit http.readyImapGraceSeconds ${imapGraceSeconds})` }
-      : { ok: false, detail: imap.everConnected ? `disconnected for ${Math.round(imap.disconnectedForMs / 1000)} s` : 'not connected yet' };
+  const imapCheck = !imap
+    ? undefined
+    : imap.connected
+      ? { ok: true, detail: 'connected' }
+      : imap.everConnected && imap.disconnectedForMs < imapGraceSeconds * 1000
+        ? { ok: true, detail: `reconnecting for ${Math.round(imap.disconnectedForMs / 1000)} s (limit http.readyImapGraceSeconds ${imapGraceSeconds})` }
+        : { ok: false, detail: imap.everConnected ? `disconnected for ${Math.round(imap.disconnectedForMs / 1000)} s` : 'not connected yet' };
+  const lmtpCheck = !lmtp
+    ? undefined
+    : lmtp.listening
+      ? { ok: true, detail: `listening on ${lmtp.host}:${lmtp.port} (${lmtp.connections} connections, ${lmtp.inHand} messages in hand)` }
+      : { ok: false, detail: `not listening on ${lmtp.host}:${lmtp.port}` };
   const age = Math.round(oldestPendingAgeSeconds);
   const outbox =
     oldestPendingAgeSeconds < outboxMaxAgeSeconds
       ? { ok: true, detail: `oldest pending delivery ${age} s old` }
       : { ok: false, detail: `oldest pending delivery ${age} s old (limit http.readyOutboxMaxAgeSeconds ${outboxMaxAgeSeconds})` };
-  const checks = { database, imap: imapCheck, outbox };
+  const checks = { database, ...(imapCheck ? { imap: imapCheck } : {}), ...(lmtpCheck ? { lmtp: lmtpCheck } : {}), outbox };
   return { ok: Object.values(checks).every((check) => check.ok), checks };
 }
 

@@ -7,13 +7,14 @@ import { buildServices } from './start.js';
 import { createSilentLogger } from '../shared/logger.js';
 
 /** SQLite's PRAGMA synchronous values: 1 NORMAL, 2 FULL. */
-function synchronousOf({ processedFolder }: { processedFolder: string }): number {
+function synchronousOf({ processedFolder, lmtpPort = 0 }: { processedFolder: string; lmtpPort?: number }): number {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketd-durability-'));
   const config = configSchema.parse({
     database: { path: path.join(dir, 'ticketd.sqlite') },
     imap: { host: '127.0.0.1', user: 'help@cloudsoft.test', processedFolder },
     smtp: { host: '127.0.0.1' },
     support: { address: 'help@cloudsoft.test' },
+    lmtp: { port: lmtpPort },
   });
   const services = buildServices({ config, logger: createSilentLogger() });
   try {
@@ -30,5 +31,9 @@ describe('durability of a commit before the server is told', () => {
 
   it('keeps synchronous NORMAL when handled mail stays in the folder, flagged (a rolled-back commit reads it again)', () => {
     expect(synchronousOf({ processedFolder: '' })).toBe(1);
+  });
+
+  it('makes every commit durable when LMTP is on: the MTA deletes its copy on our 250', () => {
+    expect(synchronousOf({ processedFolder: '', lmtpPort: 2424 })).toBe(2);
   });
 });

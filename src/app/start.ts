@@ -5,6 +5,7 @@ import { createHeldExpiryJob } from '../modules/inbound-log/held-expiry.job.js';
 import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
 import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailbox-driver.js';
+import { createLmtpIntake } from '../modules/mailbox/drivers/lmtp.mail-intake-driver.js';
 import { syncMailbox } from '../modules/mailbox/mailbox.sync.js';
 import { createMailboxWatcher } from '../modules/mailbox/mailbox.watcher.js';
 import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
@@ -39,8 +40,10 @@ import { checkReadiness } from './readiness.js';
 export function buildServices({ config, logger = createLogger({ level: config.log.level, format: config.log.format }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
   // Templates first: a broken operator template stops start-up with every problem listed, before anything opens.
   const templates = requireMailTemplates({ dir: config.templates.dir });
-  // Mail moved away after its commit must find that commit on disk after a power cut (see openDatabase).
-  const db = openDatabase({ path: config.database.path, synchronous: config.imap.processedFolder ? 'FULL' : 'NORMAL' });
+  // Mail moved away after its commit must find that commit on disk after a power cut (see openDatabase); so must
+  // mail acknowledged over LMTP, which the MTA deletes on our 250.
+  const durable = Boolean(config.imap?.processedFolder) || config.lmtp.port > 0;
+  const db = openDatabase({ path: config.database.path, synchronous: durable ? 'FULL' : 'NORMAL' });
   seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
     customers: createCustomersRepository({ db }),
@@ -99,26 +102,26 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
 
 export type Services = ReturnType<typeof buildServices>;
 
-/** The long-running daemon on top of the services: IMAP watcher, delivery worker, health endpoint. */
-export async function startDaemon(services: Services) {
-  const { config, logger } = services;
-  const folder = config.imap.mailbox;
+/** The IMAP side: the watcher of the help@ folder (IDLE + poll), syncing into the intake. */
+function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>) {
+  const { logger } = services;
+  const folder = imap.mailbox;
   const mailbox = createImapflowMailbox({
-    host: config.imap.host,
-    port: config.imap.port,
-    secure: config.imap.secure,
-    user: config.imap.user,
-    password: config.imap.password,
+    host: imap.host,
+    port: imap.port,
+    secure: imap.secure,
+    user: imap.user,
+    password: imap.password,
     oauth2: services.tokens.imap,
     mailbox: folder,
-    processedFolder: config.imap.processedFolder || undefined,
-    commandTimeoutMs: config.imap.commandTimeoutSeconds * 1000,
-    maxIdleMs: config.imap.idleRestartSeconds * 1000,
+    processedFolder: imap.processedFolder || undefined,
+    commandTimeoutMs: imap.commandTimeoutSeconds * 1000,
+    maxIdleMs: imap.idleRestartSeconds * 1000,
     logger: logger.child({ component: 'imap' }),
   });
-  const watcher = createMailboxWatcher({
+  return createMailboxWatcher({
     mailbox,
-    pollCron: config.imap.pollCron,
+    pollCron: imap.pollCron,
     logger: logger.child({ component: 'watcher' }),
     sync: ({ uidValidity, signal }) =>
       syncMailbox({
@@ -133,11 +136,42 @@ export async function startDaemon(services: Services) {
         onIngested: () => services.outboxWorker.nudge(),
       }),
   });
+}
+
+/**
+ * The LMTP side: mail an MTA delivers goes through the same pipeline entry as mail the IMAP sync downloads
+ * (source `lmtp`); each commit nudges the outbox, so the confirmation and the page leave at once.
+ */
+function createLmtpListener(services: Services) {
+  const { config } = services;
+  return createLmtpIntake({
+    host: config.lmtp.host,
+    port: config.lmtp.port,
+    maxConnections: config.lmtp.maxConnections,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    supportAddress: config.support.address,
+    rawStore: services.stores.raw,
+    ingest: (arrival) => services.intake.ingestStored(arrival),
+    onIngested: () => services.outboxWorker.nudge(),
+    clock: services.clock,
+    logger: services.logger,
+  });
+}
+
+/**
+ * The long-running daemon on top of the services: IMAP watcher and/or LMTP listener (at least one, the config
+ * schema checks), delivery worker, health endpoint.
+ */
+export async function startDaemon(services: Services) {
+  const { config, logger } = services;
+  const folder = config.imap?.mailbox;
+  const watcher = config.imap ? createImapWatcher(services, config.imap) : undefined;
+  const lmtp = config.lmtp.port > 0 ? createLmtpListener(services) : undefined;
   // Rate-limit events only matter inside their window (an hour); keep two days for operators to look at.
   createRateLimitRepository({ db: services.db }).prune({ before: new Date(services.clock.now().getTime() - 2 * 86_400_000) });
   if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
   if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
-  services.metrics.watchImap(() => watcher.status());
+  if (watcher) services.metrics.watchImap(() => watcher.status());
   const http =
     config.http.port > 0
       ? await startHttpServer({
@@ -147,7 +181,8 @@ export async function startDaemon(services: Services) {
           readiness: () =>
             checkReadiness({
               db: services.db,
-              imap: watcher.status(),
+              imap: watcher?.status(),
+              lmtp: lmtp?.status(),
               oldestPendingAgeSeconds: services.metrics.oldestPendingAgeSeconds(),
               outboxMaxAgeSeconds: config.http.readyOutboxMaxAgeSeconds,
               imapGraceSeconds: config.http.readyImapGraceSeconds,
@@ -158,17 +193,29 @@ export async function startDaemon(services: Services) {
 
   const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge() });
 
+  // Bound before anything runs: a port in use fails the start cleanly. What it acknowledges meanwhile waits in the
+  // outbox for the worker started next.
+  let lmtpPort: number | undefined;
+  try {
+    lmtpPort = lmtp ? (await lmtp.start()).port : undefined;
+  } catch (error) {
+    await http?.close();
+    throw error;
+  }
   services.outboxWorker.start();
   services.autoClose.start();
   services.heldExpiry.start();
-  watcher.start();
+  watcher?.start();
   slaJob.start();
-  logger.info({ folder, httpPort: http?.port }, 'ticketd running');
+  logger.info({ folder, httpPort: http?.port, lmtpPort }, 'ticketd running');
 
-  /** Ordered shutdown: stop intake, drain the outbox briefly, close SMTP, IMAP and the database. */
+  /**
+   * Ordered shutdown: stop intake (LMTP first refuses new mail and finishes the messages in hand; what it did not
+   * answer the MTA keeps), drain the outbox briefly, close SMTP, IMAP and the database.
+   */
   async function stop({ drainMs = 3_000 }: { drainMs?: number } = {}): Promise<void> {
     slaJob.stop();
-    await watcher.stop();
+    await Promise.all([lmtp?.stop({ deadlineMs: 2 * drainMs }), watcher?.stop()]);
     services.autoClose.stop();
     services.heldExpiry.stop();
     await services.outboxWorker.stop({ drainMs });
@@ -177,5 +224,5 @@ export async function startDaemon(services: Services) {
     logger.info('ticketd stopped');
   }
 
-  return { stop, watcher, httpPort: http?.port };
+  return { stop, watcher, lmtp, httpPort: http?.port, lmtpPort };
 }

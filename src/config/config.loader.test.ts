@@ -46,4 +46,20 @@ describe('configuration loading', () => {
     if (result.ok) return;
     expect(result.problems.map((problem) => problem.path).sort()).toEqual(['imap.pollCron', 'support.ticketPrefix']);
   });
+
+  it('takes an LMTP-only config without an imap section, and names imap when neither is configured', () => {
+    const { imap: _imap, ...withoutImap } = minimal;
+    const lmtpOnly = validateConfig({ ...withoutImap, lmtp: { port: 2424 } });
+    expect(lmtpOnly).toMatchObject({ ok: true, config: { lmtp: { port: 2424, host: '127.0.0.1', maxConnections: 10 } } });
+    if (lmtpOnly.ok) expect(lmtpOnly.config.imap).toBeUndefined();
+    expect(validateConfig(applyEnvOverrides(withoutImap, { TICKETD_LMTP_PORT: '2424' })).ok).toBe(true);
+    // Reported together with any other problem, not only once the rest is fixed.
+    const neither = validateConfig({ ...withoutImap, support: { address: 'not an address' } });
+    expect(neither.ok).toBe(false);
+    if (neither.ok) return;
+    expect(neither.problems.map((problem) => `${problem.path}: ${problem.message}`).sort()).toEqual([
+      'imap: is required unless lmtp.port is set (then mail may arrive over LMTP only)',
+      'support.address: must be an email address',
+    ]);
+  });
 });

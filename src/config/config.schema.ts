@@ -254,6 +254,26 @@ const http = z
   })
   .strict();
 
+// Push delivery: an MTA (Postfix `lmtp:`, Dovecot's LMTP proxy, Exim) hands help@'s mail straight to ticketd.
+const lmtp = z
+  .object({
+    port: port
+      .default(0)
+      .describe('Port of the LMTP listener a mail server delivers help@ to (README, "LMTP"); 0: off, mail arrives over IMAP only. With it set, the imap section may be left out.'),
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('Address the LMTP listener binds; it has no AUTH or TLS, so keep it on loopback or a private network only the MTA reaches.'),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe('Most simultaneous LMTP connections (one message each at a time); more are refused with 421 and the MTA retries.'),
+  })
+  .strict();
+
 const limits = z
   .object({
     maxMessageBytes: z
@@ -338,7 +358,8 @@ export const configSchema = z
   .object({
     database: database.default({ path: './data/ticketd.sqlite' }),
     storage: storage.default({ path: '' }),
-    imap,
+    // Optional only when LMTP delivers the mail (lmtp.port); checked below.
+    imap: imap.optional(),
     smtp,
     support,
     pager: pager.default({ kind: 'none', url: 'https://events.pagerduty.com/v2/enqueue', routingKey: '', source: 'ticketd', timeoutSeconds: 10, severityRoutingKeys: {}, organisationRoutingKeys: {}, escalationRoutingKey: '' }),
@@ -348,6 +369,7 @@ export const configSchema = z
     security: security.default(security.parse({})),
     tickets: tickets.default(tickets.parse({})),
     http: http.default(http.parse({})),
+    lmtp: lmtp.default(lmtp.parse({})),
     limits: limits.default(limits.parse({})),
     outbox: outbox.default(outbox.parse({})),
     templates: templates.default(templates.parse({})),
@@ -356,6 +378,14 @@ export const configSchema = z
   .strict()
   .superRefine((value, ctx) => {
     if (value.pager.kind === 'webhook' && value.webhook.url === '') ctx.addIssue({ code: 'custom', path: ['webhook', 'url'], message: 'is required when pager.kind is webhook' });
-  });
+  })
+  // Run even while other keys are invalid (`when`), so a missing imap section is reported with the rest at once.
+  .refine(
+    (value) => {
+      const given = value as { imap?: unknown; lmtp?: { port?: unknown } };
+      return given.imap !== undefined || (typeof given.lmtp?.port === 'number' && given.lmtp.port > 0);
+    },
+    { path: ['imap'], message: 'is required unless lmtp.port is set (then mail may arrive over LMTP only)', when: () => true },
+  );
 
 export type Config = z.infer<typeof configSchema>;
