@@ -9,7 +9,9 @@ const ROBOT_LOCAL_PART = /^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|
  * quarantines the rest before this). The requester decides who is in the conversation: everyone they put in
  * To or Cc joins, whatever the domain (a contractor at partner.example, a colleague at a sister company).
  * Anyone else's mail only brings in colleagues of the requester's organisation. Never the support mailbox
- * (nor its plus addresses), engineers, the requester, or robot addresses.
+ * (nor its plus addresses), engineers, the requester, robot addresses, or the mailing list the mail came
+ * through (its List-Post address): the list's members follow the thread there, and engineers' replies to
+ * a customer are not for a list archive.
  */
 export function participantsFrom({
   message,
@@ -17,7 +19,7 @@ export function participantsFrom({
   supportAddress,
   engineerDomains,
 }: {
-  message: Pick<InboundMessage, 'from' | 'to' | 'cc'>;
+  message: Pick<InboundMessage, 'from' | 'to' | 'cc'> & { headers?: Map<string, string[]> };
   requesterEmail: string;
   supportAddress: string;
   engineerDomains: string[];
@@ -26,12 +28,22 @@ export function participantsFrom({
   const fromRequester = message.from?.address.toLowerCase() === requester;
   const organisation = domainOf(requester);
   const addresses = [message.from, ...message.to, ...message.cc].flatMap((entry) => (entry ? [entry.address.toLowerCase()] : []));
+  const lists = listPostAddresses(message.headers);
   return [...new Set(addresses)].filter((address) => {
-    if (address === requester || !address.includes('@') || isSupportMailbox(address, supportAddress)) return false;
+    if (address === requester || !address.includes('@') || isSupportMailbox(address, supportAddress) || lists.has(address)) return false;
     const domain = domainOf(address);
     if (engineerDomains.includes(domain) || ROBOT_LOCAL_PART.test(address.slice(0, address.lastIndexOf('@')))) return false;
     return fromRequester || domain === organisation;
   });
+}
+
+/** `List-Post: <mailto:dev@lists.example>` (RFC 2369), lower-cased; bounded, whatever the header holds. */
+function listPostAddresses(headers: Map<string, string[]> | undefined): Set<string> {
+  const found = new Set<string>();
+  for (const value of headers?.get('list-post') ?? []) {
+    for (const match of value.slice(0, 2000).matchAll(/<mailto:([^<>?\s]{1,254})/gi)) found.add((match[1] ?? '').toLowerCase());
+  }
+  return found;
 }
 
 /** help@ itself or any `help+anything@` of the same domain. */
