@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRawMessage } from './parse.js';
+import { htmlToPlainText } from './body-text.models.js';
 import { readMimeOutline } from './mime-outline.js';
 
 const crlf = (...lines: string[]) => Buffer.from(lines.join('\r\n'));
@@ -249,6 +250,16 @@ describe('budgets against hostile structure', () => {
     const message = await parseRawMessage(crlf('From: a@acme.test', ...level(4), ''));
     expect(message.attachments.map((part) => part.filename)).toEqual(['level 3.eml']);
     expect(message.attachments[0]?.text).toContain('text 3');
+  });
+
+  it('converts hostile HTML (2 MB of nested <div>, 2 MB of table rows) in well under the parse budget', () => {
+    for (const html of ['<div>'.repeat(400_000), `<table>${'<tr><td>a</td><td>b</td></tr>'.repeat(70_000)}</table>`, `${'<div>'.repeat(60)}${'<b>x</b> '.repeat(32_000)}`]) {
+      const started = performance.now();
+      const text = htmlToPlainText(html);
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(typeof text).toBe('string');
+    }
+    expect(htmlToPlainText(`${'<div>'.repeat(100)}deep &amp; <b>bold</b>`)).toBe('deep & bold');
   });
 
   it('gives an empty outline, not an error, when the parser exposes no tree', () => {

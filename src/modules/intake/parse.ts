@@ -9,7 +9,7 @@ import { readMimeOutline, type MimeOutline } from './mime-outline.js';
 import { nameParts, type CollectedPart } from './mime-parts.models.js';
 
 /** HTML parts longer than this are not converted by mailparser (its converter can take seconds or blow the stack). */
-const MAX_HTML_TO_CONVERT = 2_000_000;
+const MAX_HTML_TO_CONVERT = 300_000;
 
 /** Parts up to this size keep their bytes in memory (DSN reports, quoted headers); bigger ones only stream. */
 const KEEP_IN_MEMORY_BYTES = 1024 * 1024;
