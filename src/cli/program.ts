@@ -8,6 +8,7 @@ import { registerDoctorCommand } from './doctor.command.js';
 import { documentExitCodes } from './help.js';
 import { registerIngestCommand } from './ingest.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
+import { registerParticipantsCommands } from './participants.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
 import { registerReprocessCommand } from './reprocess.command.js';
 import { registerRunCommand } from './run.command.js';
@@ -26,6 +27,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   registerRunCommand(program, io);
   registerIngestCommand(program, io);
   registerTicketsCommands(program, io);
+  registerParticipantsCommands(program, io);
   registerQuarantineCommands(program, io);
   registerReprocessCommand(program, io);
   registerOutboxCommands(program, io);

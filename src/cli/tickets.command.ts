@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createLifecycleRepository } from '../modules/tickets/lifecycle.repository.js';
 import { createTicketsRepository, type TicketRow } from '../modules/tickets/tickets.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
 import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
@@ -60,9 +61,10 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
           messageId: message.messageId,
           inReplyTo: message.inReplyTo,
           bodyText: message.bodyText,
-          attachments: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256 })),
+          attachments: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256, ...(file.text !== null ? { text: file.text } : {}) })),
           createdAt: message.createdAt.toISOString(),
           visibility: message.visibility,
+          fromOutsideOrganisation: message.fromOutsideOrganisation,
         }));
         const linked = ticket.linkedTicketId === null ? undefined : repository.findById(ticket.linkedTicketId);
         const result = {
@@ -70,15 +72,46 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
           assignee: ticket.assignee,
           firstRespondedAt: ticket.firstRespondedAt?.toISOString() ?? null,
           linkedTicket: linked?.ref ?? null,
+          participants: createLifecycleRepository({ db }).listParticipants(ticket.id),
           messages,
         };
         if (options.json) return printJson(io, result);
         io.out(`${result.ref}  ${result.severity} / ${result.priority}  ${result.status}\n${result.subject}\nrequester: ${result.requester}  created: ${result.createdAt}\n`);
         for (const message of messages) {
-          io.out(`--- ${message.direction}${message.visibility === 'internal' ? ' (internal)' : ''} ${message.createdAt} from ${message.from} to ${message.to.join(', ')}\n${message.subject}\n\n${message.bodyText.trim()}\n`);
+          const marks = [message.visibility === 'internal' ? 'internal' : '', message.fromOutsideOrganisation ? 'from outside the organisation' : ''].filter(Boolean).join(', ');
+          io.out(`--- ${message.direction}${marks ? ` (${marks})` : ''} ${message.createdAt} from ${message.from} to ${message.to.join(', ')}\n${message.subject}\n\n${message.bodyText.trim()}\n`);
         }
       } finally {
         closeDatabase(db);
       }
     });
+
+  tickets
+    .command('search')
+    .description("messages whose text or forwarded mail's text contains TEXT, newest first")
+    .argument('<text>', 'the text to look for (case-insensitive for ASCII letters)')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--limit <n>', 'at most this many messages', '100')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  ticketd tickets search "disk quota" --config config/ticketd.yaml --json')
+    .action((text: string, options: { config: string; limit: string; json?: boolean }) => {
+      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      try {
+        const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 100));
+        const rows = createTicketsRepository({ db })
+          .searchText({ query: text, limit })
+          .map((row) => ({ ref: row.ref, subject: row.subject, visibility: row.visibility, foundIn: row.filename ?? 'body', snippet: snippetOf(row.filename ? (row.attachmentText ?? '') : row.bodyText, text) }));
+        if (options.json) printJson(io, rows);
+        else printTable(io, ['REF', 'FOUND IN', 'SNIPPET', 'SUBJECT'], rows.map((row) => [row.ref, row.foundIn, row.snippet, row.subject]));
+      } finally {
+        closeDatabase(db);
+      }
+    });
+}
+
+/** Up to 60 characters either side of the first match, on one line, without control characters (the text is anyone's). */
+function snippetOf(text: string, query: string): string {
+  const at = Math.max(0, text.toLowerCase().indexOf(query.toLowerCase()));
+  // eslint-disable-next-line no-control-regex
+  return text.slice(Math.max(0, at - 60), at + query.length + 60).replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
 }

@@ -77,8 +77,8 @@ describe('conversations on one ticket (in-memory SQLite, real migrations)', () =
     expect(notice?.text).toContain('Organisation: acme.test');
     expect(notice?.inReplyTo).toBe('alice-1@mail.acme.test');
     expect(notice?.headers?.['Thread-Index']).toBeTruthy();
-    // Colleagues of the same organisation become participants; another customer's address does not.
-    expect(createLifecycle({ db, config }).repository.listParticipants(1)).toEqual(['bob@acme.test']);
+    // Everyone the requester put in Cc becomes a participant, whatever the domain (issue 15).
+    expect(createLifecycle({ db, config }).repository.listParticipants(1)).toEqual(['bob@acme.test', 'gina@globex.test']);
   });
 
   it("relays an engineer's reply to the customer in the customer's thread and opens the ticket", async () => {
@@ -87,7 +87,7 @@ describe('conversations on one ticket (in-memory SQLite, real migrations)', () =
     const result = await ingest(mail({ from: 'Erin <erin@cloudsoft.test>', to: replyTo, subject: 'Re: [CS-1] SEV3 new ticket', messageId: 'erin-1@cloudsoft.test', body: 'Fixed the registry credentials.\n#assign me\n\nOn Wed, Support wrote:\n> old stuff\n> #close' }));
     expect(result).toMatchObject({ outcome: 'reply', reason: 'token', ticketRef: 'CS-1' });
     const relay = emails().find((item) => item.key.startsWith('relay:'))?.mail;
-    expect(relay).toMatchObject({ to: ['alice@acme.test'], cc: ['bob@acme.test'], inReplyTo: 'alice-1@mail.acme.test', references: ['alice-1@mail.acme.test'], replyTo: 'help@cloudsoft.test' });
+    expect(relay).toMatchObject({ to: ['alice@acme.test'], cc: ['bob@acme.test', 'gina@globex.test'], inReplyTo: 'alice-1@mail.acme.test', references: ['alice-1@mail.acme.test'], replyTo: 'help@cloudsoft.test' });
     expect(relay?.from).toContain('<help@cloudsoft.test>');
     expect(relay?.messageId).toMatch(/^cs-1\.[0-9a-f]{20}\./);
     expect(relay?.text).toContain('Fixed the registry credentials.');
@@ -129,11 +129,54 @@ describe('conversations on one ticket (in-memory SQLite, real migrations)', () =
     expect(pages()).toEqual(['page:CS-1:trigger:SEV3', 'page:CS-1:trigger:SEV2']);
   });
 
-  it("gives a foreign sender using another customer's ref a ticket of their own, with the ref noted", async () => {
-    const result = await ingest(mail({ from: 'gina@globex.test', subject: 'Re: [CS-1] Staging cannot pull images', messageId: 'gina-1@globex.test', inReplyTo: '<alice-1@mail.acme.test>', body: 'Same here?' }));
+  it("gives a foreign sender using another customer's ref in the subject alone a ticket of their own, with the ref noted", async () => {
+    const result = await ingest(mail({ from: 'hank@globex.test', subject: 'Re: [CS-1] Staging cannot pull images', messageId: 'hank-1@globex.test', body: 'Same here?' }));
     expect(result).toMatchObject({ outcome: 'ticket', reason: 'foreign-ref-ignored: CS-1', ticketRef: 'CS-2' });
-    expect(messages('CS-1').some((message) => message.fromAddress === 'gina@globex.test')).toBe(false);
+    expect(messages('CS-1').some((message) => message.fromAddress === 'hank@globex.test')).toBe(false);
     expect(messages('CS-2').find((message) => message.visibility === 'internal' && message.subject === '(note)')?.bodyText).toContain('CS-1');
+  });
+
+  it("keeps an outsider's reply to the ticket's mail on the ticket for engineers only, with no effect the customer sees", async () => {
+    const before = { emails: emails().length, pages: pages().length, status: ticket('CS-1')?.status };
+    const result = await ingest(mail({ from: 'hank@globex.test', subject: 'Re: Staging cannot pull images', messageId: 'hank-2@globex.test', inReplyTo: '<alice-1@mail.acme.test>', body: 'We see it too.\n#participant remove bob@acme.test\nSEV1' }));
+    expect(result).toMatchObject({ outcome: 'reply', reason: 'outside-organisation: in-reply-to', ticketRef: 'CS-1' });
+    expect(messages('CS-1').find((message) => message.fromAddress === 'hank@globex.test')).toMatchObject({ visibility: 'internal', fromOutsideOrganisation: true, direction: 'inbound' });
+    expect({ emails: emails().length, pages: pages().length, status: ticket('CS-1')?.status }).toEqual(before);
+    expect(ticket('CS-1')?.severity).toBe('SEV3');
+    expect(createLifecycle({ db, config }).repository.listParticipants(1)).toEqual(['bob@acme.test', 'gina@globex.test']);
+  });
+
+  it('lets an engineer let an outsider in with #participant add, after which their mail is a public reply and they get the relay in Cc', async () => {
+    await ingest(mail({ from: 'erin@cloudsoft.test', subject: 'Re: [CS-1] Staging', messageId: 'erin-add@cloudsoft.test', body: 'Hank is from the vendor.\n#participant add Hank <hank@globex.test>' }));
+    expect(emails().find((item) => item.key === 'relay:' + String(uid))?.mail.cc).toEqual(['bob@acme.test', 'gina@globex.test', 'hank@globex.test']);
+    const result = await ingest(mail({ from: 'hank@globex.test', subject: 'Re: Staging', messageId: 'hank-3@globex.test', inReplyTo: '<alice-1@mail.acme.test>', body: 'Restarted our proxy.' }));
+    expect(result).toMatchObject({ outcome: 'reply', reason: 'in-reply-to' });
+    expect(messages('CS-1').find((message) => message.messageId === 'hank-3@globex.test')).toMatchObject({ visibility: 'public', fromOutsideOrganisation: false });
+    expect(messages('CS-1').some((message) => message.subject === '(note)' && message.bodyText.startsWith('hank@globex.test added as a participant by erin@cloudsoft.test'))).toBe(true);
+  });
+
+  it('lets the requester, and only the requester, take a participant out with #participant remove', async () => {
+    await ingest(mail({ from: 'bob@acme.test', subject: 'Re: [CS-1] Staging', messageId: 'bob-1@acme.test', body: '#participant remove gina@globex.test' }));
+    expect(createLifecycle({ db, config }).repository.listParticipants(1)).toEqual(['bob@acme.test', 'gina@globex.test']);
+    await ingest(mail({ from: 'alice@acme.test', subject: 'Re: [CS-1] Staging', messageId: 'alice-rm@acme.test', body: 'Gina left the project.\n#participant remove gina@globex.test' }));
+    expect(createLifecycle({ db, config }).repository.listParticipants(1)).toEqual(['bob@acme.test']);
+    expect(messages('CS-1').some((message) => message.bodyText === 'gina@globex.test removed from the participants by alice@acme.test (the requester).')).toBe(true);
+  });
+
+  it('takes a Cc of an unapproved domain in as a participant, keeps a stranger answering the thread internal, and refuses a stranger starting anew', async () => {
+    await ingest(mail({ from: 'alice@acme.test', cc: 'Carl <carl@partner.example>, noreply@partner.example, help+cs-1.0@cloudsoft.test, erin@cloudsoft.test', subject: 'Vendor outage', messageId: 'alice-v@acme.test', body: 'Carl from our vendor is in Cc.' }));
+    expect(createLifecycle({ db, config }).repository.listParticipants(2)).toEqual(['carl@partner.example']);
+    expect(await ingest(mail({ from: 'carl@partner.example', subject: 'Re: [CS-2] Vendor outage', messageId: 'carl-1@partner.example', inReplyTo: '<alice-v@acme.test>', body: 'Our side is fixed.' }))).toMatchObject({ outcome: 'reply', reason: 'in-reply-to', ticketRef: 'CS-2' });
+    expect(await ingest(mail({ from: 'dora@partner.example', subject: 'Re: Vendor outage', messageId: 'dora-1@partner.example', references: '<alice-v@acme.test> <carl-1@partner.example>', inReplyTo: '<carl-1@partner.example>', body: 'Confirmed.' }))).toMatchObject({
+      outcome: 'reply',
+      reason: 'outside-organisation: in-reply-to',
+      ticketRef: 'CS-2',
+    });
+    expect(await ingest(mail({ from: 'dora@partner.example', subject: 'Re: [CS-2] Vendor outage', messageId: 'dora-2@partner.example', body: 'New question.' }))).toMatchObject({ outcome: 'quarantined', reason: 'sender-not-approved' });
+    expect(messages('CS-2').map((message) => [message.fromAddress, message.visibility, message.fromOutsideOrganisation]).filter(([from]) => String(from).endsWith('partner.example'))).toEqual([
+      ['carl@partner.example', 'public', false],
+      ['dora@partner.example', 'internal', true],
+    ]);
   });
 
   it('moves pending, resolved, reopened, auto-closed, and opens a linked ticket for a reply to a closed one', async () => {

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
-import { parseEngineerReply } from '../engineers/commands.models.js';
+import { parseEngineerReply, participantCommandOf } from '../engineers/commands.models.js';
 import { renderEngineerNotification } from '../engineers/notification.models.js';
 import { renderRelay } from '../engineers/relay.models.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
@@ -14,6 +14,8 @@ import { threadIndexReply, threadIndexRoot } from '../threading/thread-index.mod
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { createTicketsRepository, type TicketRow } from '../tickets/tickets.repository.js';
 import { domainOf } from '../desk/address.models.js';
+import { participantsFrom } from './participants.models.js';
+import { createParticipants } from './participants.usecases.js';
 
 /** A notification carries the start of the customer's text; the whole of it is on the ticket. */
 const NOTIFICATION_TEXT_CHARS = 20_000;
@@ -51,6 +53,7 @@ export function createConversations({
   const support = { address: config.support.address, name: config.support.name };
   const supportDomain = domainOf(config.support.address) || 'localhost';
   const secret = config.security.replyTokenSecret;
+  const participants = createParticipants({ db, supportAddress: support.address });
 
   /** Our Message-ID for a mail of this ticket: carries the signed token when a secret is configured. */
   function messageIdFor(ref: string): string {
@@ -62,21 +65,21 @@ export function createConversations({
     return threadIndexReply({ root: ticket.threadIndex ?? threadIndexRoot({ given: undefined, threadKey: ticket.ref, startedAt: ticket.createdAt }), at });
   }
 
-  /** Other people of the requester's organisation the mail went to or came from: they become participants. */
-  function colleaguesIn(message: InboundMessage, requesterEmail: string): string[] {
-    const organisation = domainOf(requesterEmail);
-    const addresses = [message.from, ...message.to, ...message.cc].flatMap((entry) => (entry ? [entry.address.toLowerCase()] : []));
-    return [...new Set(addresses)].filter((address) => address !== requesterEmail.toLowerCase() && domainOf(address) === organisation && !config.support.engineerDomains.includes(organisation));
+  /** Who joins the ticket from this customer mail (participants.models.ts says who may). */
+  function newParticipants(message: InboundMessage, requesterEmail: string): string[] {
+    return participantsFrom({ message, requesterEmail, supportAddress: support.address, engineerDomains: config.support.engineerDomains });
   }
 
   function systemNote(ticketId: number, text: string, at: Date): void {
-    tickets.appendMessage({
-      message: { ticketId, direction: 'outbound', messageId: null, inReplyTo: null, referencesJson: '[]', fromAddress: support.address, toJson: '[]', subject: '(note)', bodyText: text, inboundId: null, createdAt: at, visibility: 'internal' },
-    });
+    tickets.appendNote({ ticketId, text, from: support.address, at });
   }
 
-  /** An inbound mail as a message of the ticket: its stored text, addresses and attachments. */
-  function recordInbound({ ticketId, message, inboundId, at }: { ticketId: number; message: InboundMessage; inboundId: number; at: Date }): void {
+  /**
+   * An inbound mail as a message of the ticket: its stored text, addresses and attachments (a forwarded mail's
+   * text with it, for search), plus a note for what the reader must know (an encrypted body). `outsider`:
+   * from outside the requester's organisation and not a participant, so for engineers only.
+   */
+  function recordInbound({ ticketId, message, inboundId, at, outsider = false }: { ticketId: number; message: InboundMessage; inboundId: number; at: Date; outsider?: boolean }): void {
     tickets.appendMessage({
       message: {
         ticketId,
@@ -90,16 +93,19 @@ export function createConversations({
         bodyText: storedTextOf(message),
         inboundId,
         createdAt: at,
+        visibility: outsider ? 'internal' : 'public',
+        fromOutsideOrganisation: outsider,
       },
-      files: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256 })),
+      files: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256, text: file.text ?? null })),
     });
+    for (const note of message.notes ?? []) systemNote(ticketId, `${message.from?.address ?? 'The sender'}'s mail: ${note}`, at);
   }
 
   /** After intake stored a new ticket and its first mail. */
   function onNewTicket({ ticket, message, at, linkedTicketId, foreignRef }: { ticket: TicketRow; message: InboundMessage; at: Date; linkedTicketId?: number; foreignRef?: string }): TicketRow {
     const root = threadIndexRoot({ given: message.headers.get('thread-index')?.[0], threadKey: ticket.ref, startedAt: at });
     lifecycle.repository.updateTicket(ticket.id, { threadIndex: root, ...(linkedTicketId !== undefined ? { linkedTicketId } : {}) });
-    lifecycle.repository.addParticipants(ticket.id, colleaguesIn(message, ticket.requesterEmail), at);
+    lifecycle.repository.addParticipants(ticket.id, newParticipants(message, ticket.requesterEmail), at);
     const notes: string[] = [];
     const linked = linkedTicketId === undefined ? undefined : tickets.findById(linkedTicketId);
     if (linked) notes.push(`Continues closed ticket ${linked.ref}.`);
@@ -129,9 +135,16 @@ export function createConversations({
     return current;
   }
 
-  /** After intake stored a customer's follow-up on a ticket. */
+  /**
+   * After intake stored a customer's follow-up on a ticket. The requester may take someone out of the
+   * conversation with `#participant remove ADDR` (and only that: other `#` lines of customers are just text).
+   */
   function onCustomerReply({ ticket, message, at }: { ticket: TicketRow; message: InboundMessage; at: Date }): void {
-    lifecycle.repository.addParticipants(ticket.id, colleaguesIn(message, ticket.requesterEmail), at);
+    const fromRequester = message.from?.address.toLowerCase() === ticket.requesterEmail.toLowerCase();
+    const removals = fromRequester ? newTextOf(message.text).split('\n').flatMap((line) => participantCommandOf(line) ?? []).filter((command) => command.action === 'remove') : [];
+    const removed = new Set(removals.flatMap((command) => (command.address ? [command.address] : [])));
+    lifecycle.repository.addParticipants(ticket.id, newParticipants(message, ticket.requesterEmail).filter((address) => !removed.has(address)), at);
+    for (const command of removals) participants.change({ ticket, change: command, by: `${ticket.requesterEmail} (the requester)`, at });
     lifecycle.transition({ ticket, event: { kind: 'customer-reply' }, at });
     // The new text only: a reply quoting an old "SEV1", or a subject still saying it, changes nothing.
     const requested = readSeverity({ subject: '', text: newTextOf(message.text) });
@@ -146,6 +159,8 @@ export function createConversations({
   function onEngineerReply({ ticket, message, inboundId, at }: { ticket: TicketRow; message: InboundMessage; inboundId: number; at: Date }): void {
     const engineer = message.from ?? { address: '', name: '' };
     const reply = parseEngineerReply(newTextOf(message.text));
+    // Participants change first, so someone let in by this very mail gets it in Cc.
+    for (const command of reply.commands) if (command.kind === 'participant') participants.change({ ticket, change: command, by: engineer.address, at });
     const customers = [ticket.requesterEmail.toLowerCase(), ...lifecycle.repository.listParticipants(ticket.id)];
     const recipients = [...message.to, ...message.cc].map((entry) => entry.address.toLowerCase());
     const wroteDirectly = recipients.some((address) => customers.includes(address));
@@ -190,6 +205,7 @@ export function createConversations({
     for (const command of reply.commands) {
       if (command.kind === 'severity') lifecycle.requestSeverity({ ticket: fresh(), requested: command.severity, by: 'engineer', at });
       else if (command.kind === 'assign-me') lifecycle.assign({ ticket: fresh(), engineer: engineer.address, at });
+      else if (command.kind === 'participant') continue;
       else if (command.kind !== 'note') lifecycle.transition({ ticket: fresh(), event: { kind: command.kind }, at });
     }
   }

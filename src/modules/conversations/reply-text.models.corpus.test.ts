@@ -20,8 +20,8 @@ describe('newTextOf on real reply bodies', () => {
     expect(text).not.toContain('Abhishek Kona');
   });
 
-  it('keeps inline answers between quotes and drops the trailing "--" signature', () => {
-    expect(newTextOf(githubReply('email_1_8.txt'))).toBe('I will reply under this one\n\n\nand under this.');
+  it('keeps inline answers between quotes and the sender\'s "--" signature below them', () => {
+    expect(newTextOf(githubReply('email_1_8.txt'))).toBe('I will reply under this one\n\nand under this.\n\n--\nHey there, this is my signature');
   });
 
   it('recognises an attribution the client wrapped over three lines', () => {
@@ -48,15 +48,17 @@ describe('newTextOf on real reply bodies', () => {
     expect(text.endsWith('fails, the tunnel is not working.')).toBe(true);
   });
 
-  it('drops a "-- " signature but not a double dash inside a sentence', () => {
-    expect(newTextOf(githubReply('correct_sig.txt'))).toBe('this is an email with a correct -- signature.');
-    expect(newTextOf(willdurandReply('sig_no_empty_line.txt'))).toBe('this is an email with a signature with no empty line above.');
+  it('keeps a "-- " signature: the sender\'s name and contact details are theirs', () => {
+    expect(newTextOf(githubReply('correct_sig.txt'))).toBe('this is an email with a correct -- signature.\n\n-- \nrick');
+    expect(newTextOf(willdurandReply('sig_no_empty_line.txt'))).toBe('this is an email with a signature with no empty line above.\n--\nrick');
+    expect(newTextOf(willdurandReply('email_custom_quote_header.txt'))).toBe('Thank you!\n\n-- \nGyőrvári Gábor - Scr34m\nscr34m@gmail.com');
     expect(newTextOf(githubReply('email_sig_delimiter_in_middle_of_line.txt'))).toContain('kthxbai');
   });
 
-  it('drops a "Sent from my iPhone" line but keeps a sentence that merely starts that way', () => {
-    expect(newTextOf(githubReply('email_iPhone.txt'))).toBe('Here is another email');
-    expect(newTextOf(githubReply('email_multi_word_sent_from_my_mobile_device.txt'))).toBe('Here is another email');
+  it('keeps a "Sent from my iPhone" line, and what the phone appended below it goes', () => {
+    expect(newTextOf(githubReply('email_iPhone.txt'))).toBe('Here is another email\n\nSent from my iPhone');
+    expect(newTextOf(githubReply('email_multi_word_sent_from_my_mobile_device.txt'))).toBe('Here is another email\n\nSent from my Verizon Wireless BlackBerry');
+    expect(newTextOf(willdurandReply('email_15.txt')).endsWith('nec nibh.\n\nSent from my Wiko RIDGE FAB 4G')).toBe(true);
     expect(newTextOf(githubReply('email_sent_from_my_not_signature.txt'))).toBe(
       'Here is another email\n\nSent from my desk, is much easier then my mobile phone.',
     );
@@ -68,13 +70,11 @@ describe('newTextOf in other languages and clients (willdurand fixtures)', () =>
 
   it.each([
     ['email_norwegian_gmail.txt', 'Norwegian Gmail "... skrev Name <address\n>:"'],
-    ['email_7.txt', 'Italian "Il ... ha scritto:" with wrapped quote lines'],
     ['email_8.txt', 'Dutch "Op ... schreef ...:" wrapped over two lines'],
     ['email_9.txt', 'French webmail "Message du :" above "De :"'],
     ['email_10.txt', 'French Outlook "De :" / "Envoyé le :"'],
     ['email_12.txt', 'Dutch Outlook "Van:" / "Verzonden:"'],
     ['email_13.txt', 'Italian Outlook "Da:" / "Inviato:"'],
-    ['email_15.txt', 'a long "Sent from my ..." phone line'],
     ['email_16.txt', 'Polish "Dnia ... napisał(a):"'],
     ['email_22.txt', 'Chinese Outlook "发件人:" / "发送时间:"'],
     ['email_23.txt', 'Ukrainian "... написав:"'],
@@ -84,8 +84,16 @@ describe('newTextOf in other languages and clients (willdurand fixtures)', () =>
 
   it('cuts at a French "Le ... a écrit :" and a Hungarian "... írta:" attribution', () => {
     expect(newTextOf(willdurandReply('email_zimbra_free_fr.txt'))).toMatch(/Michael Scott$/);
-    expect(newTextOf(willdurandReply('email_custom_quote_header.txt'))).toBe('Thank you!');
+    expect(newTextOf(willdurandReply('email_custom_quote_header.txt')).startsWith('Thank you!\n\n-- \n')).toBe(true);
     expect(newTextOf(willdurandReply('email_customer_quote_header_3.txt'))).toBe("bonjour,\nje n'ai pas eu de retour sur ma précision..\nmerci d'avance");
+  });
+
+  it('removes the Italian "Il ... ha scritto:" quote with its wrapped lines and keeps the signature and disclaimer below it', () => {
+    const text = newTextOf(willdurandReply('email_7.txt'));
+    expect(text.startsWith(firstParagraph('email_7.txt') ?? '-')).toBe(true);
+    expect(text).not.toContain('ha scritto');
+    expect(text).not.toContain('Dino ha risposto');
+    expect(text.endsWith('tel 0123-456789 fax 0123-456789 e-mail info@client.it')).toBe(true);
   });
 
   it('keeps a "Something wrote:" line that has no date, address or opening word', () => {

@@ -26,4 +26,43 @@ describe('newTextOf on constructed bodies', () => {
     expect(newTextOf('> just the quote\n> nothing else\n')).toBe('');
     expect(newTextOf('')).toBe('');
   });
+
+  it('keeps the signature below "-- " and the "Sent from my iPhone" line, and removes the quote under them', () => {
+    const body = 'Restarted it, works now.\n\n-- \nAlice Martin\nACME Ops, +49 30 1234567\n\nSent from my iPhone\n\nOn 25 Nov 2026, at 09:00, Cloudsoft Support <help@cloudsoft.test> wrote:\n\n> SEV1 ticket CS-1';
+    expect(newTextOf(body)).toBe('Restarted it, works now.\n\n-- \nAlice Martin\nACME Ops, +49 30 1234567\n\nSent from my iPhone');
+  });
+
+  it.each([
+    ['Chinese Gmail', 'Alice <alice@acme.test> 于2026年11月25日周三 09:00写道：'],
+    ['Chinese Apple Mail', '在 2026年11月25日，上午9:00，Alice <alice@acme.test> 写道：'],
+    ['Japanese Apple Mail', '2026/11/25 9:00、Alice <alice@acme.test>のメール:'],
+    ['Japanese Gmail', '2026年11月25日(水) 9:00 Alice <alice@acme.test>:'],
+    ['Portuguese Gmail', 'Em qua., 25 de nov. de 2026 às 09:00, Alice <alice@acme.test> escreveu:'],
+    ['Dutch Gmail', 'Op wo 25 nov 2026 om 09:00 schreef Alice <alice@acme.test>:'],
+    ['Yahoo', 'On Wednesday, November 25, 2026, 09:00:00 AM GMT+1, Alice <alice@acme.test> wrote:'],
+    ['Sparrow', 'On Wednesday, 25 November 2026 at 09:00, Alice wrote:'],
+    ['German Thunderbird', 'Am 25.11.26 um 09:00 schrieb Alice:'],
+  ])('removes the quote under a %s attribution line', (_client, attribution) => {
+    expect(newTextOf(`Danke, gelöst.\n\n${attribution}\n\n> old text\n> SEV1`)).toBe('Danke, gelöst.');
+    expect(newTextOf(`Danke, gelöst.\n\n${attribution}\nold unquoted text`)).toBe('Danke, gelöst.');
+  });
+
+  it.each([
+    ['Japanese Outlook', '差出人: Cloudsoft Support <help@cloudsoft.test>', '送信日時: 2026年11月25日 9:00'],
+    ['Portuguese Outlook', 'De: Cloudsoft Support <help@cloudsoft.test>', 'Enviado: quarta-feira, 25 de novembro de 2026 09:00'],
+    ['Spanish Outlook', 'De: Cloudsoft Support <help@cloudsoft.test>', 'Enviado el: miércoles, 25 de noviembre de 2026 9:00'],
+    ['German Outlook', 'Von: Cloudsoft Support <help@cloudsoft.test>', 'Gesendet: Mittwoch, 25. November 2026 09:00'],
+  ])('cuts at a %s header block', (_client, from, sent) => {
+    expect(newTextOf(`Fixed, thanks.\nAlice\n\n________________________________\n${from}\n${sent}\nSubject: CS-1\n\nold text`)).toBe('Fixed, thanks.\nAlice');
+  });
+
+  it('cuts a Mailman footer but keeps a company disclaimer below the signature', () => {
+    expect(newTextOf('Works.\n\n_______________________________________________\nops mailing list\nops@lists.acme.test')).toBe('Works.');
+    expect(newTextOf('Works.\n-- \nAlice\n____________________\nConfidential: for the addressee only.')).toBe('Works.\n-- \nAlice\n____________________\nConfidential: for the addressee only.');
+  });
+
+  it('does not take "2026-11-25 the job logged <error>:" followed by log lines for an attribution', () => {
+    const body = 'Log:\n2026-11-25 the job logged <error>:\nENOSPC on /var';
+    expect(newTextOf(body)).toBe(body);
+  });
 });

@@ -1,8 +1,12 @@
 /**
- * The new part of a reply body: what the sender wrote this time, without the quoted history, `>` quotes
- * and signature. Attribution lines and Outlook header blocks are recognised in the common languages
- * (Gmail "On ... wrote:", "Le ... a écrit :", "Am ... schrieb ...:", "El ... escribió:", "Il ... ha scritto:",
- * Norwegian "... skrev ...:", ...), as are "-----Original Message-----" separators.
+ * The new part of a reply body: what the sender wrote this time, without the quoted history. The sender's
+ * own words stay whole: their signature (below `-- ` or not), contact details and lines such as "Sent from
+ * my iPhone" are theirs and are kept; only what they quoted goes: `>` quotes, the attribution line above
+ * them, and unquoted history below an attribution, an Outlook header block or an "Original Message"
+ * separator. Attribution lines and header blocks are recognised for the clients people use (Gmail, Outlook
+ * desktop and web, Apple Mail and iPhone, Thunderbird, Yahoo, Sparrow, Android and Samsung mail) in English,
+ * German, French, Spanish, Italian, Dutch, Portuguese, the Nordic languages, Polish, Hungarian, Ukrainian
+ * and Russian, Chinese and Japanese.
  *
  * Everything works line by line with anchored, bounded patterns: reply bodies can be megabytes of
  * quoted history (email_reply_parser's email_long_quote.txt has a 700 KB line) and a backtracking regex
@@ -22,18 +26,25 @@ export function newTextOf(text: string): string {
       continue;
     }
     if (isQuoted(line) || isWrappedQuoteLine(lines, index)) continue;
-    if (isSignatureDelimiter(line) || SENT_FROM_MOBILE.test(line.trim()) || isHistoryStart(lines, index)) break;
+    if (isHistoryStart(lines, index) || isListFooter(lines, index)) break;
     kept.push(line);
+    // A phone writes its "Sent from my iPhone" last: what follows is the original it appended, unquoted.
+    if (SENT_FROM_MOBILE.test(line.trim())) break;
   }
   dropTrailingNoise(kept);
-  return kept.join('\n').trim();
+  // Removed quotes leave runs of blank lines behind: one blank line is the most a paragraph break needs.
+  return kept.join('\n').replace(/\n{3,}/g, '\n\n').trim();
 }
 
 // The verb of an attribution line, as a whole word, in the languages of our customers' mail clients.
 const ATTRIBUTION_VERB =
   /(?:^|[\s,>])(?:wrote|a écrit|schrieb|escribió|escribio|ha scritto|escreveu|schreef|skrev|kirjoitti|napisał(?:\(a\))?|napisała|írta|написал(?:\(а\)|а)?|написав|написала|yazdı|wrote on)(?=[\s:]|$)/iu;
-// Words that open an attribution ("On", "Le", "Am", "El", "Il", "Em", "Op", "Den", "W dniu", "Dne").
-const ATTRIBUTION_OPENER = /^(?:On|Le|Am|El|Il|Em|Op|Den|W dniu|Dne)\s/u;
+// Words that open an attribution ("On", "Le", "Am", "El", "Il", "Em", "Op", "Den", "W dniu", "Dne", "Dnia").
+const ATTRIBUTION_OPENER = /^(?:On|Le|Am|El|Il|Em|Op|Den|W dniu|Dnia|Dne)\s/u;
+// Chinese and Japanese attributions have no spaces to find a word by: Gmail zh "Alice <a@x> 于2023年5月10日周三
+// 10:00写道：", Apple Mail zh "在 2023年5月10日，上午10:00，Alice <a@x> 写道：", Apple Mail ja "2023/05/10 10:00、Alice
+// <a@x>のメール:", Gmail ja "2023年5月10日(水) 10:00 Alice <a@x>:" (no verb at all: a date first and an address last).
+const CJK_ATTRIBUTION = /(?:写道|寫道|のメール)\s*[:：]$|^(?:在\s*)?\d{4}\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}.{0,300}<[^<>\s]{1,200}@[^<>\s]{1,200}>\s*[:：]$/u;
 const MAX_ATTRIBUTION_CHARS = 400;
 
 /**
@@ -53,7 +64,7 @@ function attributionLength(lines: string[], index: number): number {
     if (offset > 0 && ATTRIBUTION_OPENER.test(line.trim())) return 0;
     joined = offset === 0 ? line.trim().replace(/^-\s+/, '') : `${joined} ${line.trim()}`;
     if (joined.length > MAX_ATTRIBUTION_CHARS) return 0;
-    if (joined.endsWith(':') && isAttribution(joined)) return offset + 1;
+    if ((joined.endsWith(':') || joined.endsWith('：')) && isAttribution(joined)) return offset + 1;
   }
   return 0;
 }
@@ -64,6 +75,7 @@ function looksLikeAttributionStart(line: string): boolean {
 }
 
 function isAttribution(text: string): boolean {
+  if (CJK_ATTRIBUTION.test(text)) return true;
   if (!ATTRIBUTION_VERB.test(text)) return false;
   return ATTRIBUTION_OPENER.test(text) || /\d/.test(text) || text.includes('@');
 }
@@ -87,13 +99,9 @@ function isWrappedQuoteLine(lines: string[], index: number): boolean {
   return isQuoted(lines[index - 1] ?? '') && isQuoted(lines[index + 1] ?? '');
 }
 
-/** RFC 3676 delimiter "-- "; many clients strip the trailing space, so "--" alone counts too. */
-function isSignatureDelimiter(line: string): boolean {
-  return line === '-- ' || line === '--';
-}
-
 const ORIGINAL_MESSAGE =
   /^-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Original-Nachricht|Message d'origine|Mensaje original|Messaggio originale|Mensagem original|Oorspronkelijk bericht|Originalmeddelande|Opprinnelig melding|Oprindelig meddelelse|Alkuperäinen viesti|Wiadomość oryginalna|Исходное сообщение)\s*-{2,}$/iu;
+// Outlook's rule above its header block; on its own (a list footer, a disclaimer) it is the sender's text.
 const UNDERSCORE_SEPARATOR = /^_{20,}$/;
 // Outlook's plain-text header block, possibly bold (`*From:*`) after an HTML-to-text conversion, in several
 // languages; French typography puts a space before the colon ("De : ...", "Envoyé le : ...").
@@ -103,12 +111,30 @@ const OUTLOOK_SENT =
 
 function isHistoryStart(lines: string[], index: number): boolean {
   const line = (lines[index] ?? '').trim();
-  if (ORIGINAL_MESSAGE.test(line) || UNDERSCORE_SEPARATOR.test(line)) return true;
+  if (ORIGINAL_MESSAGE.test(line)) return true;
+  if (UNDERSCORE_SEPARATOR.test(line)) return headerBlockFollows(lines, index);
   if (!OUTLOOK_FROM.test(line)) return false;
   // A "From:" line alone is ordinary prose; a Sent:/Date: line within three lines of it (after, or before as
   // in French webmail's "Message du : ..." first) makes it a header block. The line before is dropped with
   // the trailing noise.
   return hasSentLineNear(lines, index, 1) || hasSentLineNear(lines, index, -1);
+}
+
+/** Mailman's footer ("____" then "<list> mailing list"): the list wrote it, not the sender. */
+function isListFooter(lines: string[], index: number): boolean {
+  if (!UNDERSCORE_SEPARATOR.test((lines[index] ?? '').trim())) return false;
+  const next = lines.slice(index + 1, index + 3).find((line) => line.trim() !== '') ?? '';
+  return /\smailing list$/i.test(next.trim()) && next.length < 200;
+}
+
+/** An Outlook header block (From: with a Sent:/Date: line by it) within the next few non-blank lines. */
+function headerBlockFollows(lines: string[], index: number): boolean {
+  for (let next = index + 1; next < lines.length && next <= index + 4; next += 1) {
+    const line = (lines[next] ?? '').trim();
+    if (line === '') continue;
+    return OUTLOOK_FROM.test(line) && (hasSentLineNear(lines, next, 1) || hasSentLineNear(lines, next, -1));
+  }
+  return false;
 }
 
 function hasSentLineNear(lines: string[], index: number, step: 1 | -1): boolean {
@@ -120,18 +146,15 @@ function hasSentLineNear(lines: string[], index: number, step: 1 | -1): boolean 
   return false;
 }
 
-// A phone's signature line ends the new text: "Sent from my iPhone", "Envoyé de mon iPhone", ...
+// A phone's own signature line: "Sent from my iPhone", "Envoyé de mon iPhone", "Von meinem iPhone gesendet", ...
 const SENT_FROM_MOBILE =
-  /^(?:Sent from my|Envoyé de mon|Von meinem|Enviado desde mi|Inviato da(?: mio)?|Verzonden met mijn|Skickat från min)(?:\s+[\p{L}\p{N}]+){1,5}(?:\s+gesendet)?$/u;
+  /^(?:Sent from my|Envoyé de mon|Von meinem|Enviado desde mi|Enviado do meu|Inviato da(?: mio)?|Verzonden met mijn|Skickat från min)(?:\s+[\p{L}\p{N}]+){1,5}(?:\s+gesendet)?$/u;
 
-/** Blank lines, a mobile "Sent from my iPhone" and separator lines (`-----`) left above a cut. */
+/** Blank lines and separator lines (`-----`, `_____`, `=====`) left right above a cut. */
 function dropTrailingNoise(kept: string[]): void {
-  let droppedMobileLine = false;
   while (kept.length > 0) {
     const last = (kept[kept.length - 1] ?? '').trim();
-    const noise = last === '' || /^[-_=*]+$/.test(last) || OUTLOOK_SENT.test(last) || (!droppedMobileLine && SENT_FROM_MOBILE.test(last));
-    if (!noise) return;
-    if (SENT_FROM_MOBILE.test(last)) droppedMobileLine = true;
+    if (last !== '' && !/^[-_=*]{3,}$/.test(last) && !OUTLOOK_SENT.test(last)) return;
     kept.pop();
   }
 }

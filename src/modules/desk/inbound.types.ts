@@ -2,6 +2,7 @@
 export type Address = { address: string; name: string };
 
 export type InboundAttachment = {
+  /** Never empty: the sender's name (decoded, made safe), a forwarded mail's `<subject>.eml`, or one from the type. */
   filename: string;
   contentType: string;
   size: number;
@@ -11,6 +12,8 @@ export type InboundAttachment = {
    * headers); larger attachments are streamed to the attachment store and only their digest is here.
    */
   content: Buffer | undefined;
+  /** The readable text of a forwarded mail (a message/rfc822 part), so it can be searched; else undefined. */
+  text?: string;
 };
 
 export type InboundMessage = {
@@ -33,4 +36,6 @@ export type InboundMessage = {
   headers: Map<string, string[]>;
   /** Top-level Content-Type, lower-cased, e.g. "multipart/report; report-type=delivery-status". */
   contentType: string;
+  /** What a reader of the ticket must know about the body, e.g. that it is encrypted; stored as notes (parse always sets it). */
+  notes?: string[];
 };

@@ -37,4 +37,14 @@ describe('parseEngineerReply', () => {
     const text = '#hashtag support\nplease #close this later\n#severity SEV9\n#assign you';
     expect(parseEngineerReply(text)).toEqual({ commands: [], internal: false, text });
   });
+
+  it('reads "#participant add ADDR" and "#participant remove ADDR", and marks a line without a real address', () => {
+    const reply = parseEngineerReply('Letting Carl in.\n#participant add Carl Contractor <Carl@Partner.example>\n#participant remove bob@acme.test\n#participant add nobody');
+    expect(reply.commands).toEqual([
+      { kind: 'participant', action: 'add', address: 'carl@partner.example' },
+      { kind: 'participant', action: 'remove', address: 'bob@acme.test' },
+      { kind: 'participant', action: 'add', address: undefined },
+    ]);
+    expect(reply.text).toBe('Letting Carl in.');
+  });
 });

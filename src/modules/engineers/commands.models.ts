@@ -6,7 +6,11 @@ export type EngineerCommand =
   | { kind: 'pending' }
   | { kind: 'resolve' }
   | { kind: 'close' }
-  | { kind: 'assign-me' };
+  | { kind: 'assign-me' }
+  /** `#participant add ADDR` / `#participant remove ADDR`; `address` undefined when ADDR is not an address. */
+  | ParticipantCommand;
+
+export type ParticipantCommand = { kind: 'participant'; action: 'add' | 'remove'; address: string | undefined };
 
 export type EngineerReply = {
   commands: EngineerCommand[];
@@ -21,6 +25,17 @@ const COMMAND_LINE = /^#(note|pending|resolve|close|assign[ \t]+me|severity[ \t]
 // `#note` followed by text on the same line ("#note rollback done by hand") is a note too: engineers write it
 // that way, and reading it as plain text would send an internal remark to the customer. Fail towards not sending.
 const NOTE_WITH_TEXT = /^#note[ \t:]+(\S.*)$/i;
+// `#participant add bob@partner.example` (also `<bob@...>` or `Bob <bob@...>`): bounded, no nested quantifiers.
+const PARTICIPANT_LINE = /^#participants?[ \t]+(add|remove)[ \t]+(.{1,320})$/i;
+const ADDRESS = /<?([^\s<>@",;]{1,64}@[a-z0-9.-]{1,253}\.[a-z0-9-]{2,63})>?$/i;
+
+/** A `#participant add|remove ADDR` line, for engineers' and the requester's mail alike. */
+export function participantCommandOf(line: string): ParticipantCommand | undefined {
+  const match = PARTICIPANT_LINE.exec(line.trim());
+  if (!match) return undefined;
+  const address = ADDRESS.exec((match[2] ?? '').trim())?.[1]?.toLowerCase();
+  return { kind: 'participant', action: (match[1] ?? '').toLowerCase() === 'add' ? 'add' : 'remove', address };
+}
 
 /**
  * Reads the commands of an engineer's reply from its new text (never from quoted history, so a quoted
@@ -31,6 +46,11 @@ export function parseEngineerReply(newText: string): EngineerReply {
   const commands: EngineerCommand[] = [];
   const kept: string[] = [];
   for (const line of newText.split(/\r\n|\r|\n/)) {
+    const participant = participantCommandOf(line);
+    if (participant) {
+      commands.push(participant);
+      continue;
+    }
     const note = NOTE_WITH_TEXT.exec(line.trim());
     if (note) {
       commands.push({ kind: 'note' });

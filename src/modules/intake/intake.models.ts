@@ -12,7 +12,8 @@ export type IntakeDecision =
   | { outcome: 'held'; reason: string; notify: 'registration-link' }
   | { outcome: 'bounce' | 'auto-reply'; reason: string; ticketId: number | undefined }
   | { outcome: 'duplicate'; reason: string; ticketId: number | undefined }
-  | { outcome: 'reply'; reason: string; ticketId: number }
+  /** `internal`: from an outsider answering the ticket's mail; stored for engineers only, with no other effect. */
+  | { outcome: 'reply'; reason: string; ticketId: number; internal?: boolean }
   | { outcome: 'ticket'; reason: string; confirm: boolean; linkedTicketId?: number; foreignRef?: string };
 
 /**
@@ -47,13 +48,17 @@ export function decideIntake({
   if (kind.kind === 'auto-reply') return { outcome: 'auto-reply', reason: kind.reason, ticketId: threadTicketId };
   if (kind.kind !== 'ordinary') return { outcome: 'bounce', reason: `${kind.kind}: ${kind.reason}`, ticketId: threadTicketId };
   if (senderRole === 'own') return { outcome: 'quarantined', reason: 'mail-loop' };
-  // A forged From of an approved domain (or of our engineers) gets nothing: no ticket, no page, no reply.
-  if ((senderRole === 'customer' || senderRole === 'engineer') && !authenticity.authentic) {
-    return { outcome: 'quarantined', reason: `sender-not-authenticated: ${authenticity.reason}` };
-  }
-  if (senderRole === 'unknown') return { outcome: 'quarantined', reason: 'sender-not-approved', notify: 'not-approved' };
+  // Someone outside the approved domains writes only on a ticket whose mail they answer (a participant the
+  // requester put in Cc, or an outsider on a list or a Cc chain); anything else from them is refused.
+  if (senderRole === 'unknown' && thread.kind !== 'ticket') return { outcome: 'quarantined', reason: 'sender-not-approved', notify: 'not-approved' };
+  // A forged From gets nothing: no ticket, no page, no reply, no place on a ticket.
+  if (!authenticity.authentic) return { outcome: 'quarantined', reason: `sender-not-authenticated: ${authenticity.reason}` };
   if (isDuplicate) return { outcome: 'duplicate', reason: 'already-ingested', ticketId: duplicateOfTicketId };
-  if (thread.kind === 'ticket') return { outcome: 'reply', reason: thread.via === 'message-id' ? 'in-reply-to' : thread.via, ticketId: thread.ticketId };
+  if (thread.kind === 'ticket') {
+    const via = thread.via === 'message-id' ? 'in-reply-to' : thread.via;
+    if (thread.outsider) return { outcome: 'reply', reason: `outside-organisation: ${via}`, ticketId: thread.ticketId, internal: true };
+    return { outcome: 'reply', reason: via, ticketId: thread.ticketId };
+  }
   if (senderRole === 'engineer') return { outcome: 'quarantined', reason: 'engineer-mail-without-ticket' };
   if (registration === 'disabled') return { outcome: 'quarantined', reason: 'sender-disabled' };
   if (registration === 'unregistered') return { outcome: 'held', reason: 'sender-not-registered', notify: 'registration-link' };

@@ -225,7 +225,10 @@ export function createIntake({
    * the match, so both are matched without the check.
    */
   function threadOf(message: InboundMessage, senderRole: SenderRole, kind: string): ThreadMatch {
-    const thread = threads.match(message, senderRole === 'customer' && kind === 'ordinary' ? 'customer' : 'engineer');
+    // A person's mail is checked against who may write on the ticket (an unknown sender may be a participant
+    // or an outsider answering its mail); machine mail and engineers' mail are matched without the check.
+    const person = (senderRole === 'customer' || senderRole === 'unknown') && kind === 'ordinary';
+    const thread = threads.match(message, person ? 'customer' : 'engineer');
     if (kind === 'ordinary' || thread.kind === 'ticket') return thread;
     const quoted = tickets.findTicketIdsByMessageIds(quotedMessageIds(message))[0];
     return quoted === undefined ? thread : { kind: 'ticket', ticketId: quoted, via: 'message-id' };

@@ -3,13 +3,24 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MailParser, type AddressObject, type EmailAddress, type HeaderLines, type ParsedMail, type StructuredHeader } from 'mailparser';
 import { createError } from '../../shared/errors.js';
-import type { Address, InboundAttachment, InboundMessage } from '../desk/inbound.types.js';
+import type { Address, InboundMessage } from '../desk/inbound.types.js';
+import { chooseBodyText } from './body-text.models.js';
+import { readMimeOutline, type MimeOutline } from './mime-outline.js';
+import { nameParts, type CollectedPart } from './mime-parts.models.js';
 
 /** HTML parts longer than this are not converted by mailparser (its converter can take seconds or blow the stack). */
-const MAX_HTML_TO_CONVERT = 2_000_000;
+const MAX_HTML_TO_CONVERT = 300_000;
 
 /** Parts up to this size keep their bytes in memory (DSN reports, quoted headers); bigger ones only stream. */
 const KEEP_IN_MEMORY_BYTES = 1024 * 1024;
+/** Of a bigger forwarded mail (message/rfc822) the head is kept: its subject names the part. */
+const KEEP_HEAD_BYTES = 64 * 1024;
+/** Forwarded mails inside forwarded mails are read this deep; below that they are only named by type. */
+const MAX_EMBEDDED_DEPTH = 2;
+/** At most this many forwarded mails of one message are read (a digest can hold hundreds). */
+const MAX_EMBEDDED_READ = 20;
+/** Each forwarded mail gets at most this long, and never more than what is left of the message's own budget. */
+const EMBEDDED_TIMEOUT_MS = 2000;
 
 export type AttachmentSink = () => { stream: Writable; done: Promise<{ sha256: string; size: number }> };
 
@@ -21,9 +32,10 @@ export type AttachmentSink = () => { stream: Writable; done: Promise<{ sha256: s
  */
 export async function parseRawMessage(
   raw: Buffer | Readable,
-  { timeoutMs = 15000, attachmentSink = hashOnlySink }: { timeoutMs?: number; attachmentSink?: AttachmentSink } = {},
+  { timeoutMs = 15000, attachmentSink = hashOnlySink, depth = 0 }: { timeoutMs?: number; attachmentSink?: AttachmentSink; /** of a forwarded mail inside another */ depth?: number } = {},
 ): Promise<InboundMessage> {
   const details = { bytes: Buffer.isBuffer(raw) ? raw.length : undefined, timeoutMs };
+  const deadline = Date.now() + timeoutMs;
   let parsed: StreamedMail;
   try {
     parsed = await parseWithTimeout(raw, timeoutMs, attachmentSink);
@@ -34,6 +46,7 @@ export async function parseRawMessage(
     throw createError({ code: 'intake.parse_failed', cause: error, details });
   }
   try {
+    await readEmbedded(parsed.attachments, { deadline, depth });
     return normalize(parsed);
   } catch (error) {
     throw createError({ code: 'intake.parse_failed', cause: error, details });
@@ -44,7 +57,8 @@ const TIMEOUT = Symbol('parse timeout');
 const isTimeout = (error: unknown) => error === TIMEOUT;
 
 type StreamedMail = Pick<ParsedMail, 'headers' | 'headerLines' | 'text' | 'html' | 'subject' | 'from' | 'to' | 'cc' | 'replyTo'> & {
-  attachments: InboundAttachment[];
+  attachments: CollectedPart[];
+  outline: MimeOutline;
 };
 
 /** Only digests: for `ticketd ingest` dry runs and tests that do not keep attachments. */
@@ -112,14 +126,17 @@ function parseWithTimeout(raw: Buffer | Readable, timeoutMs: number, attachmentS
         return;
       }
       if (data.type !== 'attachment') return;
-      const part = data as unknown as { content: Readable; filename?: string; contentType?: string; release(): void };
+      const part = data as unknown as { content: Readable; filename?: string; contentType?: string; partId?: string | null; headers?: Map<string, unknown>; release(): void };
+      const contentType = (part.contentType ?? 'application/octet-stream').toLowerCase();
       const sink = attachmentSink();
       const kept: Buffer[] = [];
       let keptBytes = 0;
+      // A forwarded mail bigger than the in-memory limit still keeps its head, for the subject that names it.
+      const keepUpTo = contentType === 'message/rfc822' ? KEEP_HEAD_BYTES : 0;
       const keeper = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
+          if (keptBytes + chunk.length <= KEEP_IN_MEMORY_BYTES || keptBytes < keepUpTo) kept.push(chunk);
           keptBytes += chunk.length;
-          if (keptBytes <= KEEP_IN_MEMORY_BYTES) kept.push(chunk);
           callback(null, chunk);
         },
       });
@@ -127,12 +144,16 @@ function parseWithTimeout(raw: Buffer | Readable, timeoutMs: number, attachmentS
         pipeline(part.content, keeper, sink.stream)
           .then(() => sink.done)
           .then(({ sha256, size }) => {
+            const whole = keptBytes <= KEEP_IN_MEMORY_BYTES;
             mail.attachments.push({
               filename: part.filename ?? '',
-              contentType: (part.contentType ?? 'application/octet-stream').toLowerCase(),
+              contentType,
               size,
               sha256,
-              content: keptBytes <= KEEP_IN_MEMORY_BYTES ? Buffer.concat(kept) : undefined,
+              content: whole ? Buffer.concat(kept) : undefined,
+              partId: part.partId ?? '',
+              ...partHeaderFacts(part.headers),
+              ...(!whole && keepUpTo > 0 ? { head: Buffer.concat(kept).subarray(0, KEEP_HEAD_BYTES) } : {}),
             });
           })
           .finally(() => part.release()),
@@ -140,6 +161,7 @@ function parseWithTimeout(raw: Buffer | Readable, timeoutMs: number, attachmentS
     });
     parser.on('error', (error) => settle(error));
     parser.on('end', () => {
+      mail.outline = readMimeOutline(parser);
       for (const key of ['subject', 'from', 'to', 'cc', 'reply-to'] as const) {
         const value = mail.headers?.get(key);
         if (value !== undefined) (mail as Record<string, unknown>)[key === 'reply-to' ? 'replyTo' : key] = value;
@@ -157,6 +179,10 @@ function parseWithTimeout(raw: Buffer | Readable, timeoutMs: number, attachmentS
 function normalize(mail: StreamedMail): InboundMessage {
   const headers = headerMap(mail.headerLines ?? []);
   const html = typeof mail.html === 'string' ? mail.html : undefined;
+  // Parts arrive in the order their streams end; the mail's order is the order of their part numbers.
+  mail.attachments.sort((a, b) => comparePartIds(a.partId, b.partId));
+  const text = chooseBodyText({ text: mail.text, html, hasPlainBody: mail.outline.hasPlainBody, parts: mail.attachments });
+  const { attachments, notes } = nameParts({ parts: mail.attachments, outline: mail.outline, text });
   return {
     from: addressesOf(mail.from)[0],
     returnPath: returnPathOf(headers),
@@ -168,12 +194,54 @@ function normalize(mail: StreamedMail): InboundMessage {
     inReplyTo: idsOf(headers.get('in-reply-to')),
     references: idsOf(headers.get('references')),
     date: dateOf(headers),
-    text: textOf(mail, html),
+    text,
     html,
-    attachments: mail.attachments,
+    attachments,
     headers,
     contentType: contentTypeOf(mail),
+    notes,
   };
+}
+
+/** What the part's own headers say about its name and charset (mailparser reads them as UTF-8: U+FFFD marks raw 8-bit bytes). */
+function partHeaderFacts(headers: Map<string, unknown> | undefined): { raw8bitName: boolean; charset: string | undefined } {
+  const params = (name: string) => ((headers?.get(name) as { params?: Record<string, unknown> } | undefined)?.params ?? {});
+  const names = [params('content-disposition').filename, params('content-type').name];
+  const charset = params('content-type').charset;
+  return { raw8bitName: names.some((name) => typeof name === 'string' && name.includes('\ufffd')), charset: typeof charset === 'string' && charset !== '' ? charset : undefined };
+}
+
+function comparePartIds(a: string, b: string): number {
+  const left = a.split('.').map(Number);
+  const right = b.split('.').map(Number);
+  for (let index = 0; index < Math.max(left.length, right.length); index += 1) {
+    const difference = (left[index] ?? -1) - (right[index] ?? -1);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+/**
+ * Reads each forwarded mail (message/rfc822 part) for its subject, which names the part, and its text, which
+ * makes it searchable. Bounded: two levels deep, twenty per message, within what is left of the budget, and
+ * a forwarded mail that cannot be read is only named by type (it is kept all the same).
+ */
+async function readEmbedded(parts: CollectedPart[], { deadline, depth }: { deadline: number; depth: number }): Promise<void> {
+  if (depth >= MAX_EMBEDDED_DEPTH) return;
+  const forwarded = parts.filter((part) => part.contentType === 'message/rfc822' || part.contentType === 'message/global').slice(0, MAX_EMBEDDED_READ);
+  for (const part of forwarded) {
+    const bytes = part.content ?? part.head;
+    const budget = Math.min(EMBEDDED_TIMEOUT_MS, deadline - Date.now());
+    // mailparser never settles on an empty embedded message (MAIL-NOTES): nothing to read there anyway.
+    if (!bytes || bytes.toString('latin1', 0, 4096).trim() === '' || budget <= 0) continue;
+    try {
+      const inner = await parseRawMessage(bytes, { timeoutMs: budget, depth: depth + 1 });
+      part.embeddedSubject = inner.subject;
+      if (part.content) part.text = inner.text;
+    } catch {
+      // Named by type; the part itself is stored as it came.
+    }
+  }
 }
 
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
@@ -254,59 +322,6 @@ function addressesOf(header: AddressObject | AddressObject[] | undefined): Addre
   };
   for (const object of objects) (object?.value ?? []).forEach(visit);
   return addresses;
-}
-
-/** `text` is never undefined: HTML-only mail (mailparser#345) or an HTML part too big to convert falls back here. */
-function textOf(mail: StreamedMail, html: string | undefined): string {
-  if (typeof mail.text === 'string' && mail.text.trim() !== '') return mail.text;
-  if (html !== undefined) return htmlToText(html);
-  return typeof mail.text === 'string' ? mail.text : '';
-}
-
-const BLOCK_TAGS = new Set(['br', 'p', 'div', 'tr', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'blockquote', 'hr']);
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
-/**
- * A single linear pass: tags dropped, block tags become line breaks, script and style content skipped.
- * No regex here may backtrack over a long run (a megabyte of spaces must not take minutes).
- */
-function htmlToText(html: string): string {
-  let out = '';
-  let index = 0;
-  while (index < html.length) {
-    const open = html.indexOf('<', index);
-    const close = open < 0 ? -1 : html.indexOf('>', open + 1);
-    if (close < 0) {
-      out += html.slice(index);
-      break;
-    }
-    out += html.slice(index, open);
-    const name = /^\/?([a-zA-Z0-9]+)/.exec(html.slice(open + 1, Math.min(close, open + 12)))?.[1]?.toLowerCase() ?? '';
-    index = close + 1;
-    if (BLOCK_TAGS.has(name)) out += '\n';
-    if ((name === 'script' || name === 'style') && html[open + 1] !== '/') {
-      const end = new RegExp(`</${name}`, 'gi');
-      end.lastIndex = index;
-      index = end.exec(html)?.index ?? html.length;
-    }
-  }
-  const decoded = out.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (entity, body: string) => decodeEntity(body) ?? entity);
-  const lines: string[] = [];
-  for (const line of decoded.split(/\r?\n/)) {
-    const trimmed = line.trimEnd();
-    if (trimmed === '' && (lines.length === 0 || lines[lines.length - 1] === '')) continue;
-    lines.push(trimmed);
-  }
-  return lines.join('\n').trim();
-}
-
-function decodeEntity(body: string): string | undefined {
-  const lower = body.toLowerCase();
-  if (lower.startsWith('#')) {
-    const code = lower.startsWith('#x') ? Number.parseInt(lower.slice(2), 16) : Number.parseInt(lower.slice(1), 10);
-    return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : undefined;
-  }
-  return ENTITIES[lower];
 }
 
 /** "type/subtype; name=value; ..." lower-cased, from mailparser's parse (comments and folding already gone). */

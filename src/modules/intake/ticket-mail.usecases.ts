@@ -35,7 +35,10 @@ export function createTicketMail({
     const ticket = tickets.findById(ticketId);
     const known = message.messageId !== undefined && tickets.hasMessage({ ticketId, messageId: message.messageId });
     if (decision.outcome === 'reply' && ticket) {
-      if (senderRole === 'engineer') conversations.onEngineerReply({ ticket, message, inboundId, at });
+      // An outsider answering the ticket's mail: kept for engineers, no state change, no commands, no reply.
+      if (decision.internal) {
+        if (!known) conversations.recordInbound({ ticketId, message, inboundId, at, outsider: true });
+      } else if (senderRole === 'engineer') conversations.onEngineerReply({ ticket, message, inboundId, at });
       else if (!known) {
         conversations.recordInbound({ ticketId, message, inboundId, at });
         conversations.onCustomerReply({ ticket, message, at });

@@ -20,6 +20,20 @@ describe('matchThread', () => {
     expect(matchThread({ sender: gina, byMessageId: [acme], byToken: [], bySubjectRef: globex })).toEqual({ kind: 'ticket', ticketId: 3, via: 'subject-ref' });
   });
 
+  it("puts an outsider's mail that answers one of a ticket's messages on that ticket as an outsider, even on a closed one", () => {
+    const gina = { address: 'gina@globex.test', role: 'customer' as const };
+    expect(matchThread({ sender: gina, byMessageId: [acme], byToken: [], bySubjectRef: undefined })).toEqual({ kind: 'ticket', ticketId: 1, via: 'message-id', outsider: true });
+    expect(matchThread({ sender: gina, byMessageId: [], byToken: [acme], bySubjectRef: acmeOther })).toEqual({ kind: 'ticket', ticketId: 1, via: 'token', outsider: true });
+    expect(matchThread({ sender: gina, byMessageId: [{ ...acme, status: 'closed' }], byToken: [], bySubjectRef: undefined })).toEqual({ kind: 'ticket', ticketId: 1, via: 'message-id', outsider: true });
+  });
+
+  it('lets a participant of any domain write on the ticket as a customer', () => {
+    const contractor = { address: 'carl@partner.example', role: 'customer' as const };
+    const withContractor = { ...acme, participants: ['carl@partner.example'] };
+    expect(matchThread({ sender: contractor, byMessageId: [withContractor], byToken: [], bySubjectRef: undefined })).toEqual({ kind: 'ticket', ticketId: 1, via: 'message-id' });
+    expect(matchThread({ sender: contractor, byMessageId: [], byToken: [], bySubjectRef: withContractor })).toEqual({ kind: 'ticket', ticketId: 1, via: 'subject-ref' });
+  });
+
   it('accepts the subject ref from a participant, a colleague of the same organisation and an engineer', () => {
     expect(matchThread({ sender: { address: 'bob@acme.test', role: 'customer' }, byMessageId: [], byToken: [], bySubjectRef: acme }).kind).toBe('ticket');
     expect(matchThread({ sender: { address: 'dave@acme.test', role: 'customer' }, byMessageId: [], byToken: [], bySubjectRef: acme }).kind).toBe('ticket');

@@ -9,17 +9,26 @@ export function candidateParentIds({ inReplyTo, references }: { inReplyTo: strin
 export type ThreadCandidate = { id: number; ref: string; status: string; requesterEmail: string; participants: string[] };
 export type ThreadVia = 'message-id' | 'token' | 'subject-ref';
 export type ThreadMatch =
-  | { kind: 'ticket'; ticketId: number; via: ThreadVia }
+  /**
+   * `outsider`: the sender may not write on the ticket (another organisation, not a participant) but the
+   * mail answers one of its messages: it joins as an internal message with no effect the customer sees.
+   */
+  | { kind: 'ticket'; ticketId: number; via: ThreadVia; outsider?: true }
   /** No ticket takes this mail: a new one, linked to a closed ticket it answered, noting a ref it may not use. */
   | { kind: 'new'; linkedTicketId?: number; foreignRef?: string };
 
 /**
  * Which ticket a mail belongs to, from the candidates each step found, in the order of trust: (1) a ticket
  * holding one of its In-Reply-To/References ids, (2) a ticket named by our signed token, (3) the ref in the
- * subject. A candidate is accepted only from a sender who may write on it: an engineer, a participant, or
- * the requester's organisation (same domain). Customer B quoting customer A's ref, or replying under ids
- * forwarded from A, opens a ticket of B's own with the ref noted, never lands on A's (zammad#5064). A
- * customer answering a closed ticket opens a new ticket linked to it.
+ * subject. A candidate is taken as it is from a sender who may write on it: an engineer, a participant, or
+ * the requester's organisation (same domain). A customer answering a closed ticket opens a new ticket
+ * linked to it.
+ *
+ * Anyone else is an outsider. An outsider whose mail answers one of the ticket's messages (steps 1 and 2:
+ * a list member or a Cc'd contractor replying to all) joins that ticket as an outsider, so one discussion
+ * stays one ticket; intake stores it for engineers only. A ref in the subject proves nothing (anyone can
+ * type it): customer B quoting customer A's ref opens a ticket of B's own with the ref noted, never lands on
+ * A's (zammad#5064).
  */
 export function matchThread({
   sender,
@@ -38,14 +47,17 @@ export function matchThread({
     ...(bySubjectRef ? [['subject-ref', bySubjectRef] as [ThreadVia, ThreadCandidate]] : []),
   ];
   let foreignRef: string | undefined;
+  let answered: { via: ThreadVia; ticket: ThreadCandidate } | undefined;
   for (const [via, ticket] of steps) {
     if (!mayWriteOn(sender, ticket)) {
       foreignRef ??= ticket.ref;
+      if (via !== 'subject-ref') answered ??= { via, ticket };
       continue;
     }
     if (ticket.status === 'closed' && sender.role === 'customer') return { kind: 'new', linkedTicketId: ticket.id };
     return { kind: 'ticket', ticketId: ticket.id, via };
   }
+  if (answered) return { kind: 'ticket', ticketId: answered.ticket.id, via: answered.via, outsider: true };
   return foreignRef ? { kind: 'new', foreignRef } : { kind: 'new' };
 }
 

@@ -20,6 +20,11 @@ export function createLifecycleRepository({ db }: { db: Db }) {
     for (const address of addresses) db.insert(ticketParticipants).values({ ticketId, address: address.toLowerCase(), createdAt: at }).onConflictDoNothing().run();
   }
 
+  /** True when the address was a participant. */
+  function removeParticipant(ticketId: number, address: string): boolean {
+    return db.delete(ticketParticipants).where(and(eq(ticketParticipants.ticketId, ticketId), eq(ticketParticipants.address, address.toLowerCase()))).run().changes > 0;
+  }
+
   function listParticipants(ticketId: number): string[] {
     return db.select({ address: ticketParticipants.address }).from(ticketParticipants).where(eq(ticketParticipants.ticketId, ticketId)).orderBy(asc(ticketParticipants.id)).all().map((row) => row.address);
   }
@@ -53,7 +58,7 @@ export function createLifecycleRepository({ db }: { db: Db }) {
       .all();
   }
 
-  return { updateTicket, stampFirstResponse, addParticipants, listParticipants, lastCustomerMessage, lastPublicOutbound, resolvedBefore };
+  return { updateTicket, stampFirstResponse, addParticipants, removeParticipant, listParticipants, lastCustomerMessage, lastPublicOutbound, resolvedBefore };
 }
 
 export type LifecycleRepository = ReturnType<typeof createLifecycleRepository>;

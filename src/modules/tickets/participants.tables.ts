@@ -2,8 +2,9 @@ import { sqliteTable, integer, text, uniqueIndex } from 'drizzle-orm/sqlite-core
 import { tickets } from './tickets.tables.js';
 
 /**
- * The customer-side people of a ticket besides the requester: colleagues of the same organisation the
- * customer put in To/Cc. They may write on the ticket and receive the engineers' relayed replies.
+ * The customer-side people of a ticket besides the requester: colleagues of the same organisation in To/Cc,
+ * anyone (of any domain) the requester put in To/Cc, and whoever an engineer let in (`#participant add`,
+ * `ticketd participants add`). They may write on the ticket and receive the engineers' relayed replies in Cc.
  */
 export const ticketParticipants = sqliteTable(
   'ticket_participants',

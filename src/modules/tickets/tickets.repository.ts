@@ -28,6 +28,13 @@ export function createTicketsRepository({ db }: { db: Db }) {
     return row;
   }
 
+  /** A note for engineers on the ticket (internal, never sent): what happened and why. */
+  function appendNote({ ticketId, text, from, at }: { ticketId: number; text: string; from: string; at: Date }): TicketMessageRow {
+    return appendMessage({
+      message: { ticketId, direction: 'outbound', messageId: null, inReplyTo: null, referencesJson: '[]', fromAddress: from, toJson: '[]', subject: '(note)', bodyText: text, inboundId: null, createdAt: at, visibility: 'internal' },
+    });
+  }
+
   function findById(id: number): TicketRow | undefined {
     return db.select().from(tickets).where(eq(tickets.id, id)).get();
   }
@@ -89,7 +96,20 @@ export function createTicketsRepository({ db }: { db: Db }) {
     return messages.map((message) => ({ ...message, attachments: files.filter((file) => file.ticketMessageId === message.id) }));
   }
 
-  return { insertTicket, appendMessage, findById, findByRef, findTicketIdsByMessageIds, hasMessage, listTickets, listMessages };
+  /**
+   * Messages whose text, or whose forwarded mail's text (an attachment's `text`), contains `query`
+   * (case-insensitive for ASCII, as SQLite's LIKE; `%` and `_` are literal). Newest first, at most `limit`.
+   */
+  function searchText({ query, limit = 100 }: { query: string; limit?: number }) {
+    const pattern = `%${query.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+    return db.all<{ ref: string; subject: string; messageId: number; visibility: string; bodyText: string; filename: string | null; attachmentText: string | null }>(sql`
+      select t.ref as ref, t.subject as subject, m.id as messageId, m.visibility as visibility, m.body_text as bodyText, a.filename as filename, a.text as attachmentText
+      from ticket_messages m join tickets t on t.id = m.ticket_id left join attachments a on a.ticket_message_id = m.id and a.text like ${pattern} escape '\\'
+      where m.body_text like ${pattern} escape '\\' or a.id is not null
+      order by m.id desc limit ${limit}`);
+  }
+
+  return { insertTicket, appendMessage, appendNote, searchText, findById, findByRef, findTicketIdsByMessageIds, hasMessage, listTickets, listMessages };
 }
 
 export type TicketsRepository = ReturnType<typeof createTicketsRepository>;

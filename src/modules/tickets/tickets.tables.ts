@@ -53,6 +53,12 @@ export const ticketMessages = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     /** `internal`: engineers only (a `#note`, a notification, a system note); never relayed to the customer. */
     visibility: text('visibility', { enum: ['public', 'internal'] }).notNull().default('public'),
+    /**
+     * Mail from someone outside the requester's organisation who is not a participant, threaded here by the
+     * Message-ID it answers: stored `internal` until an engineer lets the sender in (`#participant add`).
+     * A flag beside `visibility`, which stays the one answer to "may the customer see this".
+     */
+    fromOutsideOrganisation: integer('from_outside_organisation', { mode: 'boolean' }).notNull().default(false),
   },
   (table) => [
     // A Message-ID is stored once per ticket: the same mail delivered twice cannot be appended twice.
@@ -73,6 +79,8 @@ export const attachments = sqliteTable(
     contentType: text('content_type').notNull(),
     size: integer('size').notNull(),
     sha256: text('sha256').notNull(),
+    /** The readable text of a forwarded mail (message/rfc822), kept so `tickets search` finds it; else null. */
+    text: text('text'),
   },
   (table) => [index('attachments_message_idx').on(table.ticketMessageId)],
 );

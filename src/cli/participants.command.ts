@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { participantCommandOf } from '../modules/engineers/commands.models.js';
+import { createParticipants } from '../modules/conversations/participants.usecases.js';
+import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
+import { closeDatabase, openDatabase } from '../shared/db.js';
+import { CliExit, printJson, requireConfig, type CliIo } from './cli.io.js';
+
+/** `ticketd participants`: who is in a ticket's conversation, and letting someone in or out (as `#participant` does by mail). */
+export function registerParticipantsCommands(program: Command, io: CliIo): void {
+  const group = program.command('participants').description("who gets a ticket's replies in Cc and may write on it; let someone in or out");
+
+  group
+    .command('list')
+    .description('the requester and the participants of a ticket')
+    .argument('<ref>', 'ticket reference such as CS-12')
+    .requiredOption('--config <file>', 'configuration file')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  ticketd participants list CS-12 --config config/ticketd.yaml --json')
+    .action((ref: string, options: { config: string; json?: boolean }) => {
+      withTicket(io, options.config, ref, ({ ticket, participants }) => {
+        const result = { ref: ticket.ref, requester: ticket.requesterEmail, participants: participants.list(ticket.id) };
+        if (options.json) printJson(io, result);
+        else io.out([`requester: ${result.requester}`, ...result.participants.map((address) => `participant: ${address}`)].join('\n'));
+      });
+    });
+
+  for (const action of ['add', 'remove'] as const) {
+    group
+      .command(action)
+      .description(action === 'add' ? 'let someone in: their mail on the ticket becomes public and they get our replies in Cc' : 'take someone out of the conversation')
+      .argument('<ref>', 'ticket reference such as CS-12')
+      .argument('<address>', 'email address')
+      .requiredOption('--config <file>', 'configuration file')
+      .addHelpText('after', `\nExample:\n  ticketd participants ${action} CS-12 carl@partner.example --config config/ticketd.yaml\n\nEngineers can do the same by mail: a line "#participant ${action} ADDRESS" in their reply.`)
+      .action((ref: string, address: string, options: { config: string }) => {
+        const command = participantCommandOf(`#participant ${action} ${address}`);
+        if (!command?.address) {
+          io.err(`ticketd: not an email address: ${JSON.stringify(address.slice(0, 200))}`);
+          throw new CliExit(2);
+        }
+        withTicket(io, options.config, ref, ({ db, ticket, participants }) => {
+          const said = db.transaction(() => participants.change({ ticket, change: command, by: 'an operator (ticketd participants)', at: new Date() }), { behavior: 'immediate' });
+          io.out(said);
+        });
+      });
+  }
+}
+
+function withTicket(
+  io: CliIo,
+  configFile: string,
+  ref: string,
+  work: (context: { db: ReturnType<typeof openDatabase>; ticket: NonNullable<ReturnType<ReturnType<typeof createTicketsRepository>['findByRef']>>; participants: ReturnType<typeof createParticipants> }) => void,
+): void {
+  const config = requireConfig(io, configFile);
+  const db = openDatabase({ path: config.database.path });
+  try {
+    const ticket = createTicketsRepository({ db }).findByRef(ref);
+    if (!ticket) {
+      io.err(`ticketd: no ticket ${ref}`);
+      throw new CliExit(1);
+    }
+    work({ db, ticket, participants: createParticipants({ db, supportAddress: config.support.address }) });
+  } finally {
+    closeDatabase(db);
+  }
+}
