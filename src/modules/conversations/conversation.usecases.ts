@@ -14,6 +14,7 @@ import { threadIndexReply, threadIndexRoot } from '../threading/thread-index.mod
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { createTicketsRepository, type TicketRow } from '../tickets/tickets.repository.js';
 import { domainOf } from '../desk/address.models.js';
+import { ticketUrlOf } from '../desk/portal-url.models.js';
 
 /** A notification carries the start of the customer's text; the whole of it is on the ticket. */
 const NOTIFICATION_TEXT_CHARS = 20_000;
@@ -119,6 +120,7 @@ export function createConversations({
         customerReferences: message.references,
         threadIndex: threadIndexFor(current, at),
         notes,
+        ticketUrl: ticketUrlOf(config.http, current.ref),
         templates,
       });
       tickets.appendMessage({

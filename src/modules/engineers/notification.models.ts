@@ -19,6 +19,7 @@ export function renderEngineerNotification({
   customerReferences,
   threadIndex,
   notes,
+  ticketUrl = '',
   templates,
 }: {
   ticket: { ref: string; subject: string; severity: Severity };
@@ -33,6 +34,8 @@ export function renderEngineerNotification({
   threadIndex: string;
   /** Extra lines for engineers, e.g. "continues closed ticket CS-3". */
   notes: string[];
+  /** The ticket on the portal; empty when the portal is off. */
+  ticketUrl?: string;
   templates: MailTemplates;
 }): OutboundMail {
   const organisation = requester.address.slice(requester.address.lastIndexOf('@') + 1);
@@ -51,6 +54,7 @@ export function renderEngineerNotification({
     organisation,
     notes,
     text: text.trim() || '(no text)',
+    ticketUrl,
   });
   const references = customerMessageId ? [...customerReferences.filter((id) => id !== customerMessageId), customerMessageId] : [];
   return {
