@@ -2,7 +2,7 @@ import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { parseEngineerReply } from '../engineers/commands.models.js';
-import { renderEngineerNotification } from '../engineers/notification.models.js';
+import { renderEngineerFollowUp, renderEngineerNotification } from '../engineers/notification.models.js';
 import { renderRelay } from '../engineers/relay.models.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
@@ -131,13 +131,47 @@ export function createConversations({
     return current;
   }
 
-  /** After intake stored a customer's follow-up on a ticket. */
-  function onCustomerReply({ ticket, message, at }: { ticket: TicketRow; message: InboundMessage; at: Date }): void {
+  /** After intake stored a customer's follow-up on a ticket (by mail or on the portal). */
+  function onCustomerReply({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId?: number }): void {
     lifecycle.repository.addParticipants(ticket.id, colleaguesIn(message, ticket.requesterEmail), at);
     lifecycle.transition({ ticket, event: { kind: 'customer-reply' }, at });
     // The new text only: a reply quoting an old "SEV1", or a subject still saying it, changes nothing.
     const requested = readSeverity({ subject: '', text: newTextOf(message.text) });
     lifecycle.requestSeverity({ ticket: tickets.findById(ticket.id) ?? ticket, requested, by: 'customer', at });
+    if (inboundId !== undefined) mailEngineersOnIt({ ticket: tickets.findById(ticket.id) ?? ticket, message, at, inboundId });
+  }
+
+  /**
+   * The engineers on a ticket hear of the customer's new message: its assignee, else every engineer who
+   * answered it publicly. Before anyone answered, nobody: the new-ticket notification went to
+   * support.engineerNotify, and the conversation is on the portal.
+   */
+  function mailEngineersOnIt({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId: number }): void {
+    const isEngineer = (address: string) => address.toLowerCase() !== support.address.toLowerCase() && config.support.engineerDomains.includes(domainOf(address));
+    const answered = tickets
+      .listMessages(ticket.id)
+      .filter((row) => row.direction === 'outbound' && row.visibility === 'public' && isEngineer(row.fromAddress))
+      .map((row) => row.fromAddress.toLowerCase());
+    const to = ticket.assignee ? [ticket.assignee] : [...new Set(answered)];
+    if (to.length === 0) return;
+    const mail = renderEngineerFollowUp({
+      ticket,
+      author: message.from ?? { address: '', name: '' },
+      text: clip(storedTextOf(message), NOTIFICATION_TEXT_CHARS),
+      to,
+      support,
+      replyTo: secret === '' ? support.address : plusAddress({ supportAddress: support.address, ref: ticket.ref, secret }),
+      messageId: messageIdFor(ticket.ref),
+      customerMessageId: message.messageId,
+      customerReferences: message.references,
+      threadIndex: threadIndexFor(ticket, at),
+      ticketUrl: ticketUrlOf(config.http, ticket.ref),
+      templates,
+    });
+    tickets.appendMessage({
+      message: { ticketId: ticket.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: support.address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
+    });
+    outbox.enqueue({ effectKey: `followup:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
   }
 
   /**

@@ -76,3 +76,61 @@ export function renderEngineerNotification({
     },
   };
 }
+
+/**
+ * A customer wrote again on a ticket (by mail or on the portal): the engineers on it get the new text,
+ * threaded under the customer's message, with the ticket's signed Reply-To so their answer is relayed.
+ */
+export function renderEngineerFollowUp({
+  ticket,
+  author,
+  text,
+  to,
+  support,
+  replyTo,
+  messageId,
+  customerMessageId,
+  customerReferences,
+  threadIndex,
+  ticketUrl = '',
+  templates,
+}: {
+  ticket: { ref: string; subject: string; severity: Severity; status: string };
+  author: { address: string; name: string };
+  text: string;
+  to: string[];
+  support: { address: string; name: string };
+  replyTo: string;
+  messageId: string;
+  customerMessageId: string | undefined;
+  customerReferences: string[];
+  threadIndex: string;
+  ticketUrl?: string;
+  templates: MailTemplates;
+}): OutboundMail {
+  const { text: body, html } = templates.render('engineer-followup', {
+    supportName: support.name,
+    supportAddress: support.address,
+    ref: ticket.ref,
+    subject: ticket.subject || '(no subject)',
+    severity: ticket.severity,
+    severityMeaning: severityMeaning(ticket.severity),
+    priority: priorityOf(ticket.severity),
+    status: ticket.status,
+    author: author.name ? `${author.name} <${author.address}>` : author.address,
+    text: text.trim() || '(no text)',
+    ticketUrl,
+  });
+  const references = customerMessageId ? [...customerReferences.filter((id) => id !== customerMessageId), customerMessageId] : [];
+  return {
+    from: `${support.name} <${support.address}>`,
+    to,
+    replyTo,
+    subject: `Re: [${ticket.ref}] ${ticket.subject || '(no subject)'}`,
+    text: body,
+    html,
+    messageId,
+    ...(customerMessageId ? { inReplyTo: customerMessageId, references } : {}),
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Loop': support.address, 'X-Ticketd-Ticket': ticket.ref, 'Thread-Index': threadIndex, 'Thread-Topic': ticket.subject || '(no subject)' },
+  };
+}

@@ -128,6 +128,19 @@ export const TEMPLATE_CATALOG = {
       ticketUrl: { description: 'the ticket on the portal (internal notes, severity, status, the page); empty when the portal is off' },
     },
   },
+  'engineer-followup': {
+    description: "To the engineers on a ticket (its assignee, else those who answered it) when the customer writes again, by mail or on the portal; a reply to it is relayed to the customer.",
+    variables: {
+      ...COMMON,
+      ...SEVERITY,
+      ref: { description: 'the ticket reference' },
+      subject: { description: 'the ticket subject' },
+      status: { description: 'the ticket status after the customer\'s message (a pending or resolved ticket is open again)' },
+      author: { description: 'who wrote, as "Name <address>" (the requester or a colleague)' },
+      text: { description: 'what they wrote (quoted history removed); "(no text)" when empty' },
+      ticketUrl: { description: 'the ticket on the portal; empty when the portal is off' },
+    },
+  },
   relay: {
     description: "An engineer's reply as the customer receives it, from the support address, in the customer's thread.",
     variables: {

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
 import { openDatabase } from '../../shared/db.js';
-import { renderEngineerNotification } from '../engineers/notification.models.js';
+import { renderEngineerFollowUp, renderEngineerNotification } from '../engineers/notification.models.js';
 import { renderRelay } from '../engineers/relay.models.js';
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
@@ -124,6 +124,21 @@ const MAILS: Record<string, () => OutboundMail> = {
       customerReferences: [],
       threadIndex: 'AdqAAAAAAAAAAAAAAAAAAAAAAAAA',
       notes: ['Continues: closed ticket CS-3'],
+      ticketUrl: 'https://support.cloudsoft.test/tickets/CS-7',
+      templates,
+    }),
+  'engineer-followup': () =>
+    renderEngineerFollowUp({
+      ticket: { ref: 'CS-7', subject: trickySubject, severity: 'SEV2', status: 'open' },
+      author: { address: 'carol@acme.test', name: 'Carol Jones' },
+      text: 'Restarted it & it <still> fails.\n',
+      to: ['erin@cloudsoft.test'],
+      support,
+      replyTo: 'help+cs-7.token@cloudsoft.test',
+      messageId: 'cs-7.followup@cloudsoft.test',
+      customerMessageId: 'web.abc@cloudsoft.test',
+      customerReferences: [],
+      threadIndex: 'AdqAAAAAAAAAAAAAAAAAAAAAAAAA',
       ticketUrl: 'https://support.cloudsoft.test/tickets/CS-7',
       templates,
     }),
