@@ -207,7 +207,7 @@ describe('the support portal in Chromium against the real daemon, Dovecot, an SM
     await signIn(phone, 'dana@acme.test');
     await phone.goto(`${base}/tickets/CS-1`);
     // Readable on a phone: nothing wider than the screen.
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await shot(phone, 'ticket-phone');
   });
 
@@ -234,7 +234,7 @@ describe('the support portal in Chromium against the real daemon, Dovecot, an SM
     expect((await outsider.request.get(`${base}/tickets/CS-999`)).status()).toBe(404);
     await outsider.goto(`${base}/tickets?q=Checkout&status=all`);
     expect(await outsider.textContent('main')).toContain('No tickets');
-  });
+  }, 180_000);
 
   it('lets an engineer open the ticket from the page link, see internal messages, add a note, change the severity and resolve the page; the queue lists it', async () => {
     const engineer = await invite('eve@cloudsoft.test', ['--engineer', '--name', 'Eve Engineer']);
@@ -266,7 +266,7 @@ describe('the support portal in Chromium against the real daemon, Dovecot, an SM
     expect(await customer.textContent('.messages')).not.toContain('Root cause');
     await customer.goto(`${base}/tickets`);
     await shot(customer, 'tickets');
-  });
+  }, 180_000);
 
   it('refuses a POST without the form token', async () => {
     const page = await newPage();
@@ -308,7 +308,7 @@ describe('the support portal in Chromium against the real daemon, Dovecot, an SM
     expect(new URL(before.url()).pathname).toBe('/login');
     await signIn(before, 'dana@acme.test', 'a brand new passphrase');
     await expect.poll(() => before.textContent('h1')).toBe('My tickets');
-  });
+  }, 180_000);
 
   it('answers the sign-up form the same for an address that is taken or not approved; the mail says which', async () => {
     const page = await newPage();
