@@ -34,6 +34,7 @@ import { createLinkSealer } from '../modules/outbox/sealed-links.models.js';
 import { createPortal } from '../modules/portal/portal.usecases.js';
 import { requirePageTemplates } from '../modules/templates/pages.loader.js';
 import { startWebServers } from './web/web.server.js';
+import { createSessionSweepJob } from '../modules/accounts/session-sweep.job.js';
 import { createMetrics } from './metrics.js';
 import { checkReadiness } from './readiness.js';
 
@@ -173,11 +174,13 @@ export async function startDaemon(services: Services) {
   });
   if (config.http.port > 0 && !config.http.publicUrl) logger.warn('http.publicUrl is empty: links in mail point at http://host:port, and browsers keep the portal\'s Secure cookies only over https or on localhost');
 
+  const sessionSweep = createSessionSweepJob({ accounts: services.accounts, cron: config.tickets.autoCloseCron, logger: logger.child({ component: 'accounts' }) });
   const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge() });
 
   services.outboxWorker.start();
   services.autoClose.start();
   services.heldExpiry.start();
+  sessionSweep.start();
   watcher.start();
   slaJob.start();
   logger.info({ folder, httpPort: http.port, adminPort: http.adminPort }, 'ticketd running');
@@ -188,6 +191,7 @@ export async function startDaemon(services: Services) {
     await watcher.stop();
     services.autoClose.stop();
     services.heldExpiry.stop();
+    sessionSweep.stop();
     await services.outboxWorker.stop({ drainMs });
     await http.close();
     services.close();
