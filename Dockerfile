@@ -16,15 +16,18 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY migrations ./migrations
-# The built-in mail templates; operators mount their own folder and set TICKETD_TEMPLATES_DIR.
+# The built-in mail templates and portal pages; operators mount their own folders and set
+# TICKETD_TEMPLATES_DIR / TICKETD_TEMPLATES_PAGES_DIR.
 COPY config/templates ./config/templates
+COPY config/pages ./config/pages
 RUN mkdir -p /var/lib/ticketd /etc/ticketd && chown node:node /var/lib/ticketd
 USER node
 VOLUME ["/var/lib/ticketd"]
 ENV TICKETD_DATABASE_PATH=/var/lib/ticketd/ticketd.sqlite
-# The HTTP server (/healthz, /readyz, /metrics) must listen for the health check and for Prometheus.
-ENV TICKETD_HTTP_PORT=8080 TICKETD_HTTP_HOST=0.0.0.0
-EXPOSE 8080
+# The public listener (the portal and /healthz) on 8080; the admin listener (/healthz, /readyz, /metrics) on
+# 9090. Inside the container both bind all interfaces: publish 9090 on the host's loopback only.
+ENV TICKETD_HTTP_PORT=8080 TICKETD_HTTP_HOST=0.0.0.0 TICKETD_HTTP_ADMIN_PORT=9090 TICKETD_HTTP_ADMIN_HOST=0.0.0.0
+EXPOSE 8080 9090
 # No curl in the slim image: Node's own fetch asks /healthz (process alive; /readyz is for orchestrators).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.TICKETD_HTTP_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -16,16 +16,21 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describe('operating the daemon over HTTP: /healthz, /readyz and /metrics', () => {
+describe('operating the daemon over HTTP: /healthz, /readyz and /metrics on the admin listener', () => {
   let stack: LocalStack;
   let daemon: DaemonProcess;
+  /** The public listener (portal, /healthz). */
+  let publicBase: string;
+  /** The admin listener (http.adminPort): /healthz, /readyz, /metrics. */
   let base: string;
 
   beforeAll(async () => {
     stack = await startLocalStack();
     const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    daemon = startDaemonProcess(await stack.writeConfig('ticketd.yaml', { http: { port, readyOutboxMaxAgeSeconds: 3 }, outbox: { pollSeconds: 1, retryBaseSeconds: 1, retryMaxSeconds: 2 } }));
+    const adminPort = await freePort();
+    publicBase = `http://127.0.0.1:${port}`;
+    base = `http://127.0.0.1:${adminPort}`;
+    daemon = startDaemonProcess(await stack.writeConfig('ticketd.yaml', { http: { port, adminPort, readyOutboxMaxAgeSeconds: 3 }, outbox: { pollSeconds: 1, retryBaseSeconds: 1, retryMaxSeconds: 2 } }));
   });
 
   afterAll(async () => {
@@ -34,6 +39,7 @@ describe('operating the daemon over HTTP: /healthz, /readyz and /metrics', () =>
   });
 
   it('answers /healthz and, once IMAP is connected, /readyz with every check ok', async () => {
+    await vi.waitFor(async () => expect((await fetch(`${publicBase}/healthz`)).status).toBe(200), waitLong);
     await vi.waitFor(async () => expect((await fetch(`${base}/healthz`)).status).toBe(200), waitLong);
     await vi.waitFor(async () => expect((await fetch(`${base}/readyz`)).status).toBe(200), waitLong);
     const report = (await (await fetch(`${base}/readyz`)).json()) as Readiness;
@@ -104,12 +110,15 @@ describe('operating the daemon over HTTP: /healthz, /readyz and /metrics', () =>
       new Promise<number>((resolve) => {
         execFile(process.execPath, args, { env: { ...process.env, TICKETD_HTTP_PORT: port }, timeout: 20_000 }, (error) => resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0));
       });
-    expect(await run(new URL(base).port)).toBe(0);
+    expect(await run(new URL(publicBase).port)).toBe(0);
     expect(await run(String(await freePort()))).toBe(1);
   });
 
-  it('answers 404 for unknown paths and 405 for anything but GET', async () => {
+  it('answers 404 for unknown paths and 405 for anything but GET; the public listener keeps /readyz and /metrics to itself', async () => {
     expect((await fetch(`${base}/admin`)).status).toBe(404);
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
+    // No http.adminToken: the public listener (the portal people reach) does not serve them at all.
+    expect((await fetch(`${publicBase}/metrics`)).status).toBe(404);
+    expect((await fetch(`${publicBase}/readyz`)).status).toBe(404);
   });
 });

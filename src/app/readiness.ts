@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import type { Db } from '../shared/db.js';
-import type { HealthReport } from './http.server.js';
+import type { HealthReport } from './web/web.context.js';
 
 export type ImapReadiness = { connected: boolean; everConnected: boolean; disconnectedForMs: number };
 export type LmtpReadiness = { listening: boolean; host: string; port: number; connections: number; inHand: number };

@@ -28,8 +28,14 @@ import { createCustomersRepository } from '../modules/customers/customers.reposi
 import { seedCustomerDomains } from '../modules/customers/customers.usecases.js';
 import { createRateLimitRepository } from '../modules/rate-limit/rate-limit.repository.js';
 import { createRegistration } from '../modules/registration/registration.usecases.js';
-import { createRegistrationRoutes } from '../modules/registration/registration.http.js';
-import { startHttpServer } from './http.server.js';
+import { createAccounts } from '../modules/accounts/accounts.usecases.js';
+import { createPasswordLinks } from '../modules/accounts/password-links.usecases.js';
+import { fileLinkKey } from '../modules/outbox/drivers/file.link-key-driver.js';
+import { createLinkSealer } from '../modules/outbox/sealed-links.models.js';
+import { createPortal } from '../modules/portal/portal.usecases.js';
+import { requirePageTemplates } from '../modules/templates/pages.loader.js';
+import { startWebServers } from './web/web.server.js';
+import { createSessionSweepJob } from '../modules/accounts/session-sweep.job.js';
 import { createMetrics } from './metrics.js';
 import { checkReadiness } from './readiness.js';
 
@@ -40,6 +46,7 @@ import { checkReadiness } from './readiness.js';
 export function buildServices({ config, logger = createLogger({ level: config.log.level, format: config.log.format }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
   // Templates first: a broken operator template stops start-up with every problem listed, before anything opens.
   const templates = requireMailTemplates({ dir: config.templates.dir });
+  const pages = requirePageTemplates({ dir: config.templates.pagesDir });
   // Mail moved away after its commit must find that commit on disk after a power cut (see openDatabase); so must
   // mail acknowledged over LMTP, which the MTA deletes on our 250.
   const durable = Boolean(config.imap?.processedFolder) || config.lmtp.port > 0;
@@ -56,9 +63,14 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     raw: createBlobStore({ dir: path.join(storageDir, 'raw'), compress: true }),
     attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
   };
+  // Seals the links of verification and password mails in the outbox; the key file sits with the stores, not in the database.
+  const linkSealer = createLinkSealer({ key: fileLinkKey({ file: path.join(storageDir, 'keys', 'outbox-links.key') }) });
   const metrics = createMetrics({ db, clock });
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates });
-  const registration = createRegistration({ db, config, intake, clock, logger: logger.child({ component: 'registration' }), templates });
+  const accounts = createAccounts({ db, config, clock, logger: logger.child({ component: 'accounts' }) });
+  const passwordLinks = createPasswordLinks({ db, config, accounts, sealer: linkSealer, templates, clock, logger: logger.child({ component: 'accounts' }) });
+  const registration = createRegistration({ db, config, intake, accounts, passwordLinks, sealer: linkSealer, clock, logger: logger.child({ component: 'registration' }), templates });
+  const portal = createPortal({ db, config, clock, logger: logger.child({ component: 'portal' }) });
   // OAuth2 access tokens for the IMAP and SMTP logins (none with auth password), asked for per connection.
   const tokens = createTokenSources({ config, logger, clock });
   const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, oauth2: tokens.smtp, logger, attachmentPath: stores.attachments.pathOf });
@@ -79,6 +91,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     pollMs: config.outbox.pollSeconds * 1000,
     backoff: { baseMs: config.outbox.retryBaseSeconds * 1000, capMs: config.outbox.retryMaxSeconds * 1000 },
     onAttempt: metrics.recordDeliveryAttempt,
+    linkSealer,
   });
 
   const autoClose = createAutoCloseJob({
@@ -97,7 +110,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, templates, repositories, stores, intake, registration, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
+  return { config, logger, clock, db, templates, pages, repositories, stores, intake, accounts, passwordLinks, registration, portal, linkSealer, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -172,25 +185,31 @@ export async function startDaemon(services: Services) {
   if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
   if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
   if (watcher) services.metrics.watchImap(() => watcher.status());
-  const http =
-    config.http.port > 0
-      ? await startHttpServer({
-          host: config.http.host,
-          port: config.http.port,
-          routes: createRegistrationRoutes({ registration: services.registration, supportName: config.support.name, onChange: () => services.outboxWorker.nudge(), logger: logger.child({ component: 'http' }) }),
-          readiness: () =>
-            checkReadiness({
-              db: services.db,
-              imap: watcher?.status(),
-              lmtp: lmtp?.status(),
-              oldestPendingAgeSeconds: services.metrics.oldestPendingAgeSeconds(),
-              outboxMaxAgeSeconds: config.http.readyOutboxMaxAgeSeconds,
-              imapGraceSeconds: config.http.readyImapGraceSeconds,
-            }),
-          metrics: services.metrics,
-        })
-      : undefined;
+  const readiness = () =>
+    checkReadiness({
+      db: services.db,
+      imap: watcher?.status(),
+      lmtp: lmtp?.status(),
+      oldestPendingAgeSeconds: services.metrics.oldestPendingAgeSeconds(),
+      outboxMaxAgeSeconds: config.http.readyOutboxMaxAgeSeconds,
+      imapGraceSeconds: config.http.readyImapGraceSeconds,
+    });
+  const http = await startWebServers({
+    config,
+    logger,
+    pages: services.pages,
+    accounts: services.accounts,
+    passwordLinks: services.passwordLinks,
+    registration: services.registration,
+    portal: services.portal,
+    submitWeb: services.intake.submitWeb,
+    attachmentStore: services.stores.attachments,
+    onChange: () => services.outboxWorker.nudge(),
+    admin: { readiness, metrics: services.metrics },
+  });
+  if (config.http.port > 0 && !config.http.publicUrl) logger.warn('http.publicUrl is empty: links in mail point at http://host:port, and browsers keep the portal\'s Secure cookies only over https or on localhost');
 
+  const sessionSweep = createSessionSweepJob({ accounts: services.accounts, cron: config.tickets.autoCloseCron, logger: logger.child({ component: 'accounts' }) });
   const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge() });
 
   // Bound before anything runs: a port in use fails the start cleanly. What it acknowledges meanwhile waits in the
@@ -199,15 +218,16 @@ export async function startDaemon(services: Services) {
   try {
     lmtpPort = lmtp ? (await lmtp.start()).port : undefined;
   } catch (error) {
-    await http?.close();
+    await http.close();
     throw error;
   }
   services.outboxWorker.start();
   services.autoClose.start();
   services.heldExpiry.start();
+  sessionSweep.start();
   watcher?.start();
   slaJob.start();
-  logger.info({ folder, httpPort: http?.port, lmtpPort }, 'ticketd running');
+  logger.info({ folder, httpPort: http.port, adminPort: http.adminPort, lmtpPort }, 'ticketd running');
 
   /**
    * Ordered shutdown: stop intake (LMTP first refuses new mail and finishes the messages in hand; what it did not
@@ -218,11 +238,12 @@ export async function startDaemon(services: Services) {
     await Promise.all([lmtp?.stop({ deadlineMs: 2 * drainMs }), watcher?.stop()]);
     services.autoClose.stop();
     services.heldExpiry.stop();
+    sessionSweep.stop();
     await services.outboxWorker.stop({ drainMs });
-    await http?.close();
+    await http.close();
     services.close();
     logger.info('ticketd stopped');
   }
 
-  return { stop, watcher, lmtp, httpPort: http?.port, lmtpPort };
+  return { stop, watcher, lmtp, httpPort: http.port, adminPort: http.adminPort, lmtpPort };
 }

@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigResult } from '../config/config.loader.js';
 import { loadMailTemplates } from '../modules/templates/templates.loader.js';
+import { loadPageTemplates } from '../modules/templates/pages.loader.js';
 import { CliExit, printJson, type CliIo } from './cli.io.js';
 
-/** A valid config is also checked for its mail templates (the operator's folder, if any): the daemon would refuse them. */
+/** A valid config is also checked for its mail templates and portal pages (the operator's folders, if any): the daemon would refuse them. */
 function withTemplatesChecked(result: ConfigResult): ConfigResult {
   if (!result.ok) return result;
   const templates = loadMailTemplates({ dir: result.config.templates.dir });
-  return templates.ok ? result : { ok: false, problems: templates.problems.map((message) => ({ path: 'templates.dir', message })) };
+  const pages = loadPageTemplates({ dir: result.config.templates.pagesDir });
+  const problems = [...(templates.ok ? [] : templates.problems.map((message) => ({ path: 'templates.dir', message }))), ...(pages.ok ? [] : pages.problems.map((message) => ({ path: 'templates.pagesDir', message })))];
+  return problems.length === 0 ? result : { ok: false, problems };
 }
 
 export function registerConfigCommands(program: Command, io: CliIo): void {
@@ -15,7 +18,7 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
 
   config
     .command('check')
-    .description('validate a configuration file (with TICKETD_* environment overrides) and its mail templates; exit 1 on any problem')
+    .description('validate a configuration file (with TICKETD_* environment overrides), its mail templates and portal pages; exit 1 on any problem')
     .requiredOption('--config <file>', 'configuration file')
     .option('--json', 'print { ok, problems: [{ path, message }] }')
     .addHelpText('after', '\nExample:\n  TICKETD_IMAP_PASSWORD=secret ticketd config check --config config/ticketd.yaml')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createCustomersRepository } from '../modules/customers/customers.repository.js';
 import { seedCustomerDomains } from '../modules/customers/customers.usecases.js';
 import { defaultOrganisationOf } from '../modules/customers/customers.models.js';
+import { isPublicSuffix } from '../modules/desk/address.models.js';
 import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
 import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
@@ -34,6 +35,10 @@ export function registerDomainsCommands(program: Command, io: CliIo): void {
       if (!DOMAIN.test(domain)) {
         io.err(`ticketd: not a domain name: ${raw}`);
         throw new CliExit(2);
+      }
+      if (isPublicSuffix(domain)) {
+        io.err(`ticketd: ${domain} is a public suffix: anyone can register names under it, so approving it would let strangers sign up. Approve the organisation's own domain (e.g. acme.${domain}).`);
+        throw new CliExit(1);
       }
       withCustomersDb(io, options.config, (db) => {
         const added = createCustomersRepository({ db }).addDomain({ domain, organisation: options.organisation ?? defaultOrganisationOf(domain), origin: 'cli', at: new Date() });

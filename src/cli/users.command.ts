@@ -11,6 +11,7 @@ import { createProgress, type Progress } from './progress.js';
 import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 import { withCustomersDb } from './domains.command.js';
 import { domainOf } from '../modules/desk/address.models.js';
+import { portalBaseUrl } from '../modules/desk/portal-url.models.js';
 
 /** Verified users' held mail becomes tickets now; the daemon delivers the confirmations and pages. */
 async function releaseHeldOf(services: ReturnType<typeof buildServices>, emails: string[]): Promise<string[]> {
@@ -27,38 +28,55 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
 
   users
     .command('add')
-    .description('register a user as verified (the company vouches for them)')
+    .description('register a user as verified (the company vouches for them), or invite an engineer to the portal')
     .argument('<email>')
     .requiredOption('--config <file>', 'configuration file')
     .option('--name <name>', 'display name', '')
     .option('--organisation <name>', 'customer organisation (default: that of the domain)')
-    .option('--welcome', 'queue a welcome mail')
-    .addHelpText('after', '\nExample:\n  ticketd users add alice@acme.com --name "Alice Martin" --welcome --config config/ticketd.yaml')
-    .action(async (raw: string, options: { config: string; name: string; organisation?: string; welcome?: boolean }) => {
+    .option('--role <role>', 'member (their own tickets) or manager (every ticket of their organisation)')
+    .option('--engineer', 'an engineer of support.engineerDomains: signs in to the portal and sees every ticket')
+    .option('--welcome', 'queue a welcome mail (with a "set your password" link when the portal is on)')
+    .addHelpText('after', '\nExamples:\n  ticketd users add alice@acme.com --name "Alice Martin" --welcome --config config/ticketd.yaml\n  ticketd users add carol@acme.com --role manager --config config/ticketd.yaml\n  ticketd users add dev@example.com --engineer --name "Dev On-Call" --welcome --config config/ticketd.yaml')
+    .action(async (raw: string, options: { config: string; name: string; organisation?: string; role?: string; engineer?: boolean; welcome?: boolean }) => {
       const email = normalizeEmail(raw);
       if (!isEmail(email)) {
         io.err(`ticketd: not an email address: ${raw}`);
+        throw new CliExit(2);
+      }
+      if (options.role !== undefined && options.role !== 'member' && options.role !== 'manager') {
+        io.err(`ticketd: --role must be member or manager (engineers: --engineer)`);
+        throw new CliExit(2);
+      }
+      if (options.engineer && options.role !== undefined) {
+        io.err('ticketd: --engineer and --role exclude each other');
         throw new CliExit(2);
       }
       const config = requireConfig(io, options.config);
       const services = buildServices({ config, logger: createLogger({ level: 'warn' }) });
       try {
         const customers = createCustomersRepository({ db: services.db });
-        if (!customers.isApprovedDomain(domainOf(email))) {
+        if (options.engineer && !config.support.engineerDomains.includes(domainOf(email))) {
+          io.err(`ticketd: ${domainOf(email)} is not one of support.engineerDomains (${config.support.engineerDomains.join(', ') || 'none'})`);
+          throw new CliExit(1);
+        }
+        if (!options.engineer && !customers.isApprovedDomain(domainOf(email))) {
           io.err(`ticketd: ${domainOf(email)} is not an approved domain (ticketd domains add ${domainOf(email)})`);
           throw new CliExit(1);
         }
         const now = new Date();
         const { user, change } = services.db.transaction(() => {
-          const result = customers.upsertUser({ email, name: options.name, organisation: options.organisation, status: 'verified', at: now, reenable: true });
+          const result = customers.upsertUser({ email, name: options.name, organisation: options.engineer ? undefined : options.organisation, status: 'verified', at: now, reenable: true });
+          const role = options.engineer ? 'engineer' : (options.role as 'member' | 'manager' | undefined);
+          if (role && result.user.role !== role) customers.setRole({ email, role });
           if (options.welcome) {
-            const mail = renderWelcome({ to: email, name: result.user.name, organisation: options.organisation, support: { address: config.support.address, name: config.support.name }, messageId: `welcome.${randomUUID()}@${config.support.address.split('@')[1]}`, templates: services.templates });
-            services.repositories.outbox.enqueue({ effectKey: `welcome:${email}`, ticketId: null, payload: { kind: 'email', mail }, at: now });
+            const link = portalBaseUrl(config.http) ? services.passwordLinks.issueLink({ userId: result.user.id, purpose: 'welcome', at: now }) : undefined;
+            const mail = renderWelcome({ to: email, name: result.user.name, organisation: options.organisation, support: { address: config.support.address, name: config.support.name }, messageId: `welcome.${randomUUID()}@${config.support.address.split('@')[1]}`, templates: services.templates, ...(link ? { link: link.url, linkHours: config.accounts.welcomeLinkHours } : {}) });
+            services.repositories.outbox.enqueue({ effectKey: `welcome:${email}`, ticketId: null, payload: { kind: 'email', mail, ...(link ? { sealed: link.sealed } : {}) }, at: now });
           }
-          return result;
+          return { ...result, user: customers.findUser(email) ?? result.user };
         });
-        const refs = await releaseHeldOf(services, [email]);
-        io.out(`${change} ${user.email} (${user.status})${refs.length ? `; held mail became ${refs.join(', ')}` : ''}`);
+        const refs = options.engineer ? [] : await releaseHeldOf(services, [email]);
+        io.out(`${change} ${user.email} (${user.status}, ${user.role})${refs.length ? `; held mail became ${refs.join(', ')}` : ''}`);
       } finally {
         services.close();
       }
@@ -78,9 +96,9 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
       withCustomersDb(io, options.config, (db) => {
         const rows = createCustomersRepository({ db })
           .listUsers({ status: options.status as UserStatus | undefined })
-          .map((u) => ({ email: u.email, name: u.name, organisation: u.organisation, status: u.status, verifiedAt: u.verifiedAt?.toISOString() ?? null, bouncing: u.bouncingSince !== null }));
+          .map((u) => ({ email: u.email, name: u.name, organisation: u.organisation, status: u.status, role: u.role, verifiedAt: u.verifiedAt?.toISOString() ?? null, bouncing: u.bouncingSince !== null }));
         if (options.json) printJson(io, rows);
-        else printTable(io, ['EMAIL', 'NAME', 'ORGANISATION', 'STATUS', 'VERIFIED'], rows.map((u) => [u.email, u.name, u.organisation ?? '', u.status + (u.bouncing ? ' (bouncing)' : ''), u.verifiedAt ?? '']));
+        else printTable(io, ['EMAIL', 'NAME', 'ORGANISATION', 'STATUS', 'ROLE', 'VERIFIED'], rows.map((u) => [u.email, u.name, u.organisation ?? '', u.status + (u.bouncing ? ' (bouncing)' : ''), u.role, u.verifiedAt ?? '']));
       });
     });
 
@@ -102,10 +120,10 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
 
   users
     .command('import')
-    .description('register users in bulk from a CSV file (email,name[,organisation]) as verified; idempotent')
+    .description('register users in bulk from a CSV file (email,name[,organisation[,role]]; role member or manager) as verified; idempotent')
     .argument('<file>', 'CSV file, optionally with a header row')
     .requiredOption('--config <file>', 'configuration file')
-    .option('--welcome', 'queue a welcome mail to each new user')
+    .option('--welcome', 'queue a welcome mail to each new user (with a "set your password" link when the portal is on)')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nExit status: 0 when every row was imported, 1 when some rows were rejected (the others are imported).\n\nExample:\n  ticketd users import staff.csv --welcome --config config/ticketd.yaml')
     .action(async (file: string, options: { config: string; welcome?: boolean; json?: boolean }) => {
@@ -125,7 +143,7 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
           progress ??= createProgress({ stream: process.stderr, total, label: 'importing', enabled: Boolean(process.stderr.isTTY) && !options.json });
           progress.update(done);
         };
-        const report = importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), templates: services.templates, onProgress });
+        const report = importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), templates: services.templates, passwordLinks: services.passwordLinks, onProgress });
         progress?.done();
         const released = await releaseHeldOf(services, report.newlyVerified);
         const seconds = (Date.now() - started) / 1000;

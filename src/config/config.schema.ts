@@ -1,7 +1,9 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 import { isValidTimezone } from '../modules/desk/business-hours.models.js';
+import { isPublicSuffix } from '../modules/desk/address.models.js';
 import { envNameOf } from './config.keys.js';
+import { accounts, http } from './config.web.schema.js';
 import { isValidSlaTarget } from '../modules/desk/response-target.models.js';
 
 /**
@@ -107,7 +109,7 @@ const support = z
       .regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be 1-10 upper-case letters or digits, starting with a letter')
       .default('CS')
       .describe('Ticket references look like PREFIX-12.'),
-    customerDomains: z.array(domain).default([]).describe('Approved customer domains: senders from these may open tickets.'),
+    customerDomains: z.array(domain.refine((value) => !isPublicSuffix(value), 'is a public suffix (anyone can register names under it, e.g. co.uk): approve the organisation\'s own domain')).default([]).describe('Approved customer domains: senders from these may open tickets.'),
     engineerDomains: z.array(domain).default([]).describe("The company's own domains: senders from these are engineers."),
     engineerNotify: z.array(email).default([]).describe("Engineers' addresses notified by email of each new ticket; empty: nobody."),
     requireRegistration: z
@@ -231,29 +233,6 @@ const sla = z
   })
   .strict();
 
-const http = z
-  .object({
-    port: port.default(0).describe('Port of the health endpoint (/healthz); 0 disables the HTTP server.'),
-    host: z.string().default('127.0.0.1').describe('Address the HTTP server listens on.'),
-    publicUrl: z
-      .union([z.string().url(), z.literal('')])
-      .default('')
-      .describe('Base URL of the HTTP server as people reach it: registration links in mails, ticket links in pages and webhook events; empty: http://host:port for mails, no links in pages.'),
-    readyOutboxMaxAgeSeconds: z
-      .number()
-      .int()
-      .positive()
-      .default(900)
-      .describe('/readyz fails while the oldest pending delivery (confirmation, page) is older than this.'),
-    readyImapGraceSeconds: z
-      .number()
-      .int()
-      .positive()
-      .default(300)
-      .describe('/readyz stays ready this long while a lost IMAP connection is being re-established.'),
-  })
-  .strict();
-
 // Push delivery: an MTA (Postfix `lmtp:`, Dovecot's LMTP proxy, Exim) hands help@'s mail straight to ticketd.
 const lmtp = z
   .object({
@@ -316,6 +295,10 @@ const templates = z
       .describe(
         'Folder of operator templates: NAME.txt and NAME.html files there replace the built-in ones of that name (see config/templates/README.md for names and variables); empty: the built-in templates.',
       ),
+    pagesDir: z
+      .string()
+      .default('')
+      .describe('Folder of operator portal pages: NAME.mustache files there replace the built-in ones of that name (see config/pages/README.md for names and variables); empty: the built-in pages.'),
   })
   .strict();
 
@@ -370,6 +353,7 @@ export const configSchema = z
     tickets: tickets.default(tickets.parse({})),
     http: http.default(http.parse({})),
     lmtp: lmtp.default(lmtp.parse({})),
+    accounts: accounts.default(accounts.parse({})),
     limits: limits.default(limits.parse({})),
     outbox: outbox.default(outbox.parse({})),
     templates: templates.default(templates.parse({})),

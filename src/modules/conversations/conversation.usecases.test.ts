@@ -96,6 +96,23 @@ describe('conversations on one ticket (in-memory SQLite, real migrations)', () =
     expect(ticket('CS-1')).toMatchObject({ status: 'open', assignee: 'erin@cloudsoft.test', firstRespondedAt: now });
   });
 
+  it("mails a customer's follow-up to the engineers who answered (then to the assignee), threaded, and an engineer's answer to it is relayed", async () => {
+    await ingest(mail({ from: 'alice@acme.test', subject: 'Re: [CS-1] Staging', messageId: 'alice-2@acme.test', body: 'Any news?' }));
+    // Nobody answered yet: the new-ticket notification went to engineerNotify, the follow-up goes to nobody.
+    expect(emails().filter((item) => item.key.startsWith('followup:'))).toEqual([]);
+    await ingest(mail({ from: 'Erin <erin@cloudsoft.test>', subject: 'Re: [CS-1] Staging', messageId: 'erin-1@cloudsoft.test', inReplyTo: '<alice-2@acme.test>', body: 'Looking into it.' }));
+    await ingest(mail({ from: 'Bob <bob@acme.test>', subject: 'Re: [CS-1] Staging', messageId: 'bob-2@acme.test', inReplyTo: '<alice-2@acme.test>', body: 'It fails for me too.' }));
+    const [followUp] = emails().filter((item) => item.key.startsWith('followup:'));
+    expect(followUp?.mail).toMatchObject({ to: ['erin@cloudsoft.test'], subject: 'Re: [CS-1] Staging cannot pull images', inReplyTo: 'bob-2@acme.test', headers: expect.objectContaining({ 'Thread-Index': expect.any(String) }) });
+    expect(followUp?.mail.text).toContain('Bob <bob@acme.test> wrote on CS-1');
+    expect(followUp?.mail.text).toContain('It fails for me too.');
+    expect(followUp?.mail.replyTo).toMatch(/^help\+cs-1\./);
+    const answer = await ingest(mail({ from: 'erin@cloudsoft.test', subject: followUp?.mail.subject ?? '', messageId: 'erin-2@cloudsoft.test', inReplyTo: `<${followUp?.mail.messageId}>`, body: 'Restart the agent, Bob.\n#assign me' }));
+    expect(answer).toMatchObject({ outcome: 'reply', ticketRef: 'CS-1' });
+    await ingest(mail({ from: 'alice@acme.test', subject: 'Re: [CS-1] Staging', messageId: 'alice-3@acme.test', body: 'Works now.' }));
+    expect(emails().filter((item) => item.key.startsWith('followup:')).map((item) => item.mail.to)).toEqual([['erin@cloudsoft.test'], ['erin@cloudsoft.test']]);
+  });
+
   it('stores a #note for engineers only and a direct reply with help@ in Cc without sending either', async () => {
     const before = emails().length;
     await ingest(mail({ from: 'erin@cloudsoft.test', subject: 'Re: [CS-1] Staging', messageId: 'erin-note@cloudsoft.test', body: '#note\nCustomer is on the legacy registry.' }));

@@ -2,7 +2,7 @@ import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { parseEngineerReply, participantCommandOf } from '../engineers/commands.models.js';
-import { renderEngineerNotification } from '../engineers/notification.models.js';
+import { renderEngineerFollowUp, renderEngineerNotification } from '../engineers/notification.models.js';
 import { renderRelay } from '../engineers/relay.models.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
@@ -14,6 +14,7 @@ import { threadIndexReply, threadIndexRoot } from '../threading/thread-index.mod
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { createTicketsRepository, type TicketRow } from '../tickets/tickets.repository.js';
 import { domainOf } from '../desk/address.models.js';
+import { ticketUrlOf } from '../desk/portal-url.models.js';
 import { participantsFrom } from './participants.models.js';
 import { createParticipants } from './participants.usecases.js';
 
@@ -125,6 +126,7 @@ export function createConversations({
         customerReferences: message.references,
         threadIndex: threadIndexFor(current, at),
         notes,
+        ticketUrl: ticketUrlOf(config.http, current.ref),
         templates,
       });
       tickets.appendMessage({
@@ -136,10 +138,11 @@ export function createConversations({
   }
 
   /**
-   * After intake stored a customer's follow-up on a ticket. The requester may take someone out of the
-   * conversation with `#participant remove ADDR` (and only that: other `#` lines of customers are just text).
+   * After intake stored a customer's follow-up on a ticket (by mail or on the portal). The requester may take
+   * someone out of the conversation with `#participant remove ADDR` (and only that: other `#` lines of
+   * customers are just text).
    */
-  function onCustomerReply({ ticket, message, at }: { ticket: TicketRow; message: InboundMessage; at: Date }): void {
+  function onCustomerReply({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId?: number }): void {
     const fromRequester = message.from?.address.toLowerCase() === ticket.requesterEmail.toLowerCase();
     const removals = fromRequester ? newTextOf(message.text).split('\n').flatMap((line) => participantCommandOf(line) ?? []).filter((command) => command.action === 'remove') : [];
     const removed = new Set(removals.flatMap((command) => (command.address ? [command.address] : [])));
@@ -149,6 +152,40 @@ export function createConversations({
     // The new text only: a reply quoting an old "SEV1", or a subject still saying it, changes nothing.
     const requested = readSeverity({ subject: '', text: newTextOf(message.text) });
     lifecycle.requestSeverity({ ticket: tickets.findById(ticket.id) ?? ticket, requested, by: 'customer', at });
+    if (inboundId !== undefined) mailEngineersOnIt({ ticket: tickets.findById(ticket.id) ?? ticket, message, at, inboundId });
+  }
+
+  /**
+   * The engineers on a ticket hear of the customer's new message: its assignee, else every engineer who
+   * answered it publicly. Before anyone answered, nobody: the new-ticket notification went to
+   * support.engineerNotify, and the conversation is on the portal.
+   */
+  function mailEngineersOnIt({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId: number }): void {
+    const isEngineer = (address: string) => address.toLowerCase() !== support.address.toLowerCase() && config.support.engineerDomains.includes(domainOf(address));
+    const answered = tickets
+      .listMessages(ticket.id)
+      .filter((row) => row.direction === 'outbound' && row.visibility === 'public' && isEngineer(row.fromAddress))
+      .map((row) => row.fromAddress.toLowerCase());
+    const to = ticket.assignee ? [ticket.assignee] : [...new Set(answered)];
+    if (to.length === 0) return;
+    const mail = renderEngineerFollowUp({
+      ticket,
+      author: message.from ?? { address: '', name: '' },
+      text: clip(storedTextOf(message), NOTIFICATION_TEXT_CHARS),
+      to,
+      support,
+      replyTo: secret === '' ? support.address : plusAddress({ supportAddress: support.address, ref: ticket.ref, secret }),
+      messageId: messageIdFor(ticket.ref),
+      customerMessageId: message.messageId,
+      customerReferences: message.references,
+      threadIndex: threadIndexFor(ticket, at),
+      ticketUrl: ticketUrlOf(config.http, ticket.ref),
+      templates,
+    });
+    tickets.appendMessage({
+      message: { ticketId: ticket.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: support.address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
+    });
+    outbox.enqueue({ effectKey: `followup:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
   }
 
   /**

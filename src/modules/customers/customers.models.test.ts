@@ -14,18 +14,20 @@ describe('CSV import rows', () => {
     ]);
   });
 
-  it('reports a bad email, an unapproved domain and a duplicate with their line numbers and keeps the good rows', () => {
-    const csv = ['email,name,organisation', 'Alice@ACME.test, Alice ,ACME Corp', 'not-an-address,Nobody', 'eve@evil.test,Eve', 'alice@acme.test,Alice again', 'bob@globex.test,Bob', 'x@acme.test,a,b,c'].join('\n');
+  it('reports a bad email, an unapproved domain, a duplicate and a bad role with their line numbers and keeps the good rows', () => {
+    const csv = ['email,name,organisation,role', 'Alice@ACME.test, Alice ,ACME Corp', 'not-an-address,Nobody', 'eve@evil.test,Eve', 'alice@acme.test,Alice again', 'bob@globex.test,Bob', 'x@acme.test,a,b,c', 'mia@acme.test,Mia,ACME Corp,Manager', 'y@acme.test,a,b,member,e'].join('\n');
     const { rows, errors } = validateImportRows({ records: parseCsv(csv), approvedDomains: approved });
     expect(rows).toEqual([
-      { line: 2, email: 'alice@acme.test', name: 'Alice', organisation: 'ACME Corp' },
-      { line: 6, email: 'bob@globex.test', name: 'Bob', organisation: undefined },
+      { line: 2, email: 'alice@acme.test', name: 'Alice', organisation: 'ACME Corp', role: undefined },
+      { line: 6, email: 'bob@globex.test', name: 'Bob', organisation: undefined, role: undefined },
+      { line: 8, email: 'mia@acme.test', name: 'Mia', organisation: 'ACME Corp', role: 'manager' },
     ]);
     expect(errors.map((error) => [error.line, error.error.split(':')[0]?.split(' (')[0]])).toEqual([
       [3, 'not an email address'],
       [4, 'domain evil.test is not approved'],
       [5, 'duplicate of line 2'],
-      [7, 'expected email,name[,organisation] but found 4 columns'],
+      [7, 'role must be member or manager, not "c"'],
+      [9, 'expected email,name[,organisation[,role]] but found 5 columns'],
     ]);
   });
 

@@ -17,7 +17,7 @@ export function defaultOrganisationOf(domain: string): string {
   return domain;
 }
 
-export type CsvRow = { line: number; email: string; name: string; organisation: string | undefined };
+export type CsvRow = { line: number; email: string; name: string; organisation: string | undefined; role: 'member' | 'manager' | undefined };
 export type RowError = { line: number; email: string; error: string };
 
 /**
@@ -76,7 +76,7 @@ export function parseCsv(text: string): Array<{ line: number; fields: string[] }
 }
 
 /**
- * Pure validation of an import file: every row is checked (bad email, domain not approved, duplicate inside
+ * Pure validation of an import file (`email,name[,organisation[,role]]`, role `member` or `manager`): every row is checked (bad email, domain not approved, duplicate inside
  * the file) and reported with its line number; good rows come back normalized. A header row
  * (`email,name,...`) is recognised and skipped.
  */
@@ -85,11 +85,16 @@ export function validateImportRows({ records, approvedDomains }: { records: Arra
   const errors: RowError[] = [];
   const seen = new Map<string, number>();
   for (const [index, record] of records.entries()) {
-    const [rawEmail = '', rawName = '', rawOrganisation = ''] = record.fields;
+    const [rawEmail = '', rawName = '', rawOrganisation = '', rawRole = ''] = record.fields;
     if (index === 0 && rawEmail.trim().toLowerCase() === 'email') continue;
     const email = normalizeEmail(rawEmail);
-    if (record.fields.length > 3) {
-      errors.push({ line: record.line, email, error: `expected email,name[,organisation] but found ${record.fields.length} columns` });
+    if (record.fields.length > 4) {
+      errors.push({ line: record.line, email, error: `expected email,name[,organisation[,role]] but found ${record.fields.length} columns` });
+      continue;
+    }
+    const role = rawRole.trim().toLowerCase();
+    if (role !== '' && role !== 'member' && role !== 'manager') {
+      errors.push({ line: record.line, email, error: `role must be member or manager, not "${rawRole.trim()}"` });
       continue;
     }
     if (!isEmail(email)) {
@@ -106,7 +111,7 @@ export function validateImportRows({ records, approvedDomains }: { records: Arra
       continue;
     }
     seen.set(email, record.line);
-    rows.push({ line: record.line, email, name: rawName.trim(), organisation: rawOrganisation.trim() || undefined });
+    rows.push({ line: record.line, email, name: rawName.trim(), organisation: rawOrganisation.trim() || undefined, role: role === '' ? undefined : role });
   }
   return { rows, errors };
 }

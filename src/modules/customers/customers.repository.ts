@@ -46,6 +46,18 @@ export function createCustomersRepository({ db }: { db: Db }) {
     return db.select().from(users).where(eq(users.email, email.toLowerCase())).get();
   }
 
+  function findUserById(id: number): UserRow | undefined {
+    return db.select().from(users).where(eq(users.id, id)).get();
+  }
+
+  function setRole({ email, role }: { email: string; role: UserRow['role'] }): void {
+    db.update(users).set({ role }).where(eq(users.email, email.toLowerCase())).run();
+  }
+
+  function setName({ email, name }: { email: string; name: string }): void {
+    db.update(users).set({ name }).where(eq(users.email, email.toLowerCase())).run();
+  }
+
   function findUsers(emails: string[]): UserRow[] {
     return emails.length === 0 ? [] : db.select().from(users).where(inArray(users.email, emails)).all();
   }
@@ -123,7 +135,7 @@ export function createCustomersRepository({ db }: { db: Db }) {
     return db.select({ address: bouncingAddresses.address }).from(bouncingAddresses).where(eq(bouncingAddresses.address, address)).get() !== undefined;
   }
 
-  return { ensureOrganisation, addDomain, removeDomain, listDomains, findDomain, isApprovedDomain, findUser, findUsers, listUsers, upsertUser, setStatus, insertToken, findToken, useToken, markBouncing, isBouncing };
+  return { ensureOrganisation, addDomain, removeDomain, listDomains, findDomain, isApprovedDomain, findUser, findUserById, setRole, setName, findUsers, listUsers, upsertUser, setStatus, insertToken, findToken, useToken, markBouncing, isBouncing };
 }
 
 export type CustomersRepository = ReturnType<typeof createCustomersRepository>;

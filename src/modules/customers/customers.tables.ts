@@ -31,6 +31,11 @@ export const users = sqliteTable(
     name: text('name').notNull().default(''),
     organisationId: integer('organisation_id').references(() => organisations.id),
     status: text('status', { enum: ['pending', 'verified', 'disabled'] }).notNull(),
+    /**
+     * `member`: sees their own tickets and those they take part in; `manager`: every ticket of their
+     * organisation; `engineer`: a person of an engineer domain, signed in to the portal (sees everything).
+     */
+    role: text('role', { enum: ['member', 'manager', 'engineer'] }).notNull().default('member'),
     verifiedAt: integer('verified_at', { mode: 'timestamp_ms' }),
     /** Set when mail to this address bounced permanently; automatic mail to it stops. */
     bouncingSince: integer('bouncing_since', { mode: 'timestamp_ms' }),

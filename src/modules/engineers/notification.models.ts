@@ -19,6 +19,7 @@ export function renderEngineerNotification({
   customerReferences,
   threadIndex,
   notes,
+  ticketUrl = '',
   templates,
 }: {
   ticket: { ref: string; subject: string; severity: Severity };
@@ -33,6 +34,8 @@ export function renderEngineerNotification({
   threadIndex: string;
   /** Extra lines for engineers, e.g. "continues closed ticket CS-3". */
   notes: string[];
+  /** The ticket on the portal; empty when the portal is off. */
+  ticketUrl?: string;
   templates: MailTemplates;
 }): OutboundMail {
   const organisation = requester.address.slice(requester.address.lastIndexOf('@') + 1);
@@ -51,6 +54,7 @@ export function renderEngineerNotification({
     organisation,
     notes,
     text: text.trim() || '(no text)',
+    ticketUrl,
   });
   const references = customerMessageId ? [...customerReferences.filter((id) => id !== customerMessageId), customerMessageId] : [];
   return {
@@ -70,5 +74,63 @@ export function renderEngineerNotification({
       'Thread-Index': threadIndex,
       'Thread-Topic': ticket.subject || '(no subject)',
     },
+  };
+}
+
+/**
+ * A customer wrote again on a ticket (by mail or on the portal): the engineers on it get the new text,
+ * threaded under the customer's message, with the ticket's signed Reply-To so their answer is relayed.
+ */
+export function renderEngineerFollowUp({
+  ticket,
+  author,
+  text,
+  to,
+  support,
+  replyTo,
+  messageId,
+  customerMessageId,
+  customerReferences,
+  threadIndex,
+  ticketUrl = '',
+  templates,
+}: {
+  ticket: { ref: string; subject: string; severity: Severity; status: string };
+  author: { address: string; name: string };
+  text: string;
+  to: string[];
+  support: { address: string; name: string };
+  replyTo: string;
+  messageId: string;
+  customerMessageId: string | undefined;
+  customerReferences: string[];
+  threadIndex: string;
+  ticketUrl?: string;
+  templates: MailTemplates;
+}): OutboundMail {
+  const { text: body, html } = templates.render('engineer-followup', {
+    supportName: support.name,
+    supportAddress: support.address,
+    ref: ticket.ref,
+    subject: ticket.subject || '(no subject)',
+    severity: ticket.severity,
+    severityMeaning: severityMeaning(ticket.severity),
+    priority: priorityOf(ticket.severity),
+    status: ticket.status,
+    author: author.name ? `${author.name} <${author.address}>` : author.address,
+    text: text.trim() || '(no text)',
+    ticketUrl,
+  });
+  const references = customerMessageId ? [...customerReferences.filter((id) => id !== customerMessageId), customerMessageId] : [];
+  return {
+    from: `${support.name} <${support.address}>`,
+    to,
+    replyTo,
+    subject: `Re: [${ticket.ref}] ${ticket.subject || '(no subject)'}`,
+    text: body,
+    html,
+    messageId,
+    ...(customerMessageId ? { inReplyTo: customerMessageId, references } : {}),
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Loop': support.address, 'X-Ticketd-Ticket': ticket.ref, 'Thread-Index': threadIndex, 'Thread-Topic': ticket.subject || '(no subject)' },
   };
 }

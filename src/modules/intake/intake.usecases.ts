@@ -28,6 +28,7 @@ import { createSenderAuth, type SenderAuth } from './sender-auth.usecases.js';
 import { createSenderCheck } from './sender-check.usecases.js';
 import type { SenderRole } from './sender.models.js';
 import { createTicketMail } from './ticket-mail.usecases.js';
+import { createWebIntake } from './web-ticket.usecases.js';
 
 export type IngestSource = { source: string; uidValidity?: string; uid?: number };
 export type IngestResult = {
@@ -97,6 +98,7 @@ export function createIntake({
   const autoMail = createAutoMail({ config, customers, rates, outbox: createOutboxRepository({ db }), templates, newMessageId, logger });
   const newTicket = createNewTicket({ config, tickets, inboundLog, rates, conversations, paging: createPaging({ db, config, clock, templates }), autoMail, templates });
   const ticketMail = createTicketMail({ tickets, inboundLog, customers, conversations });
+  const web = createWebIntake({ db, config, clock, logger, rawStore, attachmentStore, senders, rates, inboundLog, tickets, newTicket, ticketMail, newMessageId });
 
   /** Stores the raw source (streamed to disk, never whole in memory), then ingests it. */
   async function ingestRaw({ raw, ...origin }: { raw: Buffer | Readable } & IngestSource): Promise<IngestResult> {
@@ -274,7 +276,7 @@ export function createIntake({
     return ingestStored({ blob: { sha256: row.rawSha256, size: row.size }, source: row.source, replaceInboundId: row.id, release });
   }
 
-  return { ingestRaw, ingestStored, reprocess, releaseHeld };
+  return { ingestRaw, ingestStored, reprocess, releaseHeld, submitWeb: web.submit };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

@@ -2,7 +2,8 @@ import type { Config } from '../../config/config.schema.js';
 import type { Conversations } from '../conversations/conversation.usecases.js';
 import { newTextOf } from '../conversations/reply-text.models.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
-import { DEFAULT_SEVERITY, priorityOf, readSeverity } from '../desk/severity.models.js';
+import { DEFAULT_SEVERITY, priorityOf, readSeverity, type Severity } from '../desk/severity.models.js';
+import { ticketUrlOf } from '../desk/portal-url.models.js';
 import type { InboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import type { Paging } from '../paging/paging.usecases.js';
@@ -32,7 +33,7 @@ export function createNewTicket({
   autoMail,
   templates,
 }: {
-  config: Pick<Config, 'support' | 'sla' | 'paging'>;
+  config: Pick<Config, 'support' | 'sla' | 'paging' | 'http'>;
   tickets: TicketsRepository;
   inboundLog: InboundLogRepository;
   rates: RateLimitRepository;
@@ -41,11 +42,11 @@ export function createNewTicket({
   autoMail: AutoMail;
   templates: MailTemplates;
 }) {
-  /** Returns the new ticket's ref. */
-  function open({ decision, message, inboundId, at }: { decision: NewTicketDecision; message: InboundMessage; inboundId: number; at: Date }): string {
+  /** Returns the new ticket's ref. `severity`: chosen on the portal's form, instead of read from the text. */
+  function open({ decision, message, inboundId, at, severity: chosen }: { decision: NewTicketDecision; message: InboundMessage; inboundId: number; at: Date; severity?: Severity }): string {
     // Counted for the flood guard (decideIntake peeks at this bucket before a sender's next ticket).
     rates.take({ bucket: 'new-ticket', key: message.from?.address ?? '', limit: { limit: Number.MAX_SAFE_INTEGER, windowMs: HOUR_MS }, now: at });
-    const stated = readSeverity({ subject: message.subject, text: newTextOf(message.text) });
+    const stated = chosen ?? readSeverity({ subject: message.subject, text: newTextOf(message.text) });
     const severity = stated ?? DEFAULT_SEVERITY;
     const requester = message.from ?? { address: '', name: '' };
     const inserted = tickets.insertTicket({
@@ -84,6 +85,7 @@ export function createNewTicket({
       support: { address: config.support.address, name: config.support.name },
       messageId: conversations.messageIdFor(ticket.ref),
       responseTarget: firstResponseTargetOf({ config, requesterEmail: requester.address, severity: ticket.severity }).description,
+      ticketUrl: ticketUrlOf(config.http, ticket.ref),
       templates,
     });
     mail.headers = { ...mail.headers, 'Thread-Index': conversations.threadIndexFor(ticket, at), 'Thread-Topic': message.subject || '(no subject)' };

@@ -41,7 +41,7 @@ export function createTicketMail({
       } else if (senderRole === 'engineer') conversations.onEngineerReply({ ticket, message, inboundId, at });
       else if (!known) {
         conversations.recordInbound({ ticketId, message, inboundId, at });
-        conversations.onCustomerReply({ ticket, message, at });
+        conversations.onCustomerReply({ ticket, message, at, inboundId });
       }
     } else if ((decision.outcome === 'bounce' || decision.outcome === 'auto-reply') && !known) {
       conversations.recordInbound({ ticketId, message, inboundId, at });

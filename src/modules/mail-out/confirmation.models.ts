@@ -25,6 +25,7 @@ export function renderConfirmation({
   support,
   messageId,
   responseTarget,
+  ticketUrl = '',
   templates,
 }: {
   ref: string;
@@ -38,6 +39,8 @@ export function renderConfirmation({
   messageId: string;
   /** The first-response target of the customer's SLA for this severity, e.g. "30 minutes". */
   responseTarget?: string;
+  /** The ticket on the portal (`PUBLIC_URL/tickets/REF`); empty when the portal is off. */
+  ticketUrl?: string;
   templates: MailTemplates;
 }): OutboundMail {
   const { text, html } = templates.render('confirmation', {
@@ -52,6 +55,7 @@ export function renderConfirmation({
     severityStated,
     levels: LEVELS.map((level) => ({ level, meaning: severityMeaning(level), priority: priorityOf(level) })),
     responseTarget: responseTarget ?? '',
+    ticketUrl,
   });
   const references = customerMessageId ? [...customerReferences.filter((id) => id !== customerMessageId), customerMessageId] : [];
   return {

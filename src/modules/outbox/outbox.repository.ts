@@ -4,8 +4,9 @@ import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import type { PagerEvent } from '../pager/pager.types.js';
 import type { WebhookEvent } from '../pager/webhook.models.js';
 import { outbox } from './outbox.tables.js';
+import type { SealedSecret } from './sealed-links.models.js';
 
-export type OutboxPayload = { kind: 'email'; mail: OutboundMail } | { kind: 'page'; event: PagerEvent } | { kind: 'webhook'; event: WebhookEvent };
+export type OutboxPayload = { kind: 'email'; mail: OutboundMail; sealed?: SealedSecret[] } | { kind: 'page'; event: PagerEvent } | { kind: 'webhook'; event: WebhookEvent };
 export type OutboxRow = typeof outbox.$inferSelect;
 export type OutboxItem = OutboxRow & { payload: OutboxPayload };
 
@@ -59,6 +60,16 @@ export function createOutboxRepository({ db }: { db: Db }) {
     db.update(outbox).set({ status: 'sent', sentAt: at, lastError: null, leaseUntil: null, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
   }
 
+  /** After a mail with a sealed link went out: the sealed secret is dropped, the row keeps the mail without it. */
+  function forgetSealed(id: number): void {
+    const row = db.select({ payloadJson: outbox.payloadJson }).from(outbox).where(eq(outbox.id, id)).get();
+    if (!row) return;
+    const payload = JSON.parse(row.payloadJson) as OutboxPayload;
+    if (payload.kind !== 'email' || !payload.sealed) return;
+    const { sealed: _sealed, ...rest } = payload;
+    db.update(outbox).set({ payloadJson: JSON.stringify(rest) }).where(eq(outbox.id, id)).run();
+  }
+
   function markRetry({ id, nextAttemptAt, error }: { id: number; nextAttemptAt: Date; error: string }): void {
     db.update(outbox).set({ nextAttemptAt, lastError: error, leaseUntil: null, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
   }
@@ -86,7 +97,7 @@ export function createOutboxRepository({ db }: { db: Db }) {
     return db.select({ count: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending')).get()?.count ?? 0;
   }
 
-  return { enqueue, listDue, claim, activeLeaseOwners, releaseLeasesOf, markSent, markRetry, markFailed, requeue, list, findById, countPending };
+  return { enqueue, listDue, claim, activeLeaseOwners, releaseLeasesOf, markSent, forgetSealed, markRetry, markFailed, requeue, list, findById, countPending };
 }
 
 export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

@@ -7,6 +7,7 @@ import type { WebhookSender } from '../pager/drivers/webhook.pager-driver.js';
 import type { Pager } from '../pager/pager.types.js';
 import type { OutboxItem, OutboxRepository } from './outbox.repository.js';
 import { decideAfterAttempt } from './retry.models.js';
+import { hasUnopenedPlaceholder, openSealedMail, type LinkSealer } from './sealed-links.models.js';
 
 /**
  * Delivers outbox rows: one pass at a time (passes never overlap), woken by `nudge()` after an ingest or by
@@ -28,6 +29,7 @@ export function createOutboxWorker({
   owner = `${hostname()}:${process.pid}`,
   isProcessAlive = processAlive,
   onAttempt,
+  linkSealer,
 }: {
   repository: OutboxRepository;
   mailSender: MailSender;
@@ -45,6 +47,8 @@ export function createOutboxWorker({
   owner?: string;
   isProcessAlive?: (pid: number) => boolean;
   /** Told the result of every delivery attempt (metrics). */
+  /** Opens the sealed links of verification and password mails just before they are sent. */
+  linkSealer?: LinkSealer;
   onAttempt?: (attempt: { kind: OutboxItem['kind']; result: 'sent' | 'retry' | 'failed'; createdAt: Date; at: Date }) => void;
 }) {
   let running = false;
@@ -54,7 +58,13 @@ export function createOutboxWorker({
 
   async function deliver(item: OutboxItem): Promise<void> {
     if (item.payload.kind === 'email') {
-      await mailSender.send(item.payload.mail);
+      const { mail, sealed } = item.payload;
+      if (sealed && sealed.length > 0) {
+        if (!linkSealer) throw createError({ code: 'outbox.sealed_without_key', message: 'this mail carries a sealed link but the worker has no link key', retryable: false });
+        await mailSender.send(openSealedMail(mail, sealed, linkSealer));
+      } else if (hasUnopenedPlaceholder(mail)) {
+        throw createError({ code: 'outbox.sealed_forgotten', message: 'the link in this mail was forgotten after it was sent once; the person must ask for a new one', retryable: false });
+      } else await mailSender.send(mail);
     } else if (item.payload.kind === 'webhook') {
       if (!webhook) throw createError({ code: 'webhook.not_configured', message: 'a webhook event is queued but webhook.url is empty', retryable: false });
       await webhook.send(item.payload.event);
@@ -111,6 +121,7 @@ export function createOutboxWorker({
         const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1 };
         if (verdict.status === 'sent') {
           repository.markSent({ id: item.id, at: clock.now() });
+          repository.forgetSealed(item.id);
           logger.info(context, 'delivered');
         } else if (verdict.status === 'retry') {
           repository.markRetry({ id: item.id, nextAttemptAt: verdict.nextAttemptAt, error: describeError(failure) });

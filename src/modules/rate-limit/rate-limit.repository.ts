@@ -27,12 +27,17 @@ export function createRateLimitRepository({ db }: { db: Db }) {
     return allowsAnother({ countInWindow: count({ bucket, key, since: windowStart({ now, limit }) }), limit });
   }
 
+  /** Forgets one key's events (e.g. failed sign-ins once the password was reset by its owner). */
+  function clear({ bucket, key }: { bucket: string; key: string }): void {
+    db.delete(rateEvents).where(and(eq(rateEvents.bucket, bucket), eq(rateEvents.key, key))).run();
+  }
+
   /** Drops events older than any window we use, so the table stays small. */
   function prune({ before }: { before: Date }): void {
     db.delete(rateEvents).where(lt(rateEvents.at, before)).run();
   }
 
-  return { take, peek, count, prune };
+  return { take, peek, count, clear, prune };
 }
 
 export type RateLimitRepository = ReturnType<typeof createRateLimitRepository>;

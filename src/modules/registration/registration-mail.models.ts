@@ -27,14 +27,29 @@ export function renderNotApproved({ to, name, subject, original, support, helpAd
   return { from: `${support.name} <${support.address}>`, to: [to], subject: replySubjectPlain(subject), text, html, messageId, ...threaded(original), headers: autoHeaders(support, 'auto-replied') };
 }
 
-/** The confirmation of a self-registration: a single-use link. */
+/** The confirmation of a self-registration: a single-use link to a page whose button confirms (and sets the password). */
 export function renderVerificationMail({ to, name, link, expiresHours, support, helpAddress, messageId, templates }: { to: string; name: string; link: string; expiresHours: number; support: Support; helpAddress: string; messageId: string; templates: MailTemplates }): OutboundMail {
   const { text, html } = templates.render('verification', { supportName: support.name, supportAddress: support.address, customerName: name, link, expiresHours, helpAddress });
   return { from: `${support.name} <${support.address}>`, to: [to], subject: 'Confirm your address for support', text, html, messageId, headers: autoHeaders(support, 'auto-generated') };
 }
 
-/** Sent on `users import --welcome` / `users add --welcome`: the company registered you. */
-export function renderWelcome({ to, name, organisation, support, messageId, templates }: { to: string; name: string; organisation: string | undefined; support: Support; messageId: string; templates: MailTemplates }): OutboundMail {
-  const { text, html } = templates.render('welcome', { supportName: support.name, supportAddress: support.address, customerName: name, organisation: organisation ?? '' });
+/**
+ * Sent on `users import --welcome` / `users add --welcome`: the company registered you. `link` sets the
+ * portal password (its token sealed by the caller: see sealed-links.models); empty without a portal.
+ */
+export function renderWelcome({ to, name, organisation, support, messageId, link = '', linkHours = 0, templates }: { to: string; name: string; organisation: string | undefined; support: Support; messageId: string; link?: string; linkHours?: number; templates: MailTemplates }): OutboundMail {
+  const { text, html } = templates.render('welcome', { supportName: support.name, supportAddress: support.address, customerName: name, organisation: organisation ?? '', link, linkHours });
   return { from: `${support.name} <${support.address}>`, to: [to], subject: 'Welcome to our support desk', text, html, messageId, headers: autoHeaders(support, 'auto-generated') };
+}
+
+/** To an address that signed up while it already has an account: where to sign in, and a password link (sealed by the caller). */
+export function renderSignupKnown({ to, loginUrl, link, expiresMinutes, support, helpAddress, messageId, templates }: { to: string; loginUrl: string; link: string; expiresMinutes: number; support: Support; helpAddress: string; messageId: string; templates: MailTemplates }): OutboundMail {
+  const { text, html } = templates.render('signup-known', { supportName: support.name, supportAddress: support.address, loginUrl, link, expiresMinutes, helpAddress });
+  return { from: `${support.name} <${support.address}>`, to: [to], subject: 'Your account at our support desk', text, html, messageId, headers: autoHeaders(support, 'auto-generated') };
+}
+
+/** To an address of a domain that is not approved, which signed up on the web form. Nothing typed on the form is in it. */
+export function renderSignupRefused({ to, domain, support, helpAddress, messageId, templates }: { to: string; domain: string; support: Support; helpAddress: string; messageId: string; templates: MailTemplates }): OutboundMail {
+  const { text, html } = templates.render('signup-refused', { supportName: support.name, supportAddress: support.address, domain, helpAddress });
+  return { from: `${support.name} <${support.address}>`, to: [to], subject: 'Your registration at our support desk', text, html, messageId, headers: autoHeaders(support, 'auto-generated') };
 }

@@ -1,13 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { newSecretToken, sha256Hex } from '../../shared/secret-token.js';
 
 /** 32 random bytes, URL-safe. Only its sha256 is stored: a database leak gives no working links. */
 export function newVerificationToken(): { token: string; tokenHash: string } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, tokenHash: hashToken(token) };
+  return newSecretToken({ bytes: 32 });
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
 }
 
 export type TokenState = 'valid' | 'unknown' | 'used' | 'expired';

@@ -3,25 +3,32 @@ import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import type { Accounts, SignedIn } from '../accounts/accounts.usecases.js';
+import type { PasswordLinks } from '../accounts/password-links.usecases.js';
 import { isEmail, normalizeEmail } from '../customers/customers.models.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
-import { createOutboxRepository } from '../outbox/outbox.repository.js';
-import { createRateLimitRepository } from '../rate-limit/rate-limit.repository.js';
-import { renderVerificationMail } from './registration-mail.models.js';
-import { publicUrlOf } from './registration-text.models.js';
-import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
-import { hashToken, newVerificationToken, tokenState } from './registration.models.js';
 import { domainOf } from '../desk/address.models.js';
+import { portalBaseUrl } from '../desk/portal-url.models.js';
+import { createOutboxRepository } from '../outbox/outbox.repository.js';
+import { sealSecrets, type LinkSealer } from '../outbox/sealed-links.models.js';
+import { createRateLimitRepository } from '../rate-limit/rate-limit.repository.js';
+import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
+import { renderSignupKnown, renderSignupRefused, renderVerificationMail } from './registration-mail.models.js';
+import { publicUrlOf } from './registration-text.models.js';
+import { hashToken, newVerificationToken, tokenState } from './registration.models.js';
 
-export type SignUpResult =
-  | { kind: 'sent'; email: string }
-  | { kind: 'already-verified'; email: string }
-  | { kind: 'invalid'; problems: { name?: string; email?: string } }
-  | { kind: 'domain-not-approved'; email: string; domain: string }
-  | { kind: 'disabled'; email: string }
-  | { kind: 'rate-limited'; email: string };
+/**
+ * What the sign-up form answers: `sent` for every well-formed address, whatever it is (registered, approved or
+ * not: the mail to that address says which), so the form tells nobody who has an account or which domains are
+ * customers. Only the client's own limit (`rate-limited`) and malformed input are answered otherwise.
+ */
+export type SignUpResult = { kind: 'sent'; email: string } | { kind: 'invalid'; problems: { name?: string; email?: string } } | { kind: 'rate-limited' };
 
-export type VerifyResult = { kind: 'verified'; email: string; released: number; ticketRefs: string[] } | { kind: 'unknown' | 'used' | 'expired' };
+export type VerificationState = { kind: 'valid'; email: string; name: string } | { kind: 'unknown' | 'used' | 'expired' };
+export type VerifyResult =
+  | { kind: 'verified'; email: string; sessionId: string; user: SignedIn; released: number; ticketRefs: string[] }
+  | { kind: 'invalid'; problems: { name?: string; password?: string } }
+  | { kind: 'unknown' | 'used' | 'expired' };
 
 const HOUR_MS = 3_600_000;
 
@@ -35,20 +42,27 @@ export type HeldMailRelease = {
 
 /**
  * Self-registration: a sign-up from an approved domain creates a pending user and mails a single-use,
- * expiring link; following it verifies the address and turns the sender's held mail into tickets.
+ * expiring link to a page; its button (a POST, so link scanners that fetch every URL verify nothing) confirms
+ * the address, sets the password, signs the user in and turns the sender's held mail into tickets.
  */
 export function createRegistration({
   db,
   config,
   intake,
+  accounts,
+  passwordLinks,
+  sealer,
   clock = systemClock,
   logger = createSilentLogger(),
   newMessageId = () => randomUUID(),
   templates = requireMailTemplates({ dir: config.templates.dir }),
 }: {
   db: Db;
-  config: Pick<Config, 'support' | 'http' | 'limits' | 'templates'>;
+  config: Pick<Config, 'support' | 'http' | 'limits' | 'templates' | 'accounts'>;
   intake: HeldMailRelease;
+  accounts: Accounts;
+  passwordLinks: PasswordLinks;
+  sealer: LinkSealer;
   clock?: Clock;
   logger?: Logger;
   newMessageId?: () => string;
@@ -59,6 +73,7 @@ export function createRegistration({
   const rates = createRateLimitRepository({ db });
   const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
   const helpAddress = config.support.signupHelpAddress || config.support.address;
+  const support = { address: config.support.address, name: config.support.name };
 
   function signUp({ name, email: rawEmail, ip }: { name: string; email: string; ip: string }): SignUpResult {
     const email = normalizeEmail(rawEmail);
@@ -68,39 +83,69 @@ export function createRegistration({
     if (!isEmail(email)) problems.email = 'Please enter a valid email address.';
     if (problems.name || problems.email) return { kind: 'invalid', problems };
     const now = clock.now();
+    const messageId = (kind: string) => `${kind}.${newMessageId()}@${supportDomain}`;
     return db.transaction((): SignUpResult => {
-      // Per IP first, so one client cannot probe many addresses; then per address, so nobody mail-bombs one.
-      if (!rates.take({ bucket: 'signup-ip', key: ip, limit: { limit: config.limits.signupsPerHourPerIp, windowMs: HOUR_MS }, now })) return { kind: 'rate-limited', email };
-      if (!customers.isApprovedDomain(domainOf(email))) return { kind: 'domain-not-approved', email, domain: domainOf(email) };
+      // Per client first, so one client cannot probe many addresses; then per address, so nobody mail-bombs one
+      // (past it the answer stays `sent`: a different answer would tell that someone tried this address).
+      if (!rates.take({ bucket: 'signup-ip', key: ip, limit: { limit: config.limits.signupsPerHourPerIp, windowMs: HOUR_MS }, now })) return { kind: 'rate-limited' };
+      if (!rates.take({ bucket: 'signup-address', key: email, limit: { limit: config.limits.signupsPerHour, windowMs: HOUR_MS }, now })) return { kind: 'sent', email };
       const existing = customers.findUser(email);
-      if (existing?.status === 'verified') return { kind: 'already-verified', email };
-      if (existing?.status === 'disabled') return { kind: 'disabled', email };
-      if (!rates.take({ bucket: 'signup-address', key: email, limit: { limit: config.limits.signupsPerHour, windowMs: HOUR_MS }, now })) return { kind: 'rate-limited', email };
-      customers.upsertUser({ email, name: cleanName, status: 'pending', at: now });
+      if (existing?.status === 'disabled') {
+        logger.info({ email }, 'sign-up of a disabled address: nothing sent');
+        return { kind: 'sent', email };
+      }
+      if (existing?.status === 'verified') {
+        const { url, sealed } = passwordLinks.issueLink({ userId: existing.id, purpose: 'reset', at: now });
+        const mail = renderSignupKnown({ to: email, loginUrl: `${portalBaseUrl(config.http)}/login`, link: url, expiresMinutes: config.accounts.resetLinkMinutes, support, helpAddress, messageId: messageId('signup-known'), templates });
+        outbox.enqueue({ effectKey: `signup-known:${mail.messageId}`, ticketId: null, payload: { kind: 'email', mail, sealed }, at: now });
+        logger.info({ email }, 'sign-up of a registered address: sign-in help queued');
+        return { kind: 'sent', email };
+      }
+      if (!customers.isApprovedDomain(domainOf(email))) {
+        const mail = renderSignupRefused({ to: email, domain: domainOf(email), support, helpAddress, messageId: messageId('signup-refused'), templates });
+        outbox.enqueue({ effectKey: `signup-refused:${mail.messageId}`, ticketId: null, payload: { kind: 'email', mail }, at: now });
+        logger.info({ email }, 'sign-up from a domain that is not approved: refusal queued');
+        return { kind: 'sent', email };
+      }
+      // A pending sign-up keeps the name it was created with: a second sign-up for the address cannot rename
+      // it (the owner may correct the name on the verification page).
+      if (!existing) customers.upsertUser({ email, name: cleanName, status: 'pending', at: now });
       const { token, tokenHash } = newVerificationToken();
-      const expiresAt = new Date(now.getTime() + config.limits.verificationLinkHours * HOUR_MS);
-      customers.insertToken({ tokenHash, email, expiresAt, at: now });
-      const link = `${publicUrlOf(config.http).replace(/\/+$/, '')}/verify?token=${token}`;
-      const mail = renderVerificationMail({
-        to: email,
-        name: cleanName,
-        link,
-        expiresHours: config.limits.verificationLinkHours,
-        support: { address: config.support.address, name: config.support.name },
-        helpAddress,
-        messageId: `verify.${newMessageId()}@${supportDomain}`,
-        templates,
-      });
-      outbox.enqueue({ effectKey: `verify-mail:${tokenHash}`, ticketId: null, payload: { kind: 'email', mail }, at: now });
+      customers.insertToken({ tokenHash, email, expiresAt: new Date(now.getTime() + config.limits.verificationLinkHours * HOUR_MS), at: now });
+      const { placeholders, sealed } = sealSecrets(sealer, [token]);
+      const link = `${publicUrlOf(config.http).replace(/\/+$/, '')}/verify?token=${placeholders[0]}`;
+      // Not the name typed on the form: whoever filled it in chose it, and the mail goes to the address's owner.
+      const mail = renderVerificationMail({ to: email, name: '', link, expiresHours: config.limits.verificationLinkHours, support, helpAddress, messageId: messageId('verify'), templates });
+      outbox.enqueue({ effectKey: `verify-mail:${tokenHash}`, ticketId: null, payload: { kind: 'email', mail, sealed }, at: now });
       logger.info({ email }, 'sign-up: verification link queued');
       return { kind: 'sent', email };
     }, { behavior: 'immediate' });
   }
 
-  async function verify({ token }: { token: string }): Promise<VerifyResult> {
+  /** What the verification page shows for a token: nothing changes on GET. */
+  function verificationState(token: string): VerificationState {
+    const row = /^[A-Za-z0-9_-]{43}$/.test(token) ? customers.findToken(hashToken(token)) : undefined;
+    const state = tokenState(row, clock.now());
+    if (state !== 'valid' || !row) return { kind: state === 'valid' ? 'unknown' : state };
+    const user = customers.findUser(row.email);
+    if (!user || user.status === 'disabled') return { kind: 'unknown' };
+    return { kind: 'valid', email: row.email, name: user.name };
+  }
+
+  /** The verification page's button: confirms the address, sets the name and password, signs in, releases held mail. */
+  async function verify({ token, password, name }: { token: string; password: string; name: string }): Promise<VerifyResult> {
+    const before = verificationState(token);
+    if (before.kind !== 'valid') return before;
+    const cleanName = name.trim().slice(0, 200);
+    const problems: { name?: string; password?: string } = {};
+    if (!cleanName) problems.name = 'Please enter your name.';
+    const passwordProblem = await accounts.problemOf({ password, email: before.email });
+    if (passwordProblem) problems.password = passwordProblem;
+    if (problems.name || problems.password) return { kind: 'invalid', problems };
+    const hash = await accounts.hashPassword(password);
     const tokenHash = hashToken(token);
-    const now = clock.now();
     const outcome = db.transaction((): VerifyResult => {
+      const now = clock.now();
       const row = customers.findToken(tokenHash);
       const state = tokenState(row, now);
       if (state !== 'valid' || !row) return { kind: state === 'valid' ? 'unknown' : state };
@@ -108,7 +153,11 @@ export function createRegistration({
       const user = customers.findUser(row.email);
       if (!user || user.status === 'disabled') return { kind: 'unknown' };
       customers.setStatus({ email: row.email, status: 'verified', at: now });
-      return { kind: 'verified', email: row.email, released: 0, ticketRefs: [] };
+      customers.setName({ email: row.email, name: cleanName });
+      accounts.storePassword({ userId: user.id, hash, at: now });
+      const signedIn = accounts.signedInOf({ ...user, status: 'verified', name: cleanName });
+      if (!signedIn) return { kind: 'unknown' };
+      return { kind: 'verified', email: row.email, sessionId: accounts.startSession({ userId: user.id, at: now }), user: signedIn, released: 0, ticketRefs: [] };
     }, { behavior: 'immediate' });
     if (outcome.kind !== 'verified') return outcome;
     const released = await intake.releaseHeld({ email: outcome.email });
@@ -117,7 +166,7 @@ export function createRegistration({
     return { ...outcome, released: released.length, ticketRefs };
   }
 
-  return { signUp, verify, helpAddress };
+  return { signUp, verificationState, verify, helpAddress };
 }
 
 export type Registration = ReturnType<typeof createRegistration>;

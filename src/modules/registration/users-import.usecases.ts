@@ -7,11 +7,13 @@ import { parseCsv, validateImportRows, type RowError } from '../customers/custom
 import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import { domainOf } from '../desk/address.models.js';
+import { portalBaseUrl } from '../desk/portal-url.models.js';
+import type { PasswordLinks } from '../accounts/password-links.usecases.js';
 
 export type ImportReport = { rows: number; created: number; updated: number; unchanged: number; welcomes: number; errors: RowError[]; newlyVerified: string[] };
 
 /**
- * Bulk registration from `email,name[,organisation]`: every row validated and reported by line, the good ones
+ * Bulk registration from `email,name[,organisation[,role]]`: every row validated and reported by line, the good ones
  * upserted as verified in ONE transaction with prepared statements (10,000 rows take well under a second).
  * Idempotent: a second run changes nothing and queues no second welcome (the effect key is per address).
  */
@@ -24,9 +26,10 @@ export function importUsers({
   onProgress = () => {},
   newMessageId = () => randomUUID(),
   templates,
+  passwordLinks,
 }: {
   db: Db;
-  config: Pick<Config, 'support' | 'templates'>;
+  config: Pick<Config, 'support' | 'templates' | 'http' | 'accounts'>;
   csvText: string;
   welcome: boolean;
   at: Date;
@@ -34,6 +37,8 @@ export function importUsers({
   newMessageId?: () => string;
   /** Needed only with `welcome`; default: loaded from config.templates.dir. */
   templates?: MailTemplates;
+  /** With `welcome` and a portal: each welcome carries a "set your password" link (sealed in the outbox). */
+  passwordLinks?: PasswordLinks;
 }): ImportReport {
   const welcomeTemplates = welcome ? (templates ?? requireMailTemplates({ dir: config.templates.dir })) : undefined;
   const customers = createCustomersRepository({ db });
@@ -41,9 +46,9 @@ export function importUsers({
   const approved = new Set(customers.listDomains().map((row) => row.domain));
   const { rows, errors } = validateImportRows({ records: parseCsv(csvText), approvedDomains: approved });
   const sqlite = db.$client;
-  const findUser = sqlite.prepare<[string], { id: number; name: string; status: string; organisation_id: number | null }>('select id, name, status, organisation_id from users where email = ?');
-  const insertUser = sqlite.prepare("insert into users (email, name, organisation_id, status, verified_at, created_at) values (?, ?, ?, 'verified', ?, ?)");
-  const updateUser = sqlite.prepare("update users set name = ?, organisation_id = ?, status = 'verified', verified_at = coalesce(verified_at, ?) where id = ?");
+  const findUser = sqlite.prepare<[string], { id: number; name: string; status: string; organisation_id: number | null; role: string }>('select id, name, status, organisation_id, role from users where email = ?');
+  const insertUser = sqlite.prepare("insert into users (email, name, organisation_id, status, role, verified_at, created_at) values (?, ?, ?, 'verified', ?, ?, ?)");
+  const updateUser = sqlite.prepare("update users set name = ?, organisation_id = ?, role = ?, status = 'verified', verified_at = coalesce(verified_at, ?) where id = ?");
   const welcomeQueued = sqlite.prepare<[string], { id: number }>('select id from outbox where effect_key = ?');
   const domainOrganisation = new Map(customers.listDomains().map((row) => [row.domain, row.organisationId]));
   const organisations = new Map<string, number>();
@@ -59,31 +64,36 @@ export function importUsers({
   const report: ImportReport = { rows: rows.length + errors.length, created: 0, updated: 0, unchanged: 0, welcomes: 0, errors, newlyVerified: [] };
   const support = { address: config.support.address, name: config.support.name };
   const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
+  const portal = portalBaseUrl(config.http) !== '';
 
   db.transaction(() => {
     rows.forEach((row, index) => {
       const existing = findUser.get(row.email);
       const orgId = row.organisation ? organisationId(row.organisation, row.email) : (existing?.organisation_id ?? organisationId(undefined, row.email));
       const name = row.name || existing?.name || '';
+      // An engineer stays an engineer; otherwise the file's role, or what the user had (a member by default).
+      const role = existing?.role === 'engineer' ? 'engineer' : (row.role ?? existing?.role ?? 'member');
       let fresh = false;
+      let userId = existing?.id;
       if (!existing) {
-        insertUser.run(row.email, name, orgId, at.getTime(), at.getTime());
+        userId = Number(insertUser.run(row.email, name, orgId, role, at.getTime(), at.getTime()).lastInsertRowid);
         report.created += 1;
         fresh = true;
       } else if (existing.status === 'disabled') {
         // The company disabled this person on purpose: an import does not silently re-enable them.
         report.errors.push({ line: row.line, email: row.email, error: 'user is disabled (not changed)' });
-      } else if (existing.status !== 'verified' || existing.name !== name || existing.organisation_id !== orgId) {
-        updateUser.run(name, orgId, at.getTime(), existing.id);
+      } else if (existing.status !== 'verified' || existing.name !== name || existing.organisation_id !== orgId || existing.role !== role) {
+        updateUser.run(name, orgId, role, at.getTime(), existing.id);
         report.updated += 1;
         fresh = existing.status !== 'verified';
       } else report.unchanged += 1;
       if (fresh) report.newlyVerified.push(row.email);
       if (welcome && (fresh || existing?.status === 'verified')) {
-        const mail = renderWelcome({ to: row.email, name, organisation: row.organisation, support, messageId: `welcome.${newMessageId()}@${supportDomain}`, templates: welcomeTemplates as MailTemplates });
         const effectKey = `welcome:${row.email}`;
         if (!welcomeQueued.get(effectKey)) {
-          outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail }, at });
+          const link = passwordLinks && portal && userId !== undefined ? passwordLinks.issueLink({ userId, purpose: 'welcome', at }) : undefined;
+          const mail = renderWelcome({ to: row.email, name, organisation: row.organisation, support, messageId: `welcome.${newMessageId()}@${supportDomain}`, templates: welcomeTemplates as MailTemplates, ...(link ? { link: link.url, linkHours: config.accounts.welcomeLinkHours } : {}) });
+          outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail, ...(link ? { sealed: link.sealed } : {}) }, at });
           report.welcomes += 1;
         }
       }

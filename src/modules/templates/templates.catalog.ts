@@ -6,8 +6,8 @@
 
 export type VariableSpec = {
   description: string;
-  /** A list: the template iterates it with {{#name}}...{{/name}}; inside, `item` names are in scope. */
-  item?: Record<string, string>;
+  /** A list (or an object): the template iterates it with {{#name}}...{{/name}}; inside, `item` names are in scope, themselves lists at any depth. */
+  item?: Record<string, string | VariableSpec>;
   /** A list of plain strings: inside {{#name}}...{{/name}}, {{.}} is the string. */
   strings?: true;
 };
@@ -41,6 +41,7 @@ export const TEMPLATE_CATALOG = {
       severityStated: { description: 'true when the customer named a severity, false when the default was used' },
       levels: { description: 'every severity level, to explain how to change it', item: { level: 'SEV1 ... SEV4', meaning: 'what it means', priority: 'its priority' } },
       responseTarget: { description: 'the first-response target of the customer\'s SLA, e.g. "30 minutes"; empty when none applies' },
+      ticketUrl: { description: 'the ticket on the portal, e.g. https://support.example.com/tickets/CS-42; empty when the portal is off (http.port 0)' },
     },
   },
   'registration-invite': {
@@ -65,11 +66,11 @@ export const TEMPLATE_CATALOG = {
     },
   },
   verification: {
-    description: 'To someone who signed up on the registration page: the single-use confirmation link.',
+    description: 'To someone who signed up on the registration page: the single-use link to confirm the address and choose a password.',
     variables: {
       ...COMMON,
-      customerName: { description: 'the name given on the form; may be empty' },
-      link: { description: 'the single-use confirmation link' },
+      customerName: { description: 'always empty for web sign-ups: the name on the form was typed by whoever filled it in, not necessarily the owner of the address' },
+      link: { description: 'the single-use confirmation link (it opens a page; only its button confirms)' },
       expiresHours: { description: 'hours until the link expires' },
       helpAddress: { description: 'where to write with questions' },
     },
@@ -80,6 +81,35 @@ export const TEMPLATE_CATALOG = {
       ...COMMON,
       customerName: { description: "the user's name; may be empty" },
       organisation: { description: 'their organisation; may be empty' },
+      link: { description: 'the single-use "set your password" link of the portal; empty when the portal is off' },
+      linkHours: { description: 'hours until that link expires' },
+    },
+  },
+  'password-reset': {
+    description: 'To a user who asked for a new password on the portal (/reset): a single-use link.',
+    variables: {
+      ...COMMON,
+      link: { description: 'the single-use link that sets a new password' },
+      expiresMinutes: { description: 'minutes until the link expires' },
+      helpAddress: { description: 'where to write with questions' },
+    },
+  },
+  'signup-known': {
+    description: 'To an address that signed up on /register while it already has an account: how to sign in, and a password link.',
+    variables: {
+      ...COMMON,
+      loginUrl: { description: 'the portal\'s sign-in page' },
+      link: { description: 'a single-use link that sets a new password' },
+      expiresMinutes: { description: 'minutes until the link expires' },
+      helpAddress: { description: 'where to write with questions' },
+    },
+  },
+  'signup-refused': {
+    description: 'To an address that signed up on /register whose domain is not an approved customer domain. Nothing typed on the form is in it.',
+    variables: {
+      ...COMMON,
+      domain: { description: "the address's domain" },
+      helpAddress: { description: 'where to write to get registered (support.signupHelpAddress or support.address)' },
     },
   },
   'engineer-notification': {
@@ -95,6 +125,20 @@ export const TEMPLATE_CATALOG = {
       organisation: { description: "the customer's domain" },
       notes: { description: 'extra lines for engineers, e.g. "Continues: closed ticket CS-3"', strings: true as const },
       text: { description: 'what the customer wrote (quoted history removed); "(no text)" when empty' },
+      ticketUrl: { description: 'the ticket on the portal (internal notes, severity, status, the page); empty when the portal is off' },
+    },
+  },
+  'engineer-followup': {
+    description: "To the engineers on a ticket (its assignee, else those who answered it) when the customer writes again, by mail or on the portal; a reply to it is relayed to the customer.",
+    variables: {
+      ...COMMON,
+      ...SEVERITY,
+      ref: { description: 'the ticket reference' },
+      subject: { description: 'the ticket subject' },
+      status: { description: 'the ticket status after the customer\'s message (a pending or resolved ticket is open again)' },
+      author: { description: 'who wrote, as "Name <address>" (the requester or a colleague)' },
+      text: { description: 'what they wrote (quoted history removed); "(no text)" when empty' },
+      ticketUrl: { description: 'the ticket on the portal; empty when the portal is off' },
     },
   },
   relay: {

@@ -2,13 +2,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
 import { openDatabase } from '../../shared/db.js';
-import { renderEngineerNotification } from '../engineers/notification.models.js';
+import { renderEngineerFollowUp, renderEngineerNotification } from '../engineers/notification.models.js';
 import { renderRelay } from '../engineers/relay.models.js';
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createPaging } from '../paging/paging.usecases.js';
-import { renderNotApproved, renderRegistrationInvite, renderVerificationMail, renderWelcome } from '../registration/registration-mail.models.js';
+import { renderNotApproved, renderRegistrationInvite, renderSignupKnown, renderSignupRefused, renderVerificationMail, renderWelcome } from '../registration/registration-mail.models.js';
+import { renderPasswordReset } from '../accounts/account-mail.models.js';
 import { TEMPLATE_NAMES } from './templates.catalog.js';
 import { requireMailTemplates } from './templates.loader.js';
 
@@ -82,6 +83,7 @@ const MAILS: Record<string, () => OutboundMail> = {
       support,
       messageId: 'cs-7.confirmation@cloudsoft.test',
       responseTarget: '2 hours',
+      ticketUrl: 'https://support.cloudsoft.test/tickets/CS-7',
       templates,
     }),
   'confirmation-defaults': () =>
@@ -103,8 +105,12 @@ const MAILS: Record<string, () => OutboundMail> = {
     renderRegistrationInvite({ to: 'bob@acme.test', name: '', subject: 'Printer', original, registerUrl: 'https://support.cloudsoft.test/register?email=bob%40acme.test', support, helpAddress: 'signup@cloudsoft.test', messageId: 'invite.2@cloudsoft.test', pending: true, templates }),
   'not-approved': () => renderNotApproved({ to: 'zed@unknown.test', name: 'Zed', subject: trickySubject, original, support, helpAddress: 'signup@cloudsoft.test', messageId: 'refusal.1@cloudsoft.test', templates }),
   verification: () =>
-    renderVerificationMail({ to: 'erin@acme.test', name: 'Erin', link: 'https://support.cloudsoft.test/verify?token=abc&x=1', expiresHours: 24, support, helpAddress: 'signup@cloudsoft.test', messageId: 'verify.1@cloudsoft.test', templates }),
-  welcome: () => renderWelcome({ to: 'frank@acme.test', name: 'Frank', organisation: 'Acme <Corp>', support, messageId: 'welcome.1@cloudsoft.test', templates }),
+    renderVerificationMail({ to: 'erin@acme.test', name: '', link: 'https://support.cloudsoft.test/verify?token=[[sealed-0]]', expiresHours: 24, support, helpAddress: 'signup@cloudsoft.test', messageId: 'verify.1@cloudsoft.test', templates }),
+  welcome: () => renderWelcome({ to: 'frank@acme.test', name: 'Frank', organisation: 'Acme <Corp>', support, messageId: 'welcome.1@cloudsoft.test', link: 'https://support.cloudsoft.test/reset?token=[[sealed-0]]', linkHours: 72, templates }),
+  'welcome-without-portal': () => renderWelcome({ to: 'gina@acme.test', name: '', organisation: undefined, support, messageId: 'welcome.2@cloudsoft.test', templates }),
+  'password-reset': () => renderPasswordReset({ to: 'frank@acme.test', link: 'https://support.cloudsoft.test/reset?token=[[sealed-0]]', expiresMinutes: 30, support, helpAddress: 'signup@cloudsoft.test', messageId: 'reset.1@cloudsoft.test', templates }),
+  'signup-known': () => renderSignupKnown({ to: 'frank@acme.test', loginUrl: 'https://support.cloudsoft.test/login', link: 'https://support.cloudsoft.test/reset?token=[[sealed-0]]', expiresMinutes: 30, support, helpAddress: 'signup@cloudsoft.test', messageId: 'signup-known.1@cloudsoft.test', templates }),
+  'signup-refused': () => renderSignupRefused({ to: 'zed@unknown.test', domain: 'unknown.test', support, helpAddress: 'signup@cloudsoft.test', messageId: 'signup-refused.1@cloudsoft.test', templates }),
   'engineer-notification': () =>
     renderEngineerNotification({
       ticket: { ref: 'CS-7', subject: trickySubject, severity: 'SEV2' },
@@ -118,6 +124,22 @@ const MAILS: Record<string, () => OutboundMail> = {
       customerReferences: [],
       threadIndex: 'AdqAAAAAAAAAAAAAAAAAAAAAAAAA',
       notes: ['Continues: closed ticket CS-3'],
+      ticketUrl: 'https://support.cloudsoft.test/tickets/CS-7',
+      templates,
+    }),
+  'engineer-followup': () =>
+    renderEngineerFollowUp({
+      ticket: { ref: 'CS-7', subject: trickySubject, severity: 'SEV2', status: 'open' },
+      author: { address: 'carol@acme.test', name: 'Carol Jones' },
+      text: 'Restarted it & it <still> fails.\n',
+      to: ['erin@cloudsoft.test'],
+      support,
+      replyTo: 'help+cs-7.token@cloudsoft.test',
+      messageId: 'cs-7.followup@cloudsoft.test',
+      customerMessageId: 'web.abc@cloudsoft.test',
+      customerReferences: [],
+      threadIndex: 'AdqAAAAAAAAAAAAAAAAAAAAAAAAA',
+      ticketUrl: 'https://support.cloudsoft.test/tickets/CS-7',
       templates,
     }),
   relay: () =>

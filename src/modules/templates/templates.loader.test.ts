@@ -13,7 +13,7 @@ function operatorDir(files: Record<string, string>): string {
   return dir;
 }
 
-const welcomeView = { supportName: 'Cloudsoft Support', supportAddress: 'help@cloudsoft.test', customerName: 'Frank <F>', organisation: '' };
+const welcomeView = { supportName: 'Cloudsoft Support', supportAddress: 'help@cloudsoft.test', customerName: 'Frank <F>', organisation: '', link: '', linkHours: 72 };
 
 describe('loading mail templates', () => {
   it('loads every built-in template, each checked against its variables', () => {

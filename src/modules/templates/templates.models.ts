@@ -1,5 +1,5 @@
 import Mustache from 'mustache';
-import type { TemplateFormat, TemplateSpec } from './templates.catalog.js';
+import type { TemplateFormat, TemplateSpec, VariableSpec } from './templates.catalog.js';
 
 /**
  * Templates are Mustache (https://mustache.github.io/mustache.5.html): {{name}} inserts a value, HTML-escaped
@@ -20,8 +20,11 @@ export function checkTemplate({ source, spec }: { source: string; spec: Template
   const problems: string[] = [];
   const topLevel = new Set(Object.keys(spec.variables));
   const lineOf = (offset: number) => source.slice(0, offset).split('\n').length;
+  type Scope = Map<string, VariableSpec>;
+  const specOf = (entry: string | VariableSpec): VariableSpec => (typeof entry === 'string' ? { description: entry } : entry);
 
-  function walk(list: Token[], scope: Set<string>, inStrings: boolean) {
+  // Each list section brings its item's names into scope, at any depth (a page's messages, each with attachments).
+  function walk(list: Token[], scope: Scope, inStrings: boolean) {
     for (const [type, value, start, , children] of list) {
       if (type === 'text' || type === '!' || type === '=') continue;
       if (type === '>') {
@@ -31,13 +34,13 @@ export function checkTemplate({ source, spec }: { source: string; spec: Template
       const known = value === '.' ? inStrings : scope.has(value.split('.')[0] as string);
       if (!known) problems.push(`line ${lineOf(start)}: unknown variable "${value}" (known: ${[...topLevel].sort().join(', ')})`);
       if ((type === '#' || type === '^') && children) {
-        const variable = spec.variables[value];
-        const inner = type === '#' && variable?.item ? new Set([...scope, ...Object.keys(variable.item)]) : scope;
+        const variable = scope.get(value);
+        const inner = type === '#' && variable?.item ? new Map([...scope, ...Object.entries(variable.item).map(([name, entry]): [string, VariableSpec] => [name, specOf(entry)])]) : scope;
         walk(children, inner, type === '#' ? Boolean(variable?.strings) : inStrings);
       }
     }
   }
-  walk(tokens, topLevel, false);
+  walk(tokens, new Map(Object.entries(spec.variables)), false);
   return problems;
 }
 

@@ -7,7 +7,8 @@ export function candidateParentIds({ inReplyTo, references }: { inReplyTo: strin
 }
 
 export type ThreadCandidate = { id: number; ref: string; status: string; requesterEmail: string; participants: string[] };
-export type ThreadVia = 'message-id' | 'token' | 'subject-ref';
+/** `portal`: written on the ticket's own page by someone the portal let see it (no mail threading involved). */
+export type ThreadVia = 'message-id' | 'token' | 'subject-ref' | 'portal';
 export type ThreadMatch =
   /**
    * `outsider`: the sender may not write on the ticket (another organisation, not a participant) but the
