@@ -16,6 +16,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...(corpusPresent ? [] : ['**/*.corpus.test.ts'])],
+    // Its own temp folder per run, checked for leftovers at the end; a one-line notice when Dovecot or Chromium is missing.
+    globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,11 +1,16 @@
-import fs, { mkdtempSync, readdirSync } from 'node:fs';
+import fs, { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createBlobStore } from './blob-store.js';
 
-const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'ticketd-blobs-'));
+/** A fresh folder, removed when the calling test finishes. */
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketd-blobs-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe('the content-addressed blob store', () => {
   afterEach(() => vi.restoreAllMocks());
