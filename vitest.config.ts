@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 // Tests that read the real-mail corpus (`*.corpus.test.ts`) need ../shared/corpus beside the project root, which a
 // clone elsewhere does not have: without it they are left out, and the run says so in one line. .ci/run sets
+// (a variable listed in NON_CONFIG_VARIABLES, src/config/config.env.ts)
 // TICKETD_CORPUS_REQUIRED=1, so CI fails instead of silently skipping them.
 const corpusDir = fileURLToPath(new URL('../shared/corpus/', import.meta.url));
 const corpusPresent = existsSync(corpusDir);

@@ -4,14 +4,14 @@ import type { Command } from 'commander';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { createProgress } from './progress.js';
-import { CliExit, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, requireConfig, type CliIo } from './cli.io.js';
 
 export function registerIngestCommand(program: Command, io: CliIo): void {
   program
     .command('ingest')
     .description('run messages from files (or "-" for stdin, e.g. piped from an MTA) through the same pipeline as the daemon')
     .argument('<paths...>', 'RFC 5322 message files, or - for stdin')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print one JSON line per message')
     .option('--no-deliver', 'only queue confirmations and pages; the daemon delivers them')
     .option('--deliver-timeout <seconds>', 'how long to try delivering what was queued', '20')
@@ -19,7 +19,7 @@ export function registerIngestCommand(program: Command, io: CliIo): void {
       'after',
       '\nExit status: 0 when every message got a recorded outcome, 1 otherwise.\n\nExamples:\n  ticketd ingest --config config/ticketd.yaml fixtures/mail/01-sev1-outage.eml\n  ticketd ingest --config config/ticketd.yaml - < message.eml',
     )
-    .action(async (paths: string[], options: { config: string; json?: boolean; deliver: boolean; deliverTimeout: string }) => {
+    .action(async (paths: string[], options: { config?: string; json?: boolean; deliver: boolean; deliverTimeout: string }) => {
       const config = requireConfig(io, options.config);
       // Loaded on demand: the read-only commands start fast without the mail and HTTP libraries.
       const { buildServices } = await import('../app/start.js');

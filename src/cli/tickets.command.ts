@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createTicketsRepository, type TicketRow } from '../modules/tickets/tickets.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
-import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 function ticketJson(ticket: TicketRow & { messageCount: number }) {
   return {
@@ -22,10 +22,10 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
   tickets
     .command('list')
     .description('list every ticket')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets list --config config/ticketd.yaml --json')
-    .action((options: { config: string; json?: boolean }) => {
+    .action((options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const rows = createTicketsRepository({ db }).listTickets().map(ticketJson);
@@ -40,10 +40,10 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .command('show')
     .description('one ticket with its messages in time order')
     .argument('<ref>', 'ticket reference such as CS-12')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets show CS-12 --config config/ticketd.yaml --json')
-    .action((ref: string, options: { config: string; json?: boolean }) => {
+    .action((ref: string, options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const repository = createTicketsRepository({ db });
