@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 
 // Tests that read the real-mail corpus (`*.corpus.test.ts`) need ../shared/corpus beside the project root, which a
 // clone elsewhere does not have: without it they are left out, and the run says so in one line. .ci/run sets
-// (a variable listed in NON_CONFIG_VARIABLES, src/config/config.env.ts)
-// TICKETD_CORPUS_REQUIRED=1, so CI fails instead of silently skipping them.
+// TICKETD_CORPUS_REQUIRED=1, so CI fails instead of silently skipping them (a variable that is not a config key:
+// listed in NON_CONFIG_VARIABLES, src/config/config.env.ts).
 const corpusDir = fileURLToPath(new URL('../shared/corpus/', import.meta.url));
 const corpusPresent = existsSync(corpusDir);
 if (!corpusPresent) {
