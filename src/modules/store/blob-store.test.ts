@@ -35,4 +35,19 @@ describe('the content-addressed blob store', () => {
     // Nothing left behind in the temp folder.
     expect(readdirSync(path.join(dir, 'tmp'))).toEqual([]);
   });
+
+  it('rejects with a coded error when the source fails to read (a directory, a broken pipe), instead of ending the process', async () => {
+    const dir = tempDir();
+    const store = createBlobStore({ dir, compress: true });
+    await expect(store.put(fs.createReadStream(dir))).rejects.toMatchObject({ code: 'store.source_failed', message: expect.stringContaining('EISDIR') });
+    expect(readdirSync(path.join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('reads only the head of a stored blob', async () => {
+    const store = createBlobStore({ dir: tempDir(), compress: true });
+    const bytes = Buffer.from('Subject: hello\r\n\r\n'.padEnd(200_000, 'x'));
+    const ref = await store.put(bytes);
+    expect(await store.head(ref.sha256, 10)).toEqual(bytes.subarray(0, 10));
+    expect(await store.head(ref.sha256, 1_000_000)).toEqual(bytes);
+  });
 });
