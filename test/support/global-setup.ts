@@ -20,6 +20,13 @@ export function missingBinariesLine(exists: (file: string) => boolean = existsSy
   return `npm test: missing ${missing.map((entry) => `${entry.binary} (${entry.neededBy})`).join(', ')}: run  apt-get install -y ${missing.map((entry) => entry.apt).join(' ')}  (as root; .ci/run does it); those tests fail until then`;
 }
 
+/** Removes a run's temp folder; returns the `ticketd-*` folders tests left in it. */
+export async function removeRunDir(runDir: string): Promise<string[]> {
+  const leftovers = (await readdir(runDir)).filter((name) => name.startsWith('ticketd-')).sort();
+  await rm(runDir, { recursive: true, force: true });
+  return leftovers;
+}
+
 /**
  * Every test run gets its own temp folder (TMPDIR, inherited by the test workers and every process they start),
  * so the check below sees only this run's leftovers even while other runs share the machine. At the end, any
@@ -39,8 +46,7 @@ export async function setup(): Promise<() => Promise<void>> {
   return async () => {
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
-    const leftovers = (await readdir(runDir)).filter((name) => name.startsWith('ticketd-')).sort();
-    await rm(runDir, { recursive: true, force: true });
+    const leftovers = await removeRunDir(runDir);
     if (leftovers.length > 0) {
       // vitest reports an error thrown here but still exits 0: set the exit code as well.
       process.exitCode = 1;

@@ -34,10 +34,13 @@ describe('telling a mail from any other input', () => {
     expect(readMailShape(Buffer.from('MIME-Version: 1.0\nContent-Type: multipart/related;\n  boundary="b"\n\n--b\n'))).toEqual({ mail: true });
   });
 
-  it('looks at a bounded head only, in time linear in it, however long the first line', () => {
+  it('looks at a bounded head only, however big the input and long its first line', () => {
+    const huge = Buffer.alloc(50 * 1024 * 1024, 'a');
+    const longHeader = Buffer.from(`Subject: s\nX-Long: ${' '.repeat(10_000_000)}\n\nbody`);
+    // Only the check is timed: building the inputs above costs more than it on a loaded machine.
     const started = performance.now();
-    expect(readMailShape(Buffer.alloc(50 * 1024 * 1024, 'a')).mail).toBe(false);
-    expect(readMailShape(Buffer.from(`Subject: s\nX-Long: ${' '.repeat(10_000_000)}\n\nbody`)).mail).toBe(true);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(readMailShape(huge).mail).toBe(false);
+    expect(readMailShape(longHeader).mail).toBe(true);
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });
