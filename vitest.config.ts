@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 
 // Tests that read the real-mail corpus (`*.corpus.test.ts`) need ../shared/corpus beside the project root, which a
 // clone elsewhere does not have: without it they are left out, and the run says so in one line. .ci/run sets
-// TICKETD_CORPUS_REQUIRED=1, so CI fails instead of silently skipping them.
+// TICKETD_CORPUS_REQUIRED=1, so CI fails instead of silently skipping them (a variable that is not a config key:
+// listed in NON_CONFIG_VARIABLES, src/config/config.env.ts).
 const corpusDir = fileURLToPath(new URL('../shared/corpus/', import.meta.url));
 const corpusPresent = existsSync(corpusDir);
 if (!corpusPresent) {
@@ -16,6 +17,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...(corpusPresent ? [] : ['**/*.corpus.test.ts'])],
+    // Its own temp folder per run, checked for leftovers at the end; a one-line notice when Dovecot or Chromium is missing.
+    globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

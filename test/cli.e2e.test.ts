@@ -7,7 +7,7 @@ import { runTicketd, ticketdJson } from './support/ticketd-process.js';
 
 const validConfig = (dir: string) => ({
   database: { path: path.join(dir, 'cli.sqlite') },
-  imap: { host: '127.0.0.1', port: 1, secure: false, user: 'help@cloudsoft.test' },
+  imap: { host: '127.0.0.1', port: 1, secure: false, user: 'help@cloudsoft.test', password: 'cli-imap-pw' },
   // Nothing listens on port 1: `ingest --no-deliver` must not need the SMTP server anyway.
   smtp: { host: '127.0.0.1', port: 1 },
   support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'], engineerDomains: ['cloudsoft.test'], requireRegistration: false },
@@ -53,12 +53,14 @@ describe('the ticketd command line', () => {
     );
     const result = await runTicketd(['config', 'check', '--config', bad]);
     expect(result.code).toBe(1);
-    for (const key of ['imap.port', 'imap.colour: unknown key', 'support.address', 'support.customerDomains.0', 'pager.routingKey']) expect(result.stderr).toContain(key);
+    // Each problem names its key and the line it is on in the file.
+    for (const key of ['imap.port (line ', 'support.address (line ', 'support.customerDomains.0 (line ', 'pager.routingKey']) expect(result.stderr).toContain(key);
+    expect(result.stderr).toMatch(/imap\.colour \(line \d+\): unknown key/);
   });
 
   it('takes any key from a TICKETD_* environment variable, converted to the key type', async () => {
     const bad = path.join(dir, 'env.yaml');
-    await writeFile(bad, stringify({ ...validConfig(dir), imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' } }));
+    await writeFile(bad, stringify({ ...validConfig(dir), imap: { host: '127.0.0.1', user: 'help@cloudsoft.test', password: 'cli-imap-pw' } }));
     const overridden = await runTicketd(['config', 'check', '--config', bad], { env: { TICKETD_IMAP_PORT: 'not-a-number' } });
     expect(overridden.code).toBe(1);
     expect(overridden.stderr).toContain('imap.port');

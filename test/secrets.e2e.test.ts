@@ -95,7 +95,7 @@ describe('secrets never reach the logs', () => {
     for (const args of [['config', 'check', '--config', file], ['run', '--config', file], ['doctor', '--config', file, '--json']]) {
       const result = await runTicketd(args);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('imap.passwd: unknown key');
+      expect(result.stderr).toMatch(/imap\.passwd \(line \d+\): unknown key/);
       for (const secret of [IMAP_SECRET, SMTP_SECRET, ROUTING_SECRET]) expect(result.stdout + result.stderr).not.toContain(secret);
     }
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ function synchronousOf({ processedFolder, lmtpPort = 0 }: { processedFolder: str
     return services.db.$client.pragma('synchronous', { simple: true }) as number;
   } finally {
     services.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

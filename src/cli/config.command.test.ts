@@ -32,13 +32,13 @@ describe('ticketd config check --json', () => {
     const file = path.join(dir, 'ticketd.yaml');
     await writeFile(
       file,
-      `imap:\n  host: imap.example.com\n  user: help@example.com\nsmtp:\n  host: smtp.example.com\nsupport:\n  address: help@example.com\ntemplates:\n  dir: ${templates}\n`,
+      `imap:\n  host: imap.cloudsoft.test\n  user: help@cloudsoft.test\n  password: imap-pw\nsmtp:\n  host: smtp.cloudsoft.test\nsupport:\n  address: help@cloudsoft.test\nsecurity:\n  senderAuth: 'off'\ntemplates:\n  dir: ${templates}\n`,
     );
     let out = '';
     const code = await runCli(['config', 'check', '--config', file, '--json'], { out: (text) => (out += text), err: (text) => (out += text) });
 
     expect(code).toBe(1);
-    expect(JSON.parse(out)).toEqual({ ok: false, problems: [{ path: 'templates.dir', message: expect.stringMatching(/confirmation\.txt: line 2: unknown variable "ticketRef"/) }] });
+    expect(JSON.parse(out)).toEqual({ ok: false, problems: [{ path: 'templates.dir', message: expect.stringMatching(/confirmation\.txt: line 2: unknown variable "ticketRef"/) }], warnings: [] });
     await writeFile(path.join(templates, 'confirmation.txt'), 'Hello,\nticket {{ref}} is open.\n');
     out = '';
     expect(await runCli(['config', 'check', '--config', file], { out: (text) => (out += text), err: (text) => (out += text) })).toBe(0);

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { CliExit, printJson, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, printJson, requireConfig, type CliIo } from './cli.io.js';
 
 export function registerDoctorCommand(program: Command, io: CliIo): void {
   program
     .command('doctor')
     .description('check what the daemon depends on: OAuth2 token endpoints (auth oauth2), IMAP login and folder, SMTP login, pager reachability, database and disk')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print the checks as JSON')
     .option('--timeout <seconds>', 'how long each network check may take', '10')
     .addHelpText(
@@ -20,8 +20,8 @@ export function registerDoctorCommand(program: Command, io: CliIo): void {
         '  ticketd doctor --config ticketd.yaml --json | jq \'.checks[] | select(.verdict != "ok")\'',
       ].join('\n'),
     )
-    .action(async (options: { config: string; json?: boolean; timeout: string }) => {
-      const config = requireConfig(io, options.config);
+    .action(async (options: { config?: string; json?: boolean; timeout: string }) => {
+      const config = requireConfig(io, options.config, { ready: true });
       // Loaded on demand, like `run`: the mail libraries are only needed here.
       const { runDoctor } = await import('../app/doctor.js');
       const checks = await runDoctor({ config, timeoutMs: Number(options.timeout) * 1000 });

@@ -4,12 +4,12 @@ import { seedCustomerDomains } from '../modules/customers/customers.usecases.js'
 import { defaultOrganisationOf } from '../modules/customers/customers.models.js';
 import { isPublicSuffix } from '../modules/desk/address.models.js';
 import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
-import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]+$/;
 
 /** Opens the database with support.customerDomains seeded, as the daemon does at start-up. */
-export function withCustomersDb<T>(io: CliIo, configFile: string, work: (db: Db, config: ReturnType<typeof requireConfig>) => T): T {
+export function withCustomersDb<T>(io: CliIo, configFile: string | undefined, work: (db: Db, config: ReturnType<typeof requireConfig>) => T): T {
   const config = requireConfig(io, configFile);
   const db = openDatabase({ path: config.database.path });
   try {
@@ -27,10 +27,10 @@ export function registerDomainsCommands(program: Command, io: CliIo): void {
     .command('add')
     .description('approve a customer domain')
     .argument('<domain>', 'e.g. acme.com')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--organisation <name>', 'customer organisation (default: the domain)')
     .addHelpText('after', '\nExample:\n  ticketd domains add acme.com --organisation "ACME Corp" --config config/ticketd.yaml')
-    .action((raw: string, options: { config: string; organisation?: string }) => {
+    .action((raw: string, options: { config?: string; organisation?: string }) => {
       const domain = raw.trim().toLowerCase();
       if (!DOMAIN.test(domain)) {
         io.err(`ticketd: not a domain name: ${raw}`);
@@ -49,9 +49,9 @@ export function registerDomainsCommands(program: Command, io: CliIo): void {
   domains
     .command('list')
     .description('list approved domains')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
-    .action((options: { config: string; json?: boolean }) => {
+    .action((options: { config?: string; json?: boolean }) => {
       withCustomersDb(io, options.config, (db) => {
         const rows = createCustomersRepository({ db })
           .listDomains()
@@ -65,8 +65,8 @@ export function registerDomainsCommands(program: Command, io: CliIo): void {
     .command('remove')
     .description('withdraw approval of a domain (its users keep their status; new sign-ups are refused)')
     .argument('<domain>')
-    .requiredOption('--config <file>', 'configuration file')
-    .action((raw: string, options: { config: string }) => {
+    .option(...CONFIG_OPTION)
+    .action((raw: string, options: { config?: string }) => {
       const domain = raw.trim().toLowerCase();
       withCustomersDb(io, options.config, (db, config) => {
         if (!createCustomersRepository({ db }).removeDomain(domain)) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
-import { printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 export function registerHeldCommands(program: Command, io: CliIo): void {
   const held = program.command('held').description('mail kept until its sender registers and confirms the address');
@@ -9,10 +9,10 @@ export function registerHeldCommands(program: Command, io: CliIo): void {
   held
     .command('list')
     .description('list held messages, oldest first (they become tickets when the sender is verified)')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd held list --config config/ticketd.yaml --json\n\nRelease one sender\'s mail by registering them: ticketd users add EMAIL --config FILE')
-    .action((options: { config: string; json?: boolean }) => {
+    .action((options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const rows = createInboundLogRepository({ db })

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createOutboxRepository, type OutboxItem } from '../modules/outbox/outbox.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
-import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 function itemJson(item: OutboxItem) {
   const target =
@@ -25,11 +25,11 @@ export function registerOutboxCommands(program: Command, io: CliIo): void {
   outbox
     .command('list')
     .description('list deliveries')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--failed', 'only dead letters (permanent failures)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd outbox list --config config/ticketd.yaml --failed --json')
-    .action((options: { config: string; failed?: boolean; json?: boolean }) => {
+    .action((options: { config?: string; failed?: boolean; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const rows = createOutboxRepository({ db })
@@ -46,9 +46,9 @@ export function registerOutboxCommands(program: Command, io: CliIo): void {
     .command('retry')
     .description('send one delivery again (a dead letter, or a waiting retry now)')
     .argument('<id>', 'outbox id from `outbox list`')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .addHelpText('after', '\nThe running daemon picks it up within outbox.pollSeconds.\n\nExample:\n  ticketd outbox retry 12 --config config/ticketd.yaml')
-    .action((id: string, options: { config: string }) => {
+    .action((id: string, options: { config?: string }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const repository = createOutboxRepository({ db });

@@ -3,7 +3,7 @@ import { participantCommandOf } from '../modules/engineers/commands.models.js';
 import { createParticipants } from '../modules/conversations/participants.usecases.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
-import { CliExit, printJson, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, printJson, requireConfig, type CliIo } from './cli.io.js';
 
 /** `ticketd participants`: who is in a ticket's conversation, and letting someone in or out (as `#participant` does by mail). */
 export function registerParticipantsCommands(program: Command, io: CliIo): void {
@@ -13,10 +13,10 @@ export function registerParticipantsCommands(program: Command, io: CliIo): void 
     .command('list')
     .description('the requester and the participants of a ticket')
     .argument('<ref>', 'ticket reference such as CS-12')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd participants list CS-12 --config config/ticketd.yaml --json')
-    .action((ref: string, options: { config: string; json?: boolean }) => {
+    .action((ref: string, options: { config?: string; json?: boolean }) => {
       withTicket(io, options.config, ref, ({ ticket, participants }) => {
         const result = { ref: ticket.ref, requester: ticket.requesterEmail, participants: participants.list(ticket.id) };
         if (options.json) printJson(io, result);
@@ -30,9 +30,9 @@ export function registerParticipantsCommands(program: Command, io: CliIo): void 
       .description(action === 'add' ? 'let someone in: their mail on the ticket becomes public and they get our replies in Cc' : 'take someone out of the conversation')
       .argument('<ref>', 'ticket reference such as CS-12')
       .argument('<address>', 'email address')
-      .requiredOption('--config <file>', 'configuration file')
+      .option(...CONFIG_OPTION)
       .addHelpText('after', `\nExample:\n  ticketd participants ${action} CS-12 carl@partner.example --config config/ticketd.yaml\n\nEngineers can do the same by mail: a line "#participant ${action} ADDRESS" in their reply.`)
-      .action((ref: string, address: string, options: { config: string }) => {
+      .action((ref: string, address: string, options: { config?: string }) => {
         const command = participantCommandOf(`#participant ${action} ${address}`);
         if (!command?.address) {
           io.err(`ticketd: not an email address: ${JSON.stringify(address.slice(0, 200))}`);
@@ -48,7 +48,7 @@ export function registerParticipantsCommands(program: Command, io: CliIo): void 
 
 function withTicket(
   io: CliIo,
-  configFile: string,
+  configFile: string | undefined,
   ref: string,
   work: (context: { db: ReturnType<typeof openDatabase>; ticket: NonNullable<ReturnType<ReturnType<typeof createTicketsRepository>['findByRef']>>; participants: ReturnType<typeof createParticipants> }) => void,
 ): void {

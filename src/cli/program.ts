@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.js';
-import { CliExit, processIo, type CliIo } from './cli.io.js';
+import { CliExit, processIo, terminalSafe, type CliIo } from './cli.io.js';
 import { registerConfigCommands } from './config.command.js';
 import { registerDomainsCommands } from './domains.command.js';
 import { registerHeldCommands } from './held.command.js';
@@ -17,7 +17,8 @@ import { registerTicketsCommands } from './tickets.command.js';
 import { registerUsersCommands } from './users.command.js';
 
 /** Exit codes: 0 success, 1 failure (bad config, operation failed), 2 usage error (unknown command or flag). */
-export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo = processIo): Promise<number> {
+  const io = terminalSafe(rawIo);
   const program = new Command('ticketd')
     .description('Email-to-ticket daemon: IMAP in, SQLite tickets, SMTP confirmations, PagerDuty pages.')
     .version('0.1.0')

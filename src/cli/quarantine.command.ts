@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
-import { printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 import { reprocessMessages } from './reprocess.command.js';
 
 export function registerQuarantineCommands(program: Command, io: CliIo): void {
@@ -10,10 +10,10 @@ export function registerQuarantineCommands(program: Command, io: CliIo): void {
   quarantine
     .command('list')
     .description('list quarantined messages, newest first')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd quarantine list --config config/ticketd.yaml --json')
-    .action((options: { config: string; json?: boolean }) => {
+    .action((options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const rows = createInboundLogRepository({ db })
@@ -30,9 +30,9 @@ export function registerQuarantineCommands(program: Command, io: CliIo): void {
     .command('release')
     .description('process one quarantined message as if its sender were allowed (new ticket, confirmation and page)')
     .argument('<id>', 'id from `quarantine list`')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .addHelpText('after', '\nExample:\n  ticketd quarantine release 17 --config config/ticketd.yaml')
-    .action(async (id: string, options: { config: string }) => {
+    .action(async (id: string, options: { config?: string }) => {
       await reprocessMessages(io, options.config, () => [Number(id)], { release: true });
     });
 }

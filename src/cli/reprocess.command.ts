@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import type { Services } from '../app/start.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
-import { CliExit, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, requireConfig, type CliIo } from './cli.io.js';
 import { createProgress } from './progress.js';
 
 /** Runs stored messages through the pipeline again, then tries to deliver what that queued. */
 export async function reprocessMessages(
   io: CliIo,
-  configFile: string,
+  configFile: string | undefined,
   pick: (services: Services) => number[],
   { release = false, json = false }: { release?: boolean; json?: boolean } = {},
 ): Promise<void> {
@@ -46,11 +46,11 @@ export function registerReprocessCommand(program: Command, io: CliIo): void {
     .command('reprocess')
     .description('run stored messages (quarantined, bounces, auto-replies) through the pipeline again, e.g. after a fix or a release')
     .argument('[ids...]', 'inbound message ids (the ids `quarantine list` shows)')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--quarantined', 'every quarantined message')
     .option('--json', 'print one JSON line per message')
     .addHelpText('after', '\nMail that already made a ticket or a reply is never reprocessed.\n\nExamples:\n  ticketd reprocess --config config/ticketd.yaml 17 18\n  ticketd reprocess --config config/ticketd.yaml --quarantined')
-    .action(async (ids: string[], options: { config: string; quarantined?: boolean; json?: boolean }) => {
+    .action(async (ids: string[], options: { config?: string; quarantined?: boolean; json?: boolean }) => {
       if (ids.length === 0 && !options.quarantined) {
         io.err('ticketd reprocess: give message ids or --quarantined');
         throw new CliExit(2);

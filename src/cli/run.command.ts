@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
-import { requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, requireConfig, type CliIo } from './cli.io.js';
 
 export function registerRunCommand(program: Command, io: CliIo): void {
   program
     .command('run')
     .description('run the daemon: watch the mailbox, create tickets, deliver confirmations and pages, until SIGTERM/SIGINT')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--stop-timeout <seconds>', 'deadline for a clean stop after SIGTERM/SIGINT', '15')
     .addHelpText('after', '\nA first SIGTERM/SIGINT stops cleanly under the deadline; a second forces exit.\n\nExample:\n  ticketd run --config config/ticketd.yaml')
-    .action(async (options: { config: string; stopTimeout: string }) => {
-      const config = requireConfig(io, options.config);
+    .action(async (options: { config?: string; stopTimeout: string }) => {
+      const config = requireConfig(io, options.config, { ready: true });
       // Loaded on demand: the read-only commands start fast without the mail and HTTP libraries.
       const { buildServices, startDaemon } = await import('../app/start.js');
       const services = buildServices({ config });

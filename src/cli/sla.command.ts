@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { slaReport } from '../modules/sla/sla-report.usecases.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
-import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 export function registerSlaCommands(program: Command, io: CliIo): void {
   const sla = program.command('sla').description('service level agreement compliance');
@@ -9,11 +9,11 @@ export function registerSlaCommands(program: Command, io: CliIo): void {
   sla
     .command('report')
     .description('first-response compliance per organisation and severity: tickets, met, breached, pending, median and p90 minutes')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--since <date>', 'only tickets created at or after this date (YYYY-MM-DD or ISO 8601)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd sla report --config config/ticketd.yaml --since 2026-11-01 --json')
-    .action((options: { config: string; since?: string; json?: boolean }) => {
+    .action((options: { config?: string; since?: string; json?: boolean }) => {
       const config = requireConfig(io, options.config);
       const since = options.since === undefined ? undefined : new Date(options.since);
       if (since && Number.isNaN(since.getTime())) {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createLifecycleRepository } from '../modules/tickets/lifecycle.repository.js';
 import { createTicketsRepository, type TicketRow } from '../modules/tickets/tickets.repository.js';
 import { closeDatabase, openDatabase } from '../shared/db.js';
-import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 function ticketJson(ticket: TicketRow & { messageCount: number }) {
   return {
@@ -23,10 +23,10 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
   tickets
     .command('list')
     .description('list every ticket')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets list --config config/ticketd.yaml --json')
-    .action((options: { config: string; json?: boolean }) => {
+    .action((options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const rows = createTicketsRepository({ db }).listTickets().map(ticketJson);
@@ -41,10 +41,10 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .command('show')
     .description('one ticket with its messages in time order')
     .argument('<ref>', 'ticket reference such as CS-12')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets show CS-12 --config config/ticketd.yaml --json')
-    .action((ref: string, options: { config: string; json?: boolean }) => {
+    .action((ref: string, options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const repository = createTicketsRepository({ db });
@@ -90,11 +90,11 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .command('search')
     .description("messages whose text or forwarded mail's text contains TEXT, newest first")
     .argument('<text>', 'the text to look for (case-insensitive for ASCII letters)')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--limit <n>', 'at most this many messages', '100')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets search "disk quota" --config config/ticketd.yaml --json')
-    .action((text: string, options: { config: string; limit: string; json?: boolean }) => {
+    .action((text: string, options: { config?: string; limit: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 100));

@@ -8,7 +8,7 @@ import { importUsers } from '../modules/registration/users-import.usecases.js';
 import { renderWelcome } from '../modules/registration/registration-mail.models.js';
 import { createLogger } from '../shared/logger.js';
 import { createProgress, type Progress } from './progress.js';
-import { CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
+import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 import { withCustomersDb } from './domains.command.js';
 import { domainOf } from '../modules/desk/address.models.js';
 import { portalBaseUrl } from '../modules/desk/portal-url.models.js';
@@ -30,14 +30,14 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
     .command('add')
     .description('register a user as verified (the company vouches for them), or invite an engineer to the portal')
     .argument('<email>')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--name <name>', 'display name', '')
     .option('--organisation <name>', 'customer organisation (default: that of the domain)')
     .option('--role <role>', 'member (their own tickets) or manager (every ticket of their organisation)')
     .option('--engineer', 'an engineer of support.engineerDomains: signs in to the portal and sees every ticket')
     .option('--welcome', 'queue a welcome mail (with a "set your password" link when the portal is on)')
     .addHelpText('after', '\nExamples:\n  ticketd users add alice@acme.com --name "Alice Martin" --welcome --config config/ticketd.yaml\n  ticketd users add carol@acme.com --role manager --config config/ticketd.yaml\n  ticketd users add dev@example.com --engineer --name "Dev On-Call" --welcome --config config/ticketd.yaml')
-    .action(async (raw: string, options: { config: string; name: string; organisation?: string; role?: string; engineer?: boolean; welcome?: boolean }) => {
+    .action(async (raw: string, options: { config?: string; name: string; organisation?: string; role?: string; engineer?: boolean; welcome?: boolean }) => {
       const email = normalizeEmail(raw);
       if (!isEmail(email)) {
         io.err(`ticketd: not an email address: ${raw}`);
@@ -85,10 +85,10 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
   users
     .command('list')
     .description('list users')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--status <status>', 'only pending, verified or disabled')
     .option('--json', 'print JSON')
-    .action((options: { config: string; status?: string; json?: boolean }) => {
+    .action((options: { config?: string; status?: string; json?: boolean }) => {
       if (options.status && !['pending', 'verified', 'disabled'].includes(options.status)) {
         io.err(`ticketd: --status must be pending, verified or disabled`);
         throw new CliExit(2);
@@ -106,8 +106,8 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
     .command('disable')
     .description('disable a user: their mail no longer opens tickets')
     .argument('<email>')
-    .requiredOption('--config <file>', 'configuration file')
-    .action((raw: string, options: { config: string }) => {
+    .option(...CONFIG_OPTION)
+    .action((raw: string, options: { config?: string }) => {
       withCustomersDb(io, options.config, (db) => {
         const user = createCustomersRepository({ db }).setStatus({ email: normalizeEmail(raw), status: 'disabled', at: new Date() });
         if (!user) {
@@ -122,11 +122,11 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
     .command('import')
     .description('register users in bulk from a CSV file (email,name[,organisation[,role]]; role member or manager) as verified; idempotent')
     .argument('<file>', 'CSV file, optionally with a header row')
-    .requiredOption('--config <file>', 'configuration file')
+    .option(...CONFIG_OPTION)
     .option('--welcome', 'queue a welcome mail to each new user (with a "set your password" link when the portal is on)')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nExit status: 0 when every row was imported, 1 when some rows were rejected (the others are imported).\n\nExample:\n  ticketd users import staff.csv --welcome --config config/ticketd.yaml')
-    .action(async (file: string, options: { config: string; welcome?: boolean; json?: boolean }) => {
+    .action(async (file: string, options: { config?: string; welcome?: boolean; json?: boolean }) => {
       const config = requireConfig(io, options.config);
       let csvText: string;
       try {

@@ -2,8 +2,12 @@ import { stringify } from 'yaml';
 import { listConfigKeys } from './config.keys.js';
 import { configSchema } from './config.schema.js';
 
-/** Values shown for keys that have no default (or whose default says little). */
-const EXAMPLE_VALUES: Record<string, unknown> = {
+/**
+ * Values shown for keys that have no default (or whose default says little). Each is a placeholder to be
+ * replaced (`run` and `doctor` refuse a config still holding one: config.unfinished.ts), except the real
+ * choices listed in EXAMPLE_CHOICES.
+ */
+export const EXAMPLE_VALUES: Readonly<Record<string, unknown>> = {
   'imap.host': 'imap.example.com',
   'imap.user': 'help@example.com',
   'imap.password': 'change-me',
@@ -19,6 +23,9 @@ const EXAMPLE_VALUES: Record<string, unknown> = {
   'pager.kind': 'pagerduty',
   'pager.routingKey': 'your-32-character-integration-key',
 };
+
+/** Example values that are a sensible setting as they stand, not a placeholder. */
+export const EXAMPLE_CHOICES: ReadonlySet<string> = new Set(['pager.kind']);
 
 /**
  * `config/ticketd.example.yaml`, rendered from the schema: every key with its description, its environment

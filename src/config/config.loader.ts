@@ -1,14 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { configSchema, type Config } from './config.schema.js';
-import { listConfigKeys, type ConfigKey } from './config.keys.js';
+import { envSourceOf, readEnvOverrides } from './config.env.js';
+import { readConfigSource, type ConfigProblem } from './config.source.js';
+import { findUnfinished } from './config.unfinished.js';
 
-export type ConfigProblem = { path: string; message: string };
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+export { applyEnvOverrides } from './config.env.js';
+export type { ConfigProblem } from './config.source.js';
+
+export type ConfigResult =
+  | {
+      ok: true;
+      config: Config;
+      /** Placeholders and empty secrets the settings need (config.unfinished.ts): errors for `run` and `doctor`. */
+      unfinished: ConfigProblem[];
+    }
+  | { ok: false; problems: ConfigProblem[] };
 
 /**
  * Reads the YAML file, applies `TICKETD_*` environment overrides, validates. Never throws for bad input:
- * every problem comes back with its key path so `config check` and start-up can print them all at once.
+ * every problem comes back with its key path, its line in the file or the variable it came from, so
+ * `config check` and start-up can print them all at once. No problem ever carries a value: it may be a secret.
  */
 export function loadConfig({ file, env = process.env }: { file: string; env?: NodeJS.ProcessEnv }): ConfigResult {
   let text: string;
@@ -17,20 +28,26 @@ export function loadConfig({ file, env = process.env }: { file: string; env?: No
   } catch (error) {
     return { ok: false, problems: [{ path: '(file)', message: `cannot read ${file}: ${(error as Error).message}` }] };
   }
-  const document = parseDocument(text, { prettyErrors: true });
-  if (document.errors.length > 0) {
-    return { ok: false, problems: document.errors.map((error) => ({ path: '(yaml)', message: error.message })) };
+  const source = readConfigSource(text);
+  if (!source.ok) return source;
+  const overrides = readEnvOverrides(source.raw, env);
+  // A key set by the environment is reported by its variable; a key from the file by its line.
+  const locate = (problem: ConfigProblem): ConfigProblem => {
+    const variable = envSourceOf(overrides.fromEnv, problem.path);
+    if (variable) return { ...problem, env: variable };
+    const line = source.lineOf(problem.path.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part)));
+    return line === undefined ? problem : { ...problem, line };
+  };
+  const validated = validateConfig(overrides.raw);
+  if (!validated.ok || overrides.problems.length > 0) {
+    return { ok: false, problems: [...overrides.problems, ...(validated.ok ? [] : validated.problems.map(locate))] };
   }
-  const raw: unknown = document.toJS() ?? {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, problems: [{ path: '(file)', message: 'must be a YAML mapping of sections (database, imap, smtp, ...)' }] };
-  }
-  return validateConfig(applyEnvOverrides(raw as Record<string, unknown>, env));
+  return { ...validated, unfinished: validated.unfinished.map(locate) };
 }
 
 export function validateConfig(raw: unknown): ConfigResult {
   const result = configSchema.safeParse(raw);
-  if (result.success) return { ok: true, config: result.data };
+  if (result.success) return { ok: true, config: result.data, unfinished: findUnfinished(result.data) };
   const problems: ConfigProblem[] = [];
   for (const issue of result.error.issues) {
     const base = issue.path.map(String).join('.');
@@ -43,42 +60,8 @@ export function validateConfig(raw: unknown): ConfigResult {
   return { ok: false, problems };
 }
 
-export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const result = structuredClone(raw);
-  for (const key of listConfigKeys(configSchema)) {
-    const value = env[key.env];
-    if (value === undefined) continue;
-    setPath(result, key.path, convertEnvValue(key, value));
-  }
-  return result;
-}
-
-function convertEnvValue(key: ConfigKey, value: string): unknown {
-  switch (key.kind) {
-    case 'number':
-      return value.trim() === '' || Number.isNaN(Number(value)) ? value : Number(value);
-    case 'boolean':
-      return /^(true|1|yes)$/i.test(value) ? true : /^(false|0|no)$/i.test(value) ? false : value;
-    case 'record':
-      // Maps (routing keys per organisation, ...) come as JSON: {"acme.com":"key"}.
-      try {
-        return JSON.parse(value) as unknown;
-      } catch {
-        return value;
-      }
-    case 'array':
-      return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
-    default:
-      return value;
-  }
-}
-
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
-  let node = target;
-  for (const part of path.slice(0, -1)) {
-    const next = node[part];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[path[path.length - 1] as string] = value;
+/** `imap.port (line 4): ...`, `imap.port (from TICKETD_IMAP_PORT): ...`: how a problem is shown to a person. */
+export function describeProblem(problem: ConfigProblem): string {
+  const where = problem.env && problem.env !== problem.path ? ` (from ${problem.env})` : problem.line !== undefined ? ` (line ${problem.line})` : '';
+  return `${problem.path}${where}: ${problem.message}`;
 }

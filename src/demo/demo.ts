@@ -1,19 +1,28 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { asc } from 'drizzle-orm';
 import { runCli } from '../cli/program.js';
+import { configSchema } from '../config/config.schema.js';
 import { startLocalStack } from '../devservers/local-stack.js';
+import { inboundMessages } from '../modules/inbound-log/inbound-log.tables.js';
 import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
-import { closeDatabase, openDatabase } from '../shared/db.js';
+import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
+import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
+import { escapeForTerminal } from '../shared/terminal-text.js';
+import { describeArrival, kindOfSentMail, productionDifferences, SENT_KIND_TITLES, type SentKind } from './demo-report.js';
 
 /**
  * `npm run demo`: the whole loop on loopback. Starts Dovecot, an SMTP peer and a paging receiver, runs the
  * real daemon (`ticketd run`) as a child process, delivers the sample mails from fixtures/mail, replies to
- * the first confirmation, and prints the tickets, the confirmations and the pages that came out.
+ * the first confirmation, and prints what became of every mail, the tickets, the mail sent (confirmations,
+ * replies and refusals apart) and the pages, then which production defaults the demo changed.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const say = (text: string) => process.stdout.write(`${text}\n`);
+// Subjects and names in what follows come from mail: shown, never obeyed by the terminal.
+const say = (text: string) => process.stdout.write(`${escapeForTerminal(text)}\n`);
+const messageIdOf = (raw: string) => /^Message-ID:[ \t]*<([^>\r\n]+)>/im.exec(raw)?.[1];
 
 async function main(): Promise<number> {
   say('Starting Dovecot, the SMTP peer and the paging receiver on 127.0.0.1 ...');
@@ -33,43 +42,40 @@ async function main(): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };
+  const delivered: Array<{ label: string; messageId: string | undefined }> = [];
+  const deliver = async (label: string, raw: string, what = '') => {
+    say(`deliver ${label}${what ? `: ${what}` : ''}`);
+    delivered.push({ label, messageId: messageIdOf(raw) });
+    await stack.deliver(raw);
+  };
 
   try {
     const dir = `${root}fixtures/mail/`;
     const names = (await readdir(dir)).filter((name) => name.endsWith('.eml')).sort();
-    for (const name of names) {
-      say(`deliver ${name}`);
-      await stack.deliver(await readFile(dir + name));
-    }
+    for (const name of names) await deliver(name, await readFile(dir + name, 'utf8'));
     await settled(names.length);
 
     const confirmation = stack.smtp.received.find((mail) => mail.parsed.subject.includes('[CS-1]'));
     if (confirmation) {
-      say(`deliver a reply from alice@acme.test to the confirmation of CS-1 (In-Reply-To: <${confirmation.parsed.messageId}>)`);
-      await stack.deliver(
-        ['From: Alice Martin <alice@acme.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-reply@mail.acme.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', 'It started right after the 09:00 deploy.', ''].join('\r\n'),
-      );
+      const thread = (from: string, messageId: string, body: string[]) =>
+        [`From: ${from}`, 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, `Message-ID: <${messageId}>`, `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', ...body, ''].join('\r\n');
+      await deliver('reply from alice@acme.test', thread('Alice Martin <alice@acme.test>', 'demo-reply@mail.acme.test', ['It started right after the 09:00 deploy.']), 'the customer answers the confirmation of CS-1');
       await settled(names.length + 1);
-      say('deliver the on-call engineer\'s answer from erin@cloudsoft.test with "#assign me" (relayed to alice without the command, acknowledges the page)');
-      await stack.deliver(
-        ['From: Erin Engineer <erin@cloudsoft.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-engineer@cloudsoft.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', 'We rolled back the 09:00 deploy; errors stopped at 09:41. Please confirm on your side.', '', '#assign me', ''].join('\r\n'),
-      );
+      await deliver('answer from erin@cloudsoft.test', thread('Erin Engineer <erin@cloudsoft.test>', 'demo-engineer@cloudsoft.test', ['We rolled back the 09:00 deploy; errors stopped at 09:41. Please confirm on your side.', '', '#assign me']), 'the on-call engineer answers with "#assign me" (relayed to alice without the command; acknowledges the page)');
       await settled(names.length + 2);
-      say('deliver an internal note from erin@cloudsoft.test ("#note ...": stored on the ticket for engineers, never sent to alice)');
-      await stack.deliver(
-        ['From: Erin Engineer <erin@cloudsoft.test>', 'To: help@cloudsoft.test', `Subject: ${confirmation.parsed.subject}`, 'Message-ID: <demo-note@cloudsoft.test>', `In-Reply-To: <${confirmation.parsed.messageId}>`, `References: <${confirmation.parsed.messageId}>`, '', '#note rollback done by hand, write the post-mortem', ''].join('\r\n'),
-      );
+      await deliver('#note from erin@cloudsoft.test', thread('Erin Engineer <erin@cloudsoft.test>', 'demo-note@cloudsoft.test', ['#note rollback done by hand, write the post-mortem']), 'an internal note (kept for engineers, never sent to alice)');
       await settled(names.length + 3);
     }
 
+    say('\n== Every delivered mail and its recorded outcome ==');
+    for (const line of arrivalLines(db, delivered)) say(`  ${line}`);
     const tally = Object.entries(createInboundLogRepository({ db }).countByOutcome()).map(([outcome, count]) => `${outcome} ${count}`);
-    say(`\n== Every message got one recorded outcome: ${tally.join(', ')} ==`);
+    say(`  (every message got one recorded outcome: ${tally.join(', ')})`);
     say('\n== Tickets (ticketd tickets list) ==');
     await runCli(['tickets', 'list', '--config', configFile]);
     say('\n== Quarantine (ticketd quarantine list) ==');
     await runCli(['quarantine', 'list', '--config', configFile]);
-    say(`\n== Mail received by the SMTP peer: confirmations and replies (${stack.smtp.received.length}) ==`);
-    for (const mail of stack.smtp.received) say(`  to ${mail.envelopeTo.join(', ')}: "${mail.parsed.subject}" (In-Reply-To <${mail.parsed.inReplyTo}>)`);
+    printSentMail(db, stack.smtp.received);
     say(`\n== Pages received by the PagerDuty stand-in (${stack.receiver.requests.length}) ==`);
     for (const request of stack.receiver.requests) {
       const event = request.body as { event_action: string; dedup_key: string; payload?: { severity: string; summary: string } };
@@ -77,6 +83,7 @@ async function main(): Promise<number> {
     }
     say('\n== The thread of CS-1 (ticketd tickets show CS-1) ==');
     await runCli(['tickets', 'show', 'CS-1', '--config', configFile]);
+    printProductionDifferences(stack.config());
     return 0;
   } finally {
     closeDatabase(db);
@@ -86,10 +93,41 @@ async function main(): Promise<number> {
   }
 }
 
+/** One line per delivered mail: its recorded outcome (found by Message-ID), the ticket, and why. */
+function arrivalLines(db: Db, delivered: Array<{ label: string; messageId: string | undefined }>): string[] {
+  const rows = db.select().from(inboundMessages).orderBy(asc(inboundMessages.id)).all();
+  const tickets = createTicketsRepository({ db });
+  return delivered.map(({ label, messageId }) => {
+    const row = rows.find((candidate) => candidate.messageId === messageId);
+    const ticket = row?.ticketId ? tickets.findById(row.ticketId) : undefined;
+    return describeArrival(label, row && { outcome: row.outcome, reason: row.reason, ...(ticket ? { ticket: { ref: ticket.ref, severity: ticket.severity, priority: ticket.priority } } : {}) });
+  });
+}
+
+/** The SMTP peer's mail, by what it is: the outbox row each was sent from says (confirmation, relay, refusal, ...). */
+function printSentMail(db: Db, received: Array<{ envelopeTo: string[]; parsed: { subject: string; messageId?: string; inReplyTo?: string } }>): void {
+  const kinds = new Map(createOutboxRepository({ db }).list().flatMap((item) => (item.payload.kind === 'email' ? [[item.payload.mail.messageId, kindOfSentMail(item.effectKey)] as const] : [])));
+  say(`\n== Mail received by the SMTP peer (${received.length}) ==`);
+  for (const kind of Object.keys(SENT_KIND_TITLES) as SentKind[]) {
+    const mails = received.filter((mail) => (kinds.get(mail.parsed.messageId ?? '') ?? 'other') === kind);
+    if (mails.length === 0) continue;
+    say(`  ${SENT_KIND_TITLES[kind]} (${mails.length}):`);
+    for (const mail of mails) say(`    to ${mail.envelopeTo.join(', ')}: "${mail.parsed.subject}" (In-Reply-To <${mail.parsed.inReplyTo}>)`);
+  }
+}
+
+function printProductionDifferences(demo: Record<string, Record<string, unknown>>): void {
+  const defaults = configSchema.parse({ imap: { host: 'imap.invalid', user: 'help' }, smtp: { host: 'smtp.invalid' }, support: { address: 'help@example.com' } });
+  const settings = configSchema.parse(demo);
+  say('\n== What this demo changed from the production defaults ==');
+  for (const line of productionDifferences({ demo: settings, defaults })) say(`  - ${line}`);
+  say('  - Also local only: IMAP and SMTP without TLS on 127.0.0.1, and an HTTP receiver standing in for PagerDuty.');
+}
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`demo failed: ${escapeForTerminal(error instanceof Error ? error.message : String(error))}\n`);
     process.exit(1);
   },
 );

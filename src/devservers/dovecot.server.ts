@@ -5,7 +5,7 @@
  */
 import { spawn, execFile } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +47,8 @@ export async function startDovecot({
   users: DovecotUser[];
   oauth2?: DovecotOAuth2;
 }): Promise<DovecotServer> {
+  // Said plainly: without the package the spawn below fails with a bare ENOENT.
+  if (!existsSync(DOVECOT_BIN)) throw new Error(`Dovecot is not installed (no ${DOVECOT_BIN}): apt-get install -y dovecot-imapd (the tests and the demo start their own Dovecot on 127.0.0.1)`);
   const root = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ticketd-dovecot-')));
   const chosenPort = port ?? (await findFreePort());
   const owner = mailOwner();

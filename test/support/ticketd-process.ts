@@ -6,9 +6,9 @@ export const TICKETD_BIN = fileURLToPath(new URL('../../bin/ticketd.js', import.
 
 export type CliResult = { code: number; stdout: string; stderr: string };
 
-export function runTicketd(args: string[], { input, env }: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runTicketd(args: string[], { input, env, cwd }: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [TICKETD_BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [TICKETD_BIN, ...args], { env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });

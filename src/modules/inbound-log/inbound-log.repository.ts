@@ -22,6 +22,11 @@ export function createInboundLogRepository({ db }: { db: Db }) {
     return db.select().from(inboundMessages).where(and(handled, sameMail)).orderBy(asc(inboundMessages.id)).get();
   }
 
+  /** The first arrival recorded with exactly these bytes. */
+  function findFirstByRawSha256(rawSha256: string): InboundRow | undefined {
+    return db.select().from(inboundMessages).where(eq(inboundMessages.rawSha256, rawSha256)).orderBy(asc(inboundMessages.id)).get();
+  }
+
   function insertInbound(row: NewInbound): InboundRow {
     return db.insert(inboundMessages).values(row).returning().get();
   }
@@ -104,7 +109,7 @@ export function createInboundLogRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { expireHeld, findById, findByUid, findHandledCopy, insertInbound, replaceOutcome, linkTicket, updateOutcome, listHeld, listAllHeld, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return { expireHeld, findById, findByUid, findHandledCopy, findFirstByRawSha256, insertInbound, replaceOutcome, linkTicket, updateOutcome, listHeld, listAllHeld, getCursor, saveCursor, listQuarantined, countByOutcome };
 }
 
 export type InboundLogRepository = ReturnType<typeof createInboundLogRepository>;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
 import { openDatabase } from '../../shared/db.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
+import { createInboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
@@ -53,6 +54,10 @@ describe('the intake on the sisimai bounce corpus, senders disguised as verified
     seedCustomerDomains({ db, domains: ['acme.test'], at: new Date() });
     const customers = createCustomersRepository({ db });
     const intake = createIntake({ db, config, ...temporaryStores() });
+    const inbound = createInboundLogRepository({ db });
+    // The corpus holds some reports twice under two names; the same bytes twice are one record
+    // (same-bytes.models.ts), so a repeat counts as what its first copy was recorded as.
+    const recordedOutcome = (result: { outcome: string; inboundId: number; alreadyIngested: boolean }) => (result.alreadyIngested ? inbound.findById(result.inboundId)?.outcome : result.outcome);
     const expected = (JSON.parse(readFileSync(`${sisimai}EXPECTED.json`, 'utf8')) as { expected: Record<string, unknown> }).expected;
     const counts = { truePositive: 0, falseNegative: 0, falsePositive: 0, trueNegative: 0 };
     const misses: string[] = [];
@@ -62,7 +67,8 @@ describe('the intake on the sisimai bounce corpus, senders disguised as verified
         const { raw, sender } = fromApprovedDomain(readFileSync(`${sisimai}maildir/${folder}/${name}`));
         customers.upsertUser({ email: sender, name: '', status: 'verified', at: new Date() });
         const result = await intake.ingestRaw({ raw, source: `${folder}/${name}` });
-        if (result.outcome === 'bounce' || result.outcome === 'auto-reply') counts.truePositive += 1;
+        const outcome = recordedOutcome(result);
+        if (outcome === 'bounce' || outcome === 'auto-reply') counts.truePositive += 1;
         else {
           counts.falseNegative += 1;
           misses.push(`${folder}/${name}: ${result.outcome} (${result.reason})`);
@@ -74,7 +80,8 @@ describe('the intake on the sisimai bounce corpus, senders disguised as verified
     const afterReports = { tickets: tickets.listTickets().length, queued: outbox.list().length };
     for (const name of readdirSync(`${sisimai}maildir/not`)) {
       const result = await intake.ingestRaw({ raw: readFileSync(`${sisimai}maildir/not/${name}`), source: `not/${name}` });
-      if (result.outcome === 'bounce' || result.outcome === 'auto-reply') counts.falsePositive += 1;
+      const outcome = recordedOutcome(result);
+      if (outcome === 'bounce' || outcome === 'auto-reply') counts.falsePositive += 1;
       else counts.trueNegative += 1;
     }
     const recall = counts.truePositive / (counts.truePositive + counts.falseNegative);

@@ -21,8 +21,10 @@ import { createAutoMail } from './auto-mail.usecases.js';
 import { quotedMessageIds } from './bounce.models.js';
 import { classifyMessage, mustNotAutoReply } from './classify.models.js';
 import { decideIntake, type IntakeDecision } from './intake.models.js';
+import { MAIL_HEAD_BYTES, readMailShape } from './mail-shape.models.js';
 import { createNewTicket } from './new-ticket.usecases.js';
 import { parseRawMessage } from './parse.js';
+import { sameBytesAsEarlier } from './same-bytes.models.js';
 import type { SenderAuthVerdict } from './sender-auth.models.js';
 import { createSenderAuth, type SenderAuth } from './sender-auth.usecases.js';
 import { createSenderCheck } from './sender-check.usecases.js';
@@ -119,7 +121,7 @@ export function createIntake({
     release,
     ...origin
   }: { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean } & IngestSource): Promise<IngestResult> {
-    const seen = seenBefore(origin);
+    const seen = seenBefore(origin, blob, replaceInboundId !== undefined);
     if (seen) return seen;
     const facts: Facts = {
       blob,
@@ -134,6 +136,9 @@ export function createIntake({
       // Kept in the raw store, never parsed: one huge mail must not exhaust memory (freescout#4293).
       return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `too-large: ${blob.size} bytes > limits.maxMessageBytes ${config.limits.maxMessageBytes}` }));
     }
+    // Not a mail at all (a package.json, a photo): recorded, never parsed or answered (mail-shape.models.ts).
+    const shape = readMailShape(raw ? raw.subarray(0, MAIL_HEAD_BYTES) : await rawStore.head(blob.sha256, MAIL_HEAD_BYTES));
+    if (!shape.mail) return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `not-a-mail: ${shape.reason}` }));
     // 1. parse
     let message: InboundMessage;
     try {
@@ -192,7 +197,7 @@ export function createIntake({
   function commit(facts: Facts, message: InboundMessage | undefined, decideNow: () => IntakeDecision): IngestResult {
     const { origin, receivedAt } = facts;
     const result = db.transaction((): IngestResult => {
-      const seen = seenBefore(origin);
+      const seen = seenBefore(origin, facts.blob, facts.replaceInboundId !== undefined);
       if (seen) return seen;
       if (facts.replaceInboundId !== undefined && facts.replaceOnlyIf !== undefined) {
         // Another release (a second click, `users add` while the daemon verifies) may have handled it already.
@@ -236,11 +241,18 @@ export function createIntake({
     return quoted === undefined ? thread : { kind: 'ticket', ticketId: quoted, via: 'message-id' };
   }
 
-  /** This exact IMAP message (folder, UIDVALIDITY, UID) was ingested before: its recorded outcome, nothing done. */
-  function seenBefore(origin: IngestSource): IngestResult | undefined {
-    if (origin.uidValidity === undefined || origin.uid === undefined) return undefined;
-    const seen = inboundLog.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
-    return seen ? alreadyIngested(seen) : undefined;
+  /**
+   * This exact IMAP message (folder, UIDVALIDITY, UID) was ingested before, or (from a file or stdin) these exact
+   * bytes were (same-bytes.models.ts): the recorded outcome, nothing done.
+   */
+  function seenBefore(origin: IngestSource, blob?: BlobRef, replacing = false): IngestResult | undefined {
+    if (origin.uidValidity !== undefined && origin.uid !== undefined) {
+      const seen = inboundLog.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
+      return seen ? alreadyIngested(seen) : undefined;
+    }
+    const earlier = blob ? inboundLog.findFirstByRawSha256(blob.sha256) : undefined;
+    const repeat = sameBytesAsEarlier({ imapArrival: false, replacing, earlier });
+    return repeat && earlier ? { ...alreadyIngested(earlier), ...repeat } : undefined;
   }
 
   function alreadyIngested(row: { id: number; outcome: IntakeDecision['outcome']; reason: string; ticketId: number | null }): IngestResult {

@@ -29,12 +29,13 @@ export function buildTriggerEvent({
   reason?: string;
 }): PagerEvent {
   const who = requester.name ? `${requester.name} <${requester.address}>` : requester.address;
+  const subject = subjectWithoutSeverity(ticket.subject);
   return {
     routing_key: routingKey,
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: {
-      summary: `${reason ? `${reason}: ` : ''}[${ticket.ref}] ${ticket.severity} ${ticket.subject || '(no subject)'} (from ${who})`,
+      summary: `${reason ? `${reason}: ` : ''}[${ticket.ref}] ${ticket.severity} ${subject || '(no subject)'} (from ${who})`,
       source,
       severity: toPagerSeverity(ticket.severity),
       timestamp: at.toISOString(),
@@ -51,6 +52,24 @@ export function buildTriggerEvent({
     },
     ...(links && links.length > 0 ? { links } : {}),
   };
+}
+
+// The marks readSeverity accepts (SEV1, Sev 1, sev-1, Severity: 1, [SEV1], (SEV1)). Bounded gaps keep every
+// match attempt constant-time, so stripping stays linear in the subject's length whatever the customer wrote.
+const SEVERITY_MARK = /(?<![\p{L}\p{N}])[[(]?sev(?:erity)?[ \t]{0,3}[:=#_\-\u2013]?[ \t]{0,3}[1-4](?![\p{L}\p{N}])[\])]?(?:[ \t]{0,3}[:\-\u2013])?/giu;
+
+/**
+ * The subject as the page shows it after `[REF] SEVn`: without the customer's own severity marks, which would
+ * repeat the severity (`[CS-1] SEV1 [SEV1] API down`) or contradict it once an engineer or a follow-up changed it
+ * (`Severity raised: [CS-1] SEV1 [SEV3] ...`). The ticket's subject itself is kept as written (custom_details).
+ */
+export function subjectWithoutSeverity(subject: string): string {
+  return subject
+    .replace(SEVERITY_MARK, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^[-:\u2013|,;]\s*/, '')
+    .replace(/\s*[-:\u2013|,;]$/, '');
 }
 
 /** acknowledge / resolve: only the routing key and dedup_key of the trigger matter to PagerDuty. */

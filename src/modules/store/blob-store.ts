@@ -61,9 +61,23 @@ export function createBlobStore({ dir, compress }: { dir: string; compress: bool
 
   async function put(source: Buffer | Readable): Promise<BlobRef> {
     const { stream, done } = writer();
-    if (Buffer.isBuffer(source)) stream.end(source);
-    else source.pipe(stream);
-    return done;
+    if (Buffer.isBuffer(source)) {
+      stream.end(source);
+      return done;
+    }
+    // pipe() does not forward a read error (EISDIR, EIO, a broken stdin): unhandled, it would end the process.
+    let readError: unknown;
+    source.once('error', (error) => {
+      readError = error;
+      stream.destroy(error);
+    });
+    source.pipe(stream);
+    try {
+      return await done;
+    } catch (error) {
+      if (readError === undefined) throw error;
+      throw createError({ code: 'store.source_failed', message: `could not read the bytes to store: ${(readError as Error).message}`, cause: readError });
+    }
   }
 
   function has(sha256: string): boolean {
@@ -76,6 +90,27 @@ export function createBlobStore({ dir, compress }: { dir: string; compress: bool
     return compress ? file.pipe(createGunzip()) : file;
   }
 
+  /** At most the first `maxBytes` of the original bytes (the rest is never read or unpacked). */
+  async function head(sha256: string, maxBytes: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const file = createReadStream(pathOf(sha256));
+    const bytes = compress ? file.pipe(createGunzip()) : file;
+    file.once('error', (error) => bytes.destroy(error));
+    try {
+      for await (const chunk of bytes) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size >= maxBytes) break;
+      }
+    } finally {
+      // Both: destroying the gunzip alone would leave the file open, paused.
+      bytes.destroy();
+      file.destroy();
+    }
+    return Buffer.concat(chunks).subarray(0, maxBytes);
+  }
+
   async function read(sha256: string): Promise<Buffer> {
     if (!compress) return readFile(pathOf(sha256));
     const chunks: Buffer[] = [];
@@ -83,7 +118,7 @@ export function createBlobStore({ dir, compress }: { dir: string; compress: bool
     return Buffer.concat(chunks);
   }
 
-  return { writer, put, has, open, read, pathOf };
+  return { writer, put, has, open, head, read, pathOf };
 }
 
 export type BlobStore = ReturnType<typeof createBlobStore>;

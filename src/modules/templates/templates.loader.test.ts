@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { TEMPLATE_CATALOG } from './templates.catalog.js';
 import { renderTemplatesReadme } from './templates.docs.js';
 import { BUILT_IN_TEMPLATES_DIR, loadMailTemplates } from './templates.loader.js';
@@ -9,6 +9,7 @@ import { checkTemplate } from './templates.models.js';
 
 function operatorDir(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketd-templates-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;
 }
