@@ -20,7 +20,7 @@ export type EngineerReply = {
 const COMMAND_LINE = /^#(note|pending|resolve|close|assign[ \t]+me|severity[ \t]+sev[ \t]*([1-4]))$/i;
 // `#note` followed by text on the same line ("#note rollback done by hand") is a note too: engineers write it
 // that way, and reading it as plain text would send an internal remark to the customer. Fail towards not sending.
-const NOTE_WITH_TEXT = /^#note[ \t:]+(\S.*)$/i;
+const NOTE_WITH_TEXT = /^#note[ \t:]+([^\s:].*)$/i;
 
 /**
  * Reads the commands of an engineer's reply from its new text (never from quoted history, so a quoted

@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../../shared/url.js';
 import type { PagerEvent } from '../pager/pager.types.js';
 import { toPagerSeverity } from '../pager/pagerduty.models.js';
 
@@ -61,5 +62,5 @@ export function buildFollowUpEvent({ action, routingKey, dedupKey }: { action: '
 /** `${publicUrl}/tickets/REF`, or no link when http.publicUrl is not set. */
 export function ticketLinks({ publicUrl, ref }: { publicUrl: string; ref: string }): Link[] {
   if (!publicUrl) return [];
-  return [{ href: `${publicUrl.replace(/\/+$/, '')}/tickets/${encodeURIComponent(ref)}`, text: `Ticket ${ref}` }];
+  return [{ href: `${withoutTrailingSlashes(publicUrl)}/tickets/${encodeURIComponent(ref)}`, text: `Ticket ${ref}` }];
 }

@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../../shared/url.js';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
@@ -80,7 +81,7 @@ export function createRegistration({
       const { token, tokenHash } = newVerificationToken();
       const expiresAt = new Date(now.getTime() + config.limits.verificationLinkHours * HOUR_MS);
       customers.insertToken({ tokenHash, email, expiresAt, at: now });
-      const link = `${publicUrlOf(config.http).replace(/\/+$/, '')}/verify?token=${token}`;
+      const link = `${withoutTrailingSlashes(publicUrlOf(config.http))}/verify?token=${token}`;
       const mail = renderVerificationMail({
         to: email,
         name: cleanName,
