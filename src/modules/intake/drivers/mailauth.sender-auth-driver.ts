@@ -1,6 +1,6 @@
 import { authenticate, type DNSResolver } from 'mailauth';
 import { createError } from '../../../shared/errors.js';
-import type { SenderAuthVerdict } from '../sender-auth.models.js';
+import { normalizeDomain, type SenderAuthVerdict } from '../sender-auth.models.js';
 
 export type { DNSResolver };
 
@@ -18,7 +18,10 @@ export function createMailauthVerifier({ mta, resolver }: { mta: string; resolve
     }
     const dmarc = result.dmarc;
     const outcome = dmarc ? dmarc.status?.result : undefined;
-    if (outcome === 'pass') return { authentic: true, reason: `dmarc=pass (verified, ${dmarc && 'domain' in dmarc ? dmarc.domain : ''})` };
+    // mailauth reports the organisational domain as `domain`; `header.d` is the From domain it evaluated.
+    const evaluated = dmarc ? (dmarc.status as { header?: { d?: string } } | undefined)?.header?.d : undefined;
+    if (outcome === 'pass' && evaluated) return { authentic: true, reason: `dmarc=pass header.from=${evaluated} (verified)`, domain: normalizeDomain(evaluated) };
+    if (outcome === 'pass') return { authentic: false, reason: 'dmarc=pass without the From domain it was evaluated for (verified)' };
     return { authentic: false, reason: `dmarc=${outcome ?? 'none'} (verified)` };
   }
   return { verify };
