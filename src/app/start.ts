@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createIntake } from '../modules/intake/intake.usecases.js';
+import { createParsePool } from '../modules/intake/parse-pool.js';
 import { createHeldExpiryJob } from '../modules/inbound-log/held-expiry.job.js';
 import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
@@ -54,7 +55,9 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
   };
   const metrics = createMetrics({ db, clock });
-  const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates });
+  // Parsing and reading run in a worker thread under each message's budget (limits.messageBudgetMs).
+  const parser = createParsePool({ rawStore: stores.raw, attachmentStore: stores.attachments, supportAddress: config.support.address, logger: logger.child({ component: 'parse' }) });
+  const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates, parser });
   const registration = createRegistration({ db, config, intake, clock, logger: logger.child({ component: 'registration' }), templates });
   // OAuth2 access tokens for the IMAP and SMTP logins (none with auth password), asked for per connection.
   const tokens = createTokenSources({ config, logger, clock });
@@ -90,6 +93,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   const heldExpiry = createHeldExpiryJob({ db, cron: config.tickets.autoCloseCron, heldDays: config.limits.heldDays, clock, logger: logger.child({ component: 'held-expiry' }) });
 
   function close(): void {
+    void parser.close();
     mailSender.close();
     closeDatabase(db);
   }

@@ -23,8 +23,13 @@ function clip(text: string, max: number): string {
 }
 
 /** What we store of an inbound mail: its new text (quotes and signature cut), the whole text if that is empty. */
-export function storedTextOf(message: Pick<InboundMessage, 'text'>): string {
-  return newTextOf(message.text) || message.text.trim();
+export function storedTextOf(message: Pick<InboundMessage, 'text' | 'newText'>): string {
+  return newTextOfMessage(message) || message.text.trim();
+}
+
+/** The new text intake computed before its transaction, or (a message built by hand) computed now. */
+export function newTextOfMessage(message: Pick<InboundMessage, 'text' | 'newText'>): string {
+  return message.newText ?? newTextOf(message.text);
 }
 
 /**
@@ -134,7 +139,7 @@ export function createConversations({
     lifecycle.repository.addParticipants(ticket.id, colleaguesIn(message, ticket.requesterEmail), at);
     lifecycle.transition({ ticket, event: { kind: 'customer-reply' }, at });
     // The new text only: a reply quoting an old "SEV1", or a subject still saying it, changes nothing.
-    const requested = readSeverity({ subject: '', text: newTextOf(message.text) });
+    const requested = readSeverity({ subject: '', text: newTextOfMessage(message) });
     lifecycle.requestSeverity({ ticket: tickets.findById(ticket.id) ?? ticket, requested, by: 'customer', at });
   }
 
@@ -145,7 +150,7 @@ export function createConversations({
    */
   function onEngineerReply({ ticket, message, inboundId, at }: { ticket: TicketRow; message: InboundMessage; inboundId: number; at: Date }): void {
     const engineer = message.from ?? { address: '', name: '' };
-    const reply = parseEngineerReply(newTextOf(message.text));
+    const reply = parseEngineerReply(newTextOfMessage(message));
     const customers = [ticket.requesterEmail.toLowerCase(), ...lifecycle.repository.listParticipants(ticket.id)];
     const recipients = [...message.to, ...message.cc].map((entry) => entry.address.toLowerCase());
     const wroteDirectly = recipients.some((address) => customers.includes(address));

@@ -33,4 +33,10 @@ export type InboundMessage = {
   headers: Map<string, string[]>;
   /** Top-level Content-Type, lower-cased, e.g. "multipart/report; report-type=delivery-status". */
   contentType: string;
+  /**
+   * What the sender wrote this time (quoted history and signature cut), computed once before the write
+   * transaction by intake's reading step, so no text scan runs while the database is locked. Absent on
+   * messages built by hand; readers then compute it.
+   */
+  newText?: string;
 };

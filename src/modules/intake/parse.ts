@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { MailParser, type AddressObject, type EmailAddress, type HeaderLines, type ParsedMail, type StructuredHeader } from 'mailparser';
 import { createError } from '../../shared/errors.js';
 import type { Address, InboundAttachment, InboundMessage } from '../desk/inbound.types.js';
+import { trustedReturnPath } from './return-path.models.js';
 
 /** HTML parts longer than this are not converted by mailparser (its converter can take seconds or blow the stack). */
 const MAX_HTML_TO_CONVERT = 2_000_000;
@@ -159,7 +160,7 @@ function normalize(mail: StreamedMail): InboundMessage {
   const html = typeof mail.html === 'string' ? mail.html : undefined;
   return {
     from: addressesOf(mail.from)[0],
-    returnPath: returnPathOf(headers),
+    returnPath: trustedReturnPath(mail.headerLines ?? []),
     to: addressesOf(mail.to),
     cc: addressesOf(mail.cc),
     replyTo: addressesOf(mail.replyTo),
@@ -227,14 +228,6 @@ function messageIdOf(headers: Map<string, string[]>): string | undefined {
   if (bracketed) return bracketed;
   const bare = values.map((value) => value.trim()).find((value) => /^[^\s<>@]+@[^\s<>]+$/.test(value));
   return bare;
-}
-
-/** The topmost Return-Path is the one our own MTA wrote at final delivery. `<>` is the null sender. */
-function returnPathOf(headers: Map<string, string[]>): string | undefined {
-  const value = headers.get('return-path')?.[0];
-  if (value === undefined) return undefined;
-  const bracketed = /<([^<>]*)>/.exec(value);
-  return (bracketed ? (bracketed[1] ?? '') : value).trim().toLowerCase();
 }
 
 /** mailparser substitutes the current time for an unparseable Date; we prefer to know there was none. */

@@ -54,6 +54,27 @@ export function buildTriggerEvent({
   };
 }
 
+/**
+ * The page for a SEV1 held back by the flood guard: marked as a flood in the summary, class and details;
+ * dedup_key `flood/<sender>` folds a sender's flood pages into one alert. Nothing the sender wrote is in it.
+ */
+export function buildFloodTriggerEvent({ routingKey, source, sender, inboundId, at }: { routingKey: string; source: string; sender: string; inboundId: number; at: Date }): PagerEvent {
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: `flood/${sender}`,
+    payload: {
+      summary: `[flood] SEV1 from ${sender} held back by the flood guard (no ticket opened): see ticketd quarantine list, message ${inboundId}`,
+      source,
+      severity: toPagerSeverity('SEV1'),
+      timestamp: at.toISOString(),
+      component: 'support',
+      class: 'flood',
+      custom_details: { flood: true, severity: 'SEV1', requester: sender, inboundId },
+    },
+  };
+}
+
 /** acknowledge / resolve: only the routing key and dedup_key of the trigger matter to PagerDuty. */
 export function buildFollowUpEvent({ action, routingKey, dedupKey }: { action: 'acknowledge' | 'resolve'; routingKey: string; dedupKey: string }): PagerEvent {
   return { routing_key: routingKey, event_action: action, dedup_key: dedupKey };

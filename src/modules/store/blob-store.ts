@@ -83,7 +83,7 @@ export function createBlobStore({ dir, compress }: { dir: string; compress: bool
     return Buffer.concat(chunks);
   }
 
-  return { writer, put, has, open, read, pathOf };
+  return { dir, writer, put, has, open, read, pathOf };
 }
 
 export type BlobStore = ReturnType<typeof createBlobStore>;
