@@ -62,8 +62,8 @@ export function createAutoMail({
     const messageId = `notice.${newMessageId()}@${supportDomain}`;
     const mail =
       decision.notify === 'registration-link'
-        ? renderRegistrationInvite({ to: sender.address, name: sender.name, subject: message.subject, original, registerUrl: registerUrl({ publicUrl: publicUrlOf(config.http), email: sender.address }), support, helpAddress, messageId, pending: decision.reason === 'sender-not-verified', templates })
-        : renderNotApproved({ to: sender.address, name: sender.name, subject: message.subject, original, support, helpAddress, messageId, templates });
+        ? renderRegistrationInvite({ to: sender.address, original, registerUrl: registerUrl({ publicUrl: publicUrlOf(config.http), email: sender.address }), support, helpAddress, messageId, pending: decision.reason === 'sender-not-verified', templates })
+        : renderNotApproved({ to: sender.address, original, support, helpAddress, messageId, templates });
     enqueue({ noAutoReplyReason: reading.noAutoReplyReason, mail, effectKey: `${decision.notify}:${inboundId}`, ticketId: null, at });
   }
 
