@@ -27,7 +27,7 @@ export function renderRegistrationInvite({ to, original, registerUrl, support, h
 
 /** To a sender whose domain is not approved: polite, says how registration works and where to get help. */
 export function renderNotApproved({ to, original, support, helpAddress, messageId, templates }: { to: string; original: InReplyTo; support: Support; helpAddress: string; messageId: string; templates: MailTemplates }): OutboundMail {
-  const { text, html } = templates.render('not-approved', { supportName: support.name, supportAddress: support.address, domain: to.split('@')[1] ?? '', helpAddress });
+  const { text, html } = templates.render('not-approved', { supportName: support.name, supportAddress: support.address, helpAddress });
   return { from: `${support.name} <${support.address}>`, to: [to], subject: `Your message to ${support.name}`, text, html, messageId, ...answering(original), headers: autoHeaders(support, 'auto-replied') };
 }
 

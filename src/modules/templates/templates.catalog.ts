@@ -55,10 +55,9 @@ export const TEMPLATE_CATALOG = {
   },
   'not-approved': {
     description:
-      'To a sender whose domain is not an approved customer domain (sent at most a few times an hour per sender). Its From is not authenticated, so nothing the sender wrote (display name, subject, links) is offered: help@ must not carry an outsider\'s text to whoever they name.',
+      'To a sender whose domain is not an approved customer domain (sent at most a few times an hour per sender). Its From is not authenticated, so nothing the sender wrote (display name, subject, links) (not even their domain, which mail clients turn into a link) is offered: help@ must not carry an outsider\'s text to whoever they name.',
     variables: {
       ...COMMON,
-      domain: { description: "the sender's domain" },
       helpAddress: { description: 'where to write to get registered (support.signupHelpAddress or support.address)' },
     },
   },
