@@ -58,10 +58,10 @@ function isPlainAddress(address: string): boolean {
  */
 export function identityOf({ mailbox, verdict, from }: { mailbox: MailboxCheck; verdict: SenderAuthVerdict; from: Address | undefined }): Identity {
   if (!mailbox.ok) return { status: 'refused', reason: mailbox.reason };
-  if (!verdict.authentic) return { status: 'unauthenticated', reason: verdict.reason };
   if (verdict.domain !== undefined) {
     const fromDomain = normalizeDomain(domainOf(from?.address ?? ''));
     if (verdict.domain !== fromDomain) return { status: 'refused', reason: `DMARC passed for ${verdict.domain}, not the From domain ${fromDomain || '(none)'}` };
   }
+  if (!verdict.authentic) return { status: 'unauthenticated', reason: verdict.reason };
   return { status: 'authenticated', reason: verdict.reason };
 }

@@ -3,8 +3,9 @@ import { parseAuthenticationResults } from './authentication-results.models.js';
 
 export type SenderAuthMode = 'authres' | 'verify' | 'off';
 /**
- * Whether the From domain is proven, with the evidence in words. `domain`: the From domain DMARC passed for
- * (absent with `security.senderAuth: off`); identity.models checks it is the domain of the one From mailbox.
+ * Whether the From domain is proven, with the evidence in words. `domain`: the domain DMARC passed for (also
+ * on a pass for another domain than the From's, which is not authentic); absent with `security.senderAuth:
+ * off` or without a pass. identity.models refuses mail whose pass names another domain than its one mailbox.
  */
 export type SenderAuthVerdict = { authentic: boolean; reason: string; domain?: string };
 
@@ -35,8 +36,8 @@ export function authresVerdict({ headers, authservId, from }: { headers: string[
   if (failed) return { authentic: false, reason: `dmarc=${failed.result} (${id}${dmarc.length > 1 ? `, ${dmarc.length} dmarc results` : ''})` };
   const domains = [...new Set(dmarc.map((result) => normalizeDomain(result.props['header.from'] ?? '')))];
   if (domains.includes('')) return { authentic: false, reason: `dmarc=pass without header.from (${id})` };
-  if (domains.length !== 1 || domains[0] !== fromDomain) {
-    return { authentic: false, reason: `dmarc=pass for ${domains.join(', ')}, not the From domain ${fromDomain || '(none)'} (${id})` };
-  }
+  if (domains.length !== 1) return { authentic: false, reason: `dmarc=pass for ${domains.join(', ')}: more than one domain (${id})` };
+  // A pass for another domain than the From's: identity.models refuses the mail whatever the sender's role.
+  if (domains[0] !== fromDomain) return { authentic: false, reason: `dmarc=pass for ${domains[0]}, not the From domain ${fromDomain || '(none)'} (${id})`, domain: domains[0] };
   return { authentic: true, reason: `dmarc=pass header.from=${fromDomain} (${id})`, domain: fromDomain };
 }
