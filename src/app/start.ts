@@ -98,7 +98,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, templates, repositories, stores, intake, registration, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
+  return { config, logger, clock, db, templates, repositories, stores, parser, intake, registration, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -162,6 +162,7 @@ export async function startDaemon(services: Services) {
 
   const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge() });
 
+  services.parser.warm?.();
   services.outboxWorker.start();
   services.autoClose.start();
   services.heldExpiry.start();

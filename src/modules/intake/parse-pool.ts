@@ -13,7 +13,7 @@ import { parseRawMessage } from './parse.js';
 export type ParseInput = { sha256: string; raw?: Buffer };
 export type ParseOutcome = { kind: 'read'; message: InboundMessage; reading: MessageReading } | { kind: 'over-budget'; budgetMs: number };
 /** Parses and reads one message under a budget. Throws only coded errors (`intake.parse_failed`, `store.*`, ...). */
-export type MessageParser = { parse(input: ParseInput, options: { budgetMs: number }): Promise<ParseOutcome>; close(): Promise<void> };
+export type MessageParser = { parse(input: ParseInput, options: { budgetMs: number }): Promise<ParseOutcome>; close(): Promise<void>; warm?(): void };
 
 export type WorkerSettings = { rawDir: string; attachmentDir: string; supportAddress: string };
 export type ParseTask = { id: number; sha256: string; raw?: Uint8Array; budgetMs: number };
@@ -21,7 +21,8 @@ export type WorkerReply =
   | { id: number; ok: true; message: InboundMessage; reading: MessageReading }
   | { id: number; ok: false; error: { code: string; message: string; retryable: boolean; cause: string | undefined } };
 
-type Slot = { worker: Worker; busy: boolean };
+/** `ready`: the worker loaded its modules; a budget starts only then (a cold start is not the message's cost). */
+type Slot = { worker: Worker; busy: boolean; ready: Promise<void>; loaded: boolean };
 type Waiting = { task: ParseTask; resolve: (outcome: ParseOutcome) => void; reject: (error: unknown) => void };
 
 /**
@@ -29,8 +30,8 @@ type Waiting = { task: ParseTask; resolve: (outcome: ParseOutcome) => void; reje
  * worker at a time, each under a budget. A message over budget is answered `over-budget` at once and its
  * worker terminated, whatever it was doing: a regex gone quadratic, or mailparser 3.14 waiting forever on an
  * inline empty message/rfc822 part. So one mail can hold up the mails behind it by its budget, never more.
- * A worker that dies (out of memory under `maxMemoryMb`, a crash) fails only its message. `size` workers
- * run at once (issue 17 will use more than one); a fresh worker replaces a terminated one on demand.
+ * A worker that dies (out of memory under `maxMemoryMb`, a crash) fails only its message. `size` messages
+ * are parsed at once (issue 17 will use more than one), with one loaded spare worker beside them.
  */
 export function createParsePool({
   rawStore,
@@ -58,7 +59,19 @@ export function createParsePool({
   function spawn(): Slot {
     const worker = new Worker(workerUrl, { workerData: settings, resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } });
     worker.unref();
-    const slot: Slot = { worker, busy: false };
+    const ready = new Promise<void>((resolve, reject) => {
+      const onReady = (message: unknown) => {
+        if (message !== 'ready') return;
+        worker.off('message', onReady).off('error', reject).off('exit', reject);
+        resolve();
+      };
+      worker.on('message', onReady).once('error', reject).once('exit', reject);
+    });
+    const slot: Slot = { worker, busy: false, ready, loaded: false };
+    ready.then(
+      () => (slot.loaded = true),
+      () => undefined,
+    );
     slots.push(slot);
     return slot;
   }
@@ -68,18 +81,35 @@ export function createParsePool({
     if (index >= 0) slots.splice(index, 1);
     slot.worker.removeAllListeners();
     void slot.worker.terminate().catch(() => undefined);
+    // Refill at once: a worker takes a few hundred ms to load, which must not add to the next mail's wait.
+    if (!closed && slots.length < size + 1) spawn();
   }
 
+  /**
+   * At most `size` messages at once; one extra worker is kept loaded as a spare, so a worker terminated over
+   * a budget is replaced without the next message waiting for a fresh one to load.
+   */
   function pump(): void {
-    while (queue.length > 0) {
-      const slot = slots.find((candidate) => !candidate.busy) ?? (slots.length < size ? spawn() : undefined);
-      if (!slot) return;
+    while (queue.length > 0 && slots.filter((slot) => slot.busy).length < size) {
+      const idle = slots.filter((candidate) => !candidate.busy);
+      const slot = idle.find((candidate) => candidate.loaded) ?? idle[0] ?? spawn();
       run(slot, queue.shift() as Waiting);
     }
   }
 
-  function run(slot: Slot, { task, resolve, reject }: Waiting): void {
+  function run(slot: Slot, waiting: Waiting): void {
     slot.busy = true;
+    slot.ready.then(
+      () => start(slot, waiting),
+      (error: unknown) => {
+        retire(slot);
+        waiting.reject(createError({ code: 'intake.parse_crashed', message: 'the parse worker did not start', cause: error }));
+        pump();
+      },
+    );
+  }
+
+  function start(slot: Slot, { task, resolve, reject }: Waiting): void {
     const started = Date.now();
     const finish = (settle: () => void, keep: boolean) => {
       clearTimeout(timer);
@@ -113,13 +143,18 @@ export function createParsePool({
     });
   }
 
+  /** Starts the workers now, so the first mail does not wait for one to load (the daemon calls it at start). */
+  function warm(): void {
+    while (!closed && slots.length < size + 1) spawn();
+  }
+
   async function close(): Promise<void> {
     closed = true;
     for (const waiting of queue.splice(0)) waiting.reject(createError({ code: 'intake.parse_pool_closed', message: 'the parse pool is closed' }));
     await Promise.all(slots.splice(0).map((slot) => slot.worker.terminate().catch(() => undefined)));
   }
 
-  return { parse, close };
+  return { parse, close, warm };
 }
 
 /**

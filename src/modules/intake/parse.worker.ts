@@ -20,6 +20,8 @@ const port = parentPort;
 port?.on('message', (task: ParseTask) => {
   void handle(task).then((reply) => port.postMessage(reply));
 });
+// Modules are loaded: the pool starts a message's budget only from here.
+port?.postMessage('ready');
 
 async function handle(task: ParseTask): Promise<WorkerReply> {
   try {
