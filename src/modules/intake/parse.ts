@@ -78,6 +78,9 @@ function parseWithTimeout(raw: Buffer | Readable, timeoutMs: number, attachmentS
   const parser = new MailParser({
     // DSN parts stay attachments instead of being merged into the text, so classify can read them.
     keepDeliveryStatus: true,
+    // An inline message/rfc822 part is kept as a part (an attachment we store) instead of being parsed into
+    // the body: mailsplit's embedded parsing never ends on an empty one (mailparser 3.14 hung on 186 bytes).
+    ignoreEmbedded: true,
     maxHtmlLengthToParse: MAX_HTML_TO_CONVERT,
     // We hash with sha256 ourselves.
     checksumAlgo: false,
