@@ -33,42 +33,33 @@ describe('mail that costs CPU cannot stall intake', () => {
     }
   };
 
-  it('class 8: quarantines the 186-byte mail mailparser never finishes within its budget, once, and the mail behind it is not held up longer', async () => {
+  it('class 8: parses the 186-byte mail mailparser never finished in milliseconds, and quarantines a mail over its budget once, without holding up the next one longer', async () => {
     stack = await startLocalStack();
-    const configFile = await stack.writeConfig('ticketd.yaml', FAST);
+    // A budget far below what a 2 MB mail needs, so the over-budget path runs on purpose.
+    const configFile = await stack.writeConfig('ticketd.yaml', { ...FAST, limits: { messageBudgetMs: 300, messageBudgetMsPerMiB: 0 } });
     const dbPath = String(stack.config().database?.path);
-    // One part, an inline message/rfc822 with an empty body: mailparser 3.14 waits for it forever.
-    const hang = [
-      'From: alice@acme.test',
-      'To: help@cloudsoft.test',
-      'Subject: x',
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary=b',
-      '',
-      '--b',
-      'Content-Type: message/rfc822',
-      'Content-Disposition: inline',
-      '',
-      '--b--',
-      '',
-    ].join('\r\n');
-    expect(hang.length).toBeLessThan(200);
+    // One part, an inline message/rfc822 with an empty body: mailparser 3.14 waited for it forever.
+    const hang = ['From: alice@acme.test', 'To: help@cloudsoft.test', 'Subject: SEV3 x', 'Message-ID: <hang@acme.test>', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: message/rfc822', 'Content-Disposition: inline', '', '--b--', ''].join('\r\n');
+    expect(hang.length).toBeLessThan(250);
+    const slow = customerMail({ subject: 'SEV3 long log', messageId: 'slow@acme.test', body: `${'2026-11-25 09:00:00 ERROR connection refused\r\n'.repeat(100_000)}` });
     const daemon = startDaemonProcess(configFile);
     daemons.push(daemon);
     // A first mail once the daemon runs: what follows is measured on a warm daemon, not its start-up.
     await stack.deliver(customerMail({ subject: 'SEV3 warm-up', messageId: 'warm@acme.test' }));
     await vi.waitFor(() => expect(rows(dbPath)).toHaveLength(1), waitLong);
-    await stack.deliverMany([hang, hang.replace('Subject: x', 'Subject: y'), customerMail({ subject: 'SEV1 checkout down', messageId: 'behind@acme.test' })]);
+    await stack.deliverMany([hang, slow, customerMail({ subject: 'SEV1 checkout down', messageId: 'behind@acme.test' })]);
 
-    await vi.waitFor(() => expect(stack?.receiver.requests.filter((request) => request.path === '/v2/enqueue')).toHaveLength(2), waitLong);
-    const [, first, second, behind] = rows(dbPath);
-    expect([first?.outcome, second?.outcome, behind?.outcome]).toEqual(['quarantined', 'quarantined', 'ticket']);
-    expect(first?.reason).toMatch(/^over-budget: /);
-    // Each slow mail holds the next one up by its budget (a loaded spare worker takes over), never by the old
-    // 30 s parse timeout. The margin is for a busy CI machine.
-    const held = [(second?.received_at ?? 0) - (first?.received_at ?? 0), (behind?.received_at ?? 0) - (second?.received_at ?? 0)];
-    for (const ms of held) expect(ms).toBeLessThan(BUDGET_MS + 1000);
-    console.log('class 8: time each over-budget mail held up the next one (ms)', held);
+    await vi.waitFor(() => expect(rows(dbPath)).toHaveLength(4), waitLong);
+    const [, hangRow, slowRow, behind] = rows(dbPath);
+    expect([hangRow?.outcome, slowRow?.outcome, behind?.outcome]).toEqual(['ticket', 'quarantined', 'ticket']);
+    expect(slowRow?.reason).toMatch(/^over-budget: /);
+    const hangMs = (slowRow?.received_at ?? 0) - (hangRow?.received_at ?? 0);
+    // The slow mail holds the next one up by its budget (a loaded spare worker takes over), never by the
+    // old 30 s parse timeout. The margin is for a busy CI machine.
+    const heldMs = (behind?.received_at ?? 0) - (slowRow?.received_at ?? 0);
+    console.log('class 8: the 186-byte mail took (ms)', hangMs, 'the over-budget mail held up the next one (ms)', heldMs);
+    expect(hangMs).toBeLessThan(2000); // it waited out the 30 s parse timeout before
+    expect(heldMs).toBeLessThan(300 + 1000);
 
     // After a restart nothing is parsed again: the over-budget outcome was committed with the cursor.
     expect(await daemon.stop('SIGTERM')).toBe(0);
@@ -78,7 +69,7 @@ describe('mail that costs CPU cannot stall intake', () => {
     await vi.waitFor(() => expect(rows(dbPath)).toHaveLength(5), waitLong);
     expect(restarted.logs()).not.toContain('over its budget');
     const quarantined = await ticketdJson<Array<{ reason: string }>>(['quarantine', 'list', '--config', configFile, '--json']);
-    expect(quarantined.map((item) => item.reason.split(':')[0])).toEqual(['over-budget', 'over-budget']);
+    expect(quarantined.map((item) => item.reason.split(':')[0])).toEqual(['over-budget']);
   });
 
   it('class 5: reads the severity of "sev" followed by a megabyte of blanks at once, and the SEV1 behind it pages without delay', async () => {
