@@ -59,7 +59,7 @@ describe('mail that costs CPU cannot stall intake', () => {
     const heldMs = (behind?.received_at ?? 0) - (slowRow?.received_at ?? 0);
     console.log('class 8: the 186-byte mail took (ms)', hangMs, 'the over-budget mail held up the next one (ms)', heldMs);
     expect(hangMs).toBeLessThan(2000); // it waited out the 30 s parse timeout before
-    expect(heldMs).toBeLessThan(300 + 1000);
+    expect(heldMs).toBeLessThan(300 + 2000);
 
     // After a restart nothing is parsed again: the over-budget outcome was committed with the cursor.
     expect(await daemon.stop('SIGTERM')).toBe(0);
