@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
 import type { PagerEvent } from '../src/modules/pager/pager.types.js';
-import { verifyWebhookSignature, type WebhookEvent } from '../src/modules/pager/webhook.models.js';
+import { verifyWebhookSignature, type TicketEvent, type WebhookEvent } from '../src/modules/pager/webhook.models.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 const waitLong = { timeout: 30_000, interval: 200 };
@@ -96,7 +96,7 @@ describe('the daemon holds engineers to the update target once a ticket is answe
     expect(notice.replyTo).toMatch(/^help\+cs-1\./);
 
     await stack.deliver(engineerReply(notice, 1));
-    const hooks = () => stack.receiver.requests.filter((request) => request.path === '/hooks/ticketd').map((request) => request.body as WebhookEvent);
+    const hooks = () => stack.receiver.requests.filter((request) => request.path === '/hooks/ticketd').map((request) => request.body as TicketEvent);
     const pages = () => stack.receiver.requests.filter((request) => request.path === '/v2/enqueue').map((request) => request.body as PagerEvent);
     await vi.waitFor(() => expect(hooks().map((event) => `${event.type} ${event.reason ?? ''}`.trim())).toContain('ticket.escalated sla_update_breach'), waitLong);
     expect(hooks().map((event) => `${event.type} ${event.reason ?? ''}`.trim())).toEqual(['ticket.created', 'ticket.acknowledged', 'ticket.sla_warning update', 'ticket.escalated sla_update_breach']);

@@ -42,8 +42,8 @@ describe("operators' mail templates, end to end", () => {
     expect(confirmation?.parsed.inReplyTo).toBe('a1b2c3d4.outage@mail.acme.test');
     expect(confirmation?.parsed.headers['auto-submitted']).toBe('auto-replied');
     // The refusal has no operator file: built-in text and HTML.
-    expect(refusal?.parsed.text).toContain('is not one of the approved customer domains');
-    expect(refusal?.parsed.html).toContain('is not one of the approved customer domains');
+    expect(refusal?.parsed.text).toContain('is not in one of the approved customer domains');
+    expect(refusal?.parsed.html).toContain('is not in one of the approved customer domains');
   });
 
   it('refuses to start with a broken template, naming the file, the line and the variable, and touches no mail', async () => {

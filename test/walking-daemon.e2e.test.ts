@@ -116,7 +116,7 @@ describe('the walking daemon on real Dovecot, SMTP peer and paging receiver', ()
     expect(queued).toHaveLength(before.mails + before.pages + 1);
     expect(queued.at(-1)).toMatchObject({ kind: 'email', target: 'mallory@unknown-corp.test' });
     const [refusal] = (await stack.smtp.waitFor(before.mails + 1, 30_000)).slice(before.mails);
-    expect(refusal?.parsed.text).toContain('not one of the approved customer domains');
+    expect(refusal?.parsed.text).toContain('not in one of the approved customer domains');
     expect(refusal?.parsed.headers['auto-submitted']).toBe('auto-replied');
   });
 

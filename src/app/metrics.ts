@@ -16,6 +16,9 @@ export function createMetrics({ db, clock = systemClock, registry = new Registry
   const sqlite = db.$client;
   const outcomes = sqlite.prepare('select outcome, count(*) as count from inbound_messages group by outcome');
   const severities = sqlite.prepare('select severity, count(*) as count from tickets group by severity');
+  const quarantined = sqlite.prepare(
+    "select case when instr(reason, ':') > 0 then substr(reason, 1, instr(reason, ':') - 1) else reason end as kind, count(*) as count from inbound_messages where outcome = 'quarantined' group by kind",
+  );
   const pending = sqlite.prepare("select count(*) as count, min(created_at) as oldest from outbox where status = 'pending'");
   const failed = sqlite.prepare("select count(*) as count from outbox where status = 'failed'");
 
@@ -27,6 +30,17 @@ export function createMetrics({ db, clock = systemClock, registry = new Registry
     collect() {
       this.reset();
       for (const row of outcomes.all() as Array<{ outcome: string; count: number }>) this.inc({ outcome: row.outcome }, row.count);
+    },
+  });
+  new Gauge({
+    name: 'ticketd_quarantined_messages',
+    help: 'Quarantined messages by the first word of their reason (flood-guard, over-budget, malformed-headers, sender-not-authenticated, ...); from the database. A rising flood-guard is a flood as it happens.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      // Reasons start with one of our own words; anything else is counted as `other`, never used as a label.
+      for (const row of quarantined.all() as Array<{ kind: string; count: number }>) this.inc({ reason: /^[a-z][a-z-]{0,39}$/.test(row.kind) ? row.kind : 'other' }, row.count);
     },
   });
   new Counter({

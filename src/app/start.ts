@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createIntake } from '../modules/intake/intake.usecases.js';
+import { createParsePool } from '../modules/intake/parse-pool.js';
 import { createHeldExpiryJob } from '../modules/inbound-log/held-expiry.job.js';
 import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
@@ -66,7 +67,9 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   // Seals the links of verification and password mails in the outbox; the key file sits with the stores, not in the database.
   const linkSealer = createLinkSealer({ key: fileLinkKey({ file: path.join(storageDir, 'keys', 'outbox-links.key') }) });
   const metrics = createMetrics({ db, clock });
-  const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates });
+  // Parsing and reading run in a worker thread under each message's budget (limits.messageBudgetMs).
+  const parser = createParsePool({ rawStore: stores.raw, attachmentStore: stores.attachments, supportAddress: config.support.address, logger: logger.child({ component: 'parse' }) });
+  const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates, parser });
   const accounts = createAccounts({ db, config, clock, logger: logger.child({ component: 'accounts' }) });
   const passwordLinks = createPasswordLinks({ db, config, accounts, sealer: linkSealer, templates, clock, logger: logger.child({ component: 'accounts' }) });
   const registration = createRegistration({ db, config, intake, accounts, passwordLinks, sealer: linkSealer, clock, logger: logger.child({ component: 'registration' }), templates });
@@ -106,11 +109,12 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   const heldExpiry = createHeldExpiryJob({ db, cron: config.tickets.autoCloseCron, heldDays: config.limits.heldDays, clock, logger: logger.child({ component: 'held-expiry' }) });
 
   function close(): void {
+    void parser.close();
     mailSender.close();
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, templates, pages, repositories, stores, intake, accounts, passwordLinks, registration, portal, linkSealer, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
+  return { config, logger, clock, db, templates, pages, repositories, stores, parser, intake, accounts, passwordLinks, registration, portal, linkSealer, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
 }
 
 export type Services = ReturnType<typeof buildServices>;
@@ -221,6 +225,7 @@ export async function startDaemon(services: Services) {
     await http.close();
     throw error;
   }
+  services.parser.warm?.();
   services.outboxWorker.start();
   services.autoClose.start();
   services.heldExpiry.start();

@@ -6,6 +6,7 @@ import { createError, describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { createProgress } from './progress.js';
 import { CONFIG_OPTION, CliExit, requireConfig, type CliIo } from './cli.io.js';
+import { withoutTrailingSlashes } from '../shared/url.js';
 
 /**
  * The bytes of one path. A directory is an error for that path (not a maildir to walk: say which files you
@@ -14,7 +15,7 @@ import { CONFIG_OPTION, CliExit, requireConfig, type CliIo } from './cli.io.js';
 async function openInput(path: string): Promise<Readable> {
   if (path === '-') return process.stdin;
   const info = await stat(path);
-  if (info.isDirectory()) throw createError({ code: 'ingest.is_directory', message: `is a directory: give the message files in it (e.g. ${path.replace(/\/+$/, '')}/*.eml)` });
+  if (info.isDirectory()) throw createError({ code: 'ingest.is_directory', message: `is a directory: give the message files in it (e.g. ${withoutTrailingSlashes(path)}/*.eml)` });
   return createReadStream(path);
 }
 

@@ -5,7 +5,7 @@ import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliI
 
 function itemJson(item: OutboxItem) {
   const target =
-    item.payload.kind === 'email' ? item.payload.mail.to.join(', ') : item.payload.kind === 'webhook' ? `${item.payload.event.type} ${item.payload.event.ticket.ref}` : `${item.payload.event.event_action} ${item.payload.event.dedup_key}`;
+    item.payload.kind === 'email' ? item.payload.mail.to.join(', ') : item.payload.kind === 'webhook' ? `${item.payload.event.type} ${'ticket' in item.payload.event ? item.payload.event.ticket.ref : item.payload.event.flood.sender}` : `${item.payload.event.event_action} ${item.payload.event.dedup_key}`;
   return {
     id: item.id,
     kind: item.kind,

@@ -112,6 +112,5 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
 /** Up to 60 characters either side of the first match, on one line, without control characters (the text is anyone's). */
 function snippetOf(text: string, query: string): string {
   const at = Math.max(0, text.toLowerCase().indexOf(query.toLowerCase()));
-  // eslint-disable-next-line no-control-regex
   return text.slice(Math.max(0, at - 60), at + query.length + 60).replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
 }

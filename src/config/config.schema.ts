@@ -261,9 +261,28 @@ const limits = z
       .positive()
       .default(50 * 1024 * 1024)
       .describe('Larger messages are quarantined as too-large without being parsed.'),
-    parseTimeoutSeconds: z.number().int().positive().default(30).describe('A message that takes longer to parse is quarantined.'),
+    messageBudgetMs: z
+      .number()
+      .int()
+      .min(50)
+      .default(1000)
+      .describe(
+        'CPU budget of one message: parsing and reading it (classification, reply text, severity) in a worker thread, before any database write. A message over budget is quarantined as over-budget and its worker stopped, so it holds up the mail behind it by this long at most.',
+      ),
+    messageBudgetMsPerMiB: z
+      .number()
+      .int()
+      .min(0)
+      .default(250)
+      .describe('Added to limits.messageBudgetMs for each MiB of the raw message: big mail takes longer to parse (about 60-80 ms per MiB here).'),
+    parseTimeoutSeconds: z.number().int().positive().default(30).describe('The most any one message may take to parse and read, however big (caps the budget above).'),
     autoRepliesPerHour: z.number().int().min(0).default(5).describe('Most automatic mails (confirmations, registration links, refusals) one address gets per hour.'),
-    newTicketsPerHour: z.number().int().min(1).default(10).describe('Flood guard: more new tickets from one sender per hour are quarantined.'),
+    newTicketsPerHour: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe('Flood guard: more new tickets from one sender per hour are quarantined (flood-guard); an authenticated customer\'s SEV1 among them still pages, once per sender per hour, marked as a flood.'),
     signupsPerHour: z.number().int().min(1).default(3).describe('Most registration requests per address per hour.'),
     signupsPerHourPerIp: z.number().int().min(1).default(20).describe('Most registration requests per client IP per hour.'),
     verificationLinkHours: z.number().positive().default(24).describe('A verification link expires after this many hours.'),

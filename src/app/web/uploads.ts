@@ -9,7 +9,6 @@ export class UploadTooLarge extends Error {
 /** A file name as shown and sent on: no path, no control characters, at most 200 characters. */
 export function cleanFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim().slice(0, 200);
   return clean || 'attachment';
 }

@@ -26,8 +26,13 @@ function clip(text: string, max: number): string {
 }
 
 /** What we store of an inbound mail: its new text (quotes and signature cut), the whole text if that is empty. */
-export function storedTextOf(message: Pick<InboundMessage, 'text'>): string {
-  return newTextOf(message.text) || message.text.trim();
+export function storedTextOf(message: Pick<InboundMessage, 'text' | 'newText'>): string {
+  return newTextOfMessage(message) || message.text.trim();
+}
+
+/** The new text intake computed before its transaction, or (a message built by hand) computed now. */
+export function newTextOfMessage(message: Pick<InboundMessage, 'text' | 'newText'>): string {
+  return message.newText ?? newTextOf(message.text);
 }
 
 /**
@@ -144,13 +149,13 @@ export function createConversations({
    */
   function onCustomerReply({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId?: number }): void {
     const fromRequester = message.from?.address.toLowerCase() === ticket.requesterEmail.toLowerCase();
-    const removals = fromRequester ? newTextOf(message.text).split('\n').flatMap((line) => participantCommandOf(line) ?? []).filter((command) => command.action === 'remove') : [];
+    const removals = fromRequester ? newTextOfMessage(message).split('\n').flatMap((line) => participantCommandOf(line) ?? []).filter((command) => command.action === 'remove') : [];
     const removed = new Set(removals.flatMap((command) => (command.address ? [command.address] : [])));
     lifecycle.repository.addParticipants(ticket.id, newParticipants(message, ticket.requesterEmail).filter((address) => !removed.has(address)), at);
     for (const command of removals) participants.change({ ticket, change: command, by: `${ticket.requesterEmail} (the requester)`, at });
     lifecycle.transition({ ticket, event: { kind: 'customer-reply' }, at });
     // The new text only: a reply quoting an old "SEV1", or a subject still saying it, changes nothing.
-    const requested = readSeverity({ subject: '', text: newTextOf(message.text) });
+    const requested = readSeverity({ subject: '', text: newTextOfMessage(message) });
     lifecycle.requestSeverity({ ticket: tickets.findById(ticket.id) ?? ticket, requested, by: 'customer', at });
     if (inboundId !== undefined) mailEngineersOnIt({ ticket: tickets.findById(ticket.id) ?? ticket, message, at, inboundId });
   }
@@ -195,7 +200,7 @@ export function createConversations({
    */
   function onEngineerReply({ ticket, message, inboundId, at }: { ticket: TicketRow; message: InboundMessage; inboundId: number; at: Date }): void {
     const engineer = message.from ?? { address: '', name: '' };
-    const reply = parseEngineerReply(newTextOf(message.text));
+    const reply = parseEngineerReply(newTextOfMessage(message));
     // Participants change first, so someone let in by this very mail gets it in Cc.
     for (const command of reply.commands) if (command.kind === 'participant') participants.change({ ticket, change: command, by: engineer.address, at });
     const customers = [ticket.requesterEmail.toLowerCase(), ...lifecycle.repository.listParticipants(ticket.id)];

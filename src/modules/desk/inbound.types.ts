@@ -38,4 +38,10 @@ export type InboundMessage = {
   contentType: string;
   /** What a reader of the ticket must know about the body, e.g. that it is encrypted; stored as notes (parse always sets it). */
   notes?: string[];
+  /**
+   * What the sender wrote this time (quoted history and signature cut), computed once before the write
+   * transaction by intake's reading step, so no text scan runs while the database is locked. Absent on
+   * messages built by hand; readers then compute it.
+   */
+  newText?: string;
 };

@@ -95,3 +95,19 @@ describe('priorityOf and severityMeaning', () => {
     expect(priorityOf(DEFAULT_SEVERITY)).toBe('Normal');
   });
 });
+
+describe('readSeverity on hostile text', () => {
+  it('answers in milliseconds for "sev" followed by a megabyte of spaces, in the subject or the body', () => {
+    const spaces = ' '.repeat(1_000_000);
+    const started = performance.now();
+    expect(readSeverity({ subject: `sev${spaces}x`, text: `sev${spaces}1` })).toBeUndefined();
+    expect(readSeverity({ subject: 'hello', text: `${'sev '.repeat(250_000)}` })).toBeUndefined();
+    expect(readSeverity({ subject: `${'\n'.repeat(1_000_000)}`, text: `${'\r\n'.repeat(1_000_000)}SEV1` })).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('still reads a keyword with a few blanks around the separator, and not one glued to a letter outside the BMP', () => {
+    expect(readSeverity({ subject: 'Severity  :  1 outage', text: '' })).toBe('SEV1');
+    expect(readSeverity({ subject: '\u{1D400}sev1 build', text: '' })).toBeUndefined();
+  });
+});

@@ -24,7 +24,7 @@ export type EngineerReply = {
 const COMMAND_LINE = /^#(note|pending|resolve|close|assign[ \t]+me|severity[ \t]+sev[ \t]*([1-4]))$/i;
 // `#note` followed by text on the same line ("#note rollback done by hand") is a note too: engineers write it
 // that way, and reading it as plain text would send an internal remark to the customer. Fail towards not sending.
-const NOTE_WITH_TEXT = /^#note[ \t:]+(\S.*)$/i;
+const NOTE_WITH_TEXT = /^#note[ \t:]+([^\s:].*)$/i;
 // `#participant add bob@partner.example` (also `<bob@...>` or `Bob <bob@...>`): bounded, no nested quantifiers.
 const PARTICIPANT_LINE = /^#participants?[ \t]+(add|remove)[ \t]+(.{1,320})$/i;
 const ADDRESS = /<?([^\s<>@",;]{1,64}@[a-z0-9.-]{1,253}\.[a-z0-9-]{2,63})>?$/i;

@@ -8,8 +8,8 @@ import type { RateLimitRepository } from '../rate-limit/rate-limit.repository.js
 import { renderNotApproved, renderRegistrationInvite } from '../registration/registration-mail.models.js';
 import { publicUrlOf, registerUrl } from '../registration/registration-text.models.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
-import { mustNotAutoReply } from './classify.models.js';
 import type { IntakeDecision } from './intake.models.js';
+import type { MessageReading } from './message-reading.models.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -39,9 +39,10 @@ export function createAutoMail({
   const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
 
   /** One automatic mail to `mail.to[0]`, if RFC 3834, the address's status and the limit allow it. Returns whether it was queued. */
-  function enqueue({ message, mail, effectKey, ticketId, at }: { message: InboundMessage; mail: OutboundMail; effectKey: string; ticketId: number | null; at: Date }): boolean {
+  /** `noAutoReplyReason`: the message's mustNotAutoReply verdict, read before the transaction. */
+  function enqueue({ noAutoReplyReason, mail, effectKey, ticketId, at }: { noAutoReplyReason: string | undefined; mail: OutboundMail; effectKey: string; ticketId: number | null; at: Date }): boolean {
     const to = mail.to[0] ?? '';
-    if (mustNotAutoReply(message, { ownAddresses: [config.support.address], loopToken: config.support.address })) return false;
+    if (noAutoReplyReason !== undefined) return false;
     if (customers.isBouncing(to)) return false;
     if (!rates.take({ bucket: 'auto-reply', key: to, limit: autoReplyLimit, now: at })) {
       logger.warn({ to, effectKey }, 'automatic reply suppressed: per-address limit reached');
@@ -52,7 +53,7 @@ export function createAutoMail({
   }
 
   /** The reply a held or refused sender gets (registration link, or how to get approved). */
-  function notifySender(decision: IntakeDecision, message: InboundMessage, inboundId: number, at: Date): void {
+  function notifySender(decision: IntakeDecision, message: InboundMessage, reading: MessageReading, inboundId: number, at: Date): void {
     if (!('notify' in decision) || !decision.notify || !message.from) return;
     const sender = message.from;
     const support = { address: config.support.address, name: config.support.name };
@@ -61,9 +62,9 @@ export function createAutoMail({
     const messageId = `notice.${newMessageId()}@${supportDomain}`;
     const mail =
       decision.notify === 'registration-link'
-        ? renderRegistrationInvite({ to: sender.address, name: sender.name, subject: message.subject, original, registerUrl: registerUrl({ publicUrl: publicUrlOf(config.http), email: sender.address }), support, helpAddress, messageId, pending: decision.reason === 'sender-not-verified', templates })
-        : renderNotApproved({ to: sender.address, name: sender.name, subject: message.subject, original, support, helpAddress, messageId, templates });
-    enqueue({ message, mail, effectKey: `${decision.notify}:${inboundId}`, ticketId: null, at });
+        ? renderRegistrationInvite({ to: sender.address, original, registerUrl: registerUrl({ publicUrl: publicUrlOf(config.http), email: sender.address }), support, helpAddress, messageId, pending: decision.reason === 'sender-not-verified', templates })
+        : renderNotApproved({ to: sender.address, original, support, helpAddress, messageId, templates });
+    enqueue({ noAutoReplyReason: reading.noAutoReplyReason, mail, effectKey: `${decision.notify}:${inboundId}`, ticketId: null, at });
   }
 
   return { enqueue, notifySender };

@@ -16,7 +16,6 @@ import iconv from 'iconv-lite';
  * again in the first charset of `charsets` (the part's, then the mail's) that decodes them cleanly.
  */
 export function decodeFilename({ name, raw8bit, charsets }: { name: string; raw8bit: boolean; charsets: string[] }): string {
-  // eslint-disable-next-line no-control-regex
   if (!raw8bit || /[^\u0000-\u00ff]/.test(name) || !/[\u0080-\u00ff]/.test(name)) return name;
   const bytes = Buffer.from(name, 'latin1');
   for (const charset of charsets) {
@@ -31,7 +30,6 @@ export function decodeFilename({ name, raw8bit, charsets }: { name: string; raw8
 
 // C0 and C1 controls, DEL, and the invisible formatting characters that reorder or hide text on screen: a
 // right-to-left override makes `invoice_fdp.exe` read as `invoice_exe.pdf` (CVE-2009-3376 and since).
-// eslint-disable-next-line no-control-regex
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
 const MAX_FILENAME_CHARS = 180;
 
@@ -42,7 +40,7 @@ const MAX_FILENAME_CHARS = 180;
  */
 export function safeFilename(name: string): string {
   let safe = name.replace(UNSAFE_CHARACTERS, '').replace(/[/\\]/g, '_').replace(/\s+/g, ' ').trim();
-  safe = safe.replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
+  safe = withoutEdgeDotsAndSpaces(safe);
   if ([...safe].length > MAX_FILENAME_CHARS) {
     const dot = safe.lastIndexOf('.');
     const extension = dot > 0 && safe.length - dot <= 12 ? safe.slice(dot) : '';
@@ -131,4 +129,14 @@ export function uniqueFilenames(entries: Array<{ name: string; fromType: boolean
     used.add(candidate.toLowerCase());
     return candidate;
   });
+}
+
+/** Leading and trailing dots and whitespace cut by index (a `[.\s]+$` regex retries from every dot: quadratic). */
+function withoutEdgeDotsAndSpaces(text: string): string {
+  const cut = (char: string) => char === '.' || /\s/.test(char);
+  let start = 0;
+  let end = text.length;
+  while (start < end && cut(text[start] as string)) start += 1;
+  while (end > start && cut(text[end - 1] as string)) end -= 1;
+  return text.slice(start, end);
 }

@@ -1,3 +1,4 @@
+import type { Severity } from '../desk/severity.models.js';
 import type { ThreadMatch } from '../threading/threading.models.js';
 import type { SenderRole } from './sender.models.js';
 
@@ -7,7 +8,8 @@ export type MailKindVerdict = { kind: 'ordinary' | 'bounce' | 'auto-reply' | 'fe
 export type Registration = 'verified' | 'pending' | 'unregistered' | 'disabled' | 'not-required';
 
 export type IntakeDecision =
-  | { outcome: 'quarantined'; reason: string; notify?: 'not-approved' }
+  /** `floodPage`: held back by the flood guard, but a SEV1 of an authenticated customer: page once, as a flood. */
+  | { outcome: 'quarantined'; reason: string; notify?: 'not-approved'; floodPage?: true }
   /** Kept until the sender's address is verified, then re-run through the intake (issue 5). */
   | { outcome: 'held'; reason: string; notify: 'registration-link' }
   | { outcome: 'bounce' | 'auto-reply'; reason: string; ticketId: number | undefined }
@@ -30,6 +32,7 @@ export function decideIntake({
   authenticity = { authentic: true, reason: 'not checked' },
   registration = 'not-required',
   floodGuardAllows = true,
+  severity,
 }: {
   kind: MailKindVerdict;
   senderRole: SenderRole;
@@ -43,6 +46,8 @@ export function decideIntake({
   registration?: Registration;
   /** False when this sender opened too many tickets in the last hour. */
   floodGuardAllows?: boolean;
+  /** The severity the sender asked for (read before the transaction). */
+  severity?: Severity | undefined;
 }): IntakeDecision {
   const threadTicketId = thread.kind === 'ticket' ? thread.ticketId : undefined;
   if (kind.kind === 'auto-reply') return { outcome: 'auto-reply', reason: kind.reason, ticketId: threadTicketId };
@@ -63,7 +68,11 @@ export function decideIntake({
   if (registration === 'disabled') return { outcome: 'quarantined', reason: 'sender-disabled' };
   if (registration === 'unregistered') return { outcome: 'held', reason: 'sender-not-registered', notify: 'registration-link' };
   if (registration === 'pending') return { outcome: 'held', reason: 'sender-not-verified', notify: 'registration-link' };
-  if (!floodGuardAllows) return { outcome: 'quarantined', reason: 'flood-guard: too many new tickets from this sender in the last hour' };
+  if (!floodGuardAllows) {
+    // A guard must not silently eat a real emergency: an authenticated customer's SEV1 still reaches on-call.
+    const reason = 'flood-guard: too many new tickets from this sender in the last hour';
+    return severity === 'SEV1' ? { outcome: 'quarantined', reason, floodPage: true } : { outcome: 'quarantined', reason };
+  }
   const confirm = noAutoReplyReason === undefined;
   // A ref the sender may not use (customer B quoting customer A's ref, zammad#5064) opens B's own ticket.
   if (thread.foreignRef) return { outcome: 'ticket', reason: `foreign-ref-ignored: ${thread.foreignRef}`, confirm, foreignRef: thread.foreignRef };

@@ -107,7 +107,7 @@ describe('who may open a ticket', () => {
     expect(result).toMatchObject({ outcome: 'quarantined', reason: 'sender-not-approved' });
     const [reply] = emails(outbox);
     expect(reply?.to).toEqual(['zed@unknown.test']);
-    expect(reply?.text).toContain('not one of the approved customer domains');
+    expect(reply?.text).toContain('not in one of the approved customer domains');
     expect(reply?.text).toContain('help@cloudsoft.test');
   });
 

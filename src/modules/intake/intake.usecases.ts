@@ -18,12 +18,12 @@ import type { ThreadMatch } from '../threading/threading.models.js';
 import { createThreadMatcher } from '../threading/threading.usecases.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { createAutoMail } from './auto-mail.usecases.js';
-import { quotedMessageIds } from './bounce.models.js';
-import { classifyMessage, mustNotAutoReply } from './classify.models.js';
+import { identityOf } from './identity.models.js';
 import { decideIntake, type IntakeDecision } from './intake.models.js';
 import { MAIL_HEAD_BYTES, readMailShape } from './mail-shape.models.js';
+import type { MessageReading } from './message-reading.models.js';
 import { createNewTicket } from './new-ticket.usecases.js';
-import { parseRawMessage } from './parse.js';
+import { createInProcessParser, type MessageParser } from './parse-pool.js';
 import { sameBytesAsEarlier } from './same-bytes.models.js';
 import type { SenderAuthVerdict } from './sender-auth.models.js';
 import { createSenderAuth, type SenderAuth } from './sender-auth.usecases.js';
@@ -69,10 +69,10 @@ export function createIntake({
   config,
   clock = systemClock,
   logger = createSilentLogger(),
-  parse = parseRawMessage,
   newMessageId = () => randomUUID(),
   rawStore,
   attachmentStore,
+  parser = createInProcessParser({ rawStore, attachmentStore, supportAddress: config.support.address }),
   senderAuth = createSenderAuth({ security: config.security }),
   templates = requireMailTemplates({ dir: config.templates.dir }),
 }: {
@@ -86,7 +86,11 @@ export function createIntake({
   templates?: MailTemplates;
   clock?: Clock;
   logger?: Logger;
-  parse?: typeof parseRawMessage;
+  /**
+   * Parses and reads each message under its budget before the transaction. The composition root passes the
+   * worker pool (parse-pool.ts); the default parses in this thread (tests, tools).
+   */
+  parser?: MessageParser;
   newMessageId?: () => string;
 }) {
   const tickets = createTicketsRepository({ db });
@@ -98,7 +102,14 @@ export function createIntake({
   const threads = createThreadMatcher({ db, config });
   const conversations = createConversations({ db, config, newMessageId, logger, templates });
   const autoMail = createAutoMail({ config, customers, rates, outbox: createOutboxRepository({ db }), templates, newMessageId, logger });
-  const newTicket = createNewTicket({ config, tickets, inboundLog, rates, conversations, paging: createPaging({ db, config, clock, templates }), autoMail, templates });
+  const paging = createPaging({ db, config, clock, templates });
+  const newTicket = createNewTicket({ config, tickets, inboundLog, rates, conversations, paging, autoMail, templates });
+  const floodPage = {
+    /** Once per sender per hour (stored, so it holds across restarts and `ticketd ingest` runs). */
+    raise({ sender, inboundId, at }: { sender: string; inboundId: number; at: Date }): void {
+      if (rates.take({ bucket: 'flood-page', key: sender, limit: { limit: 1, windowMs: HOUR_MS }, now: at })) paging.enqueueFloodPage({ sender, inboundId, at });
+    },
+  };
   const ticketMail = createTicketMail({ tickets, inboundLog, customers, conversations });
   const web = createWebIntake({ db, config, clock, logger, rawStore, attachmentStore, senders, rates, inboundLog, tickets, newTicket, ticketMail, newMessageId });
 
@@ -139,19 +150,33 @@ export function createIntake({
     // Not a mail at all (a package.json, a photo): recorded, never parsed or answered (mail-shape.models.ts).
     const shape = readMailShape(raw ? raw.subarray(0, MAIL_HEAD_BYTES) : await rawStore.head(blob.sha256, MAIL_HEAD_BYTES));
     if (!shape.mail) return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `not-a-mail: ${shape.reason}` }));
-    // 1. parse
-    let message: InboundMessage;
+    // 1. parse and read (worker thread, under the message's budget): no CPU work is left for the transaction
+    let read;
     try {
-      message = await parse(raw ? Readable.from([raw]) : rawStore.open(blob.sha256), { timeoutMs: config.limits.parseTimeoutSeconds * 1000, attachmentSink: attachmentStore.writer });
+      read = await parser.parse({ sha256: blob.sha256, ...(raw ? { raw } : {}) }, { budgetMs: budgetFor(blob.size) });
     } catch (error) {
       const code = isTicketdError(error) ? error.code : 'intake.parse_failed';
-      if (code === 'store.write_failed') throw error;
+      if (code === 'store.write_failed' || code === 'intake.parse_pool_closed' || code === 'intake.parse_worker_missing') throw error;
       return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `unparseable: ${describeError(error)}`.slice(0, 500) }));
     }
-    // 2. authenticate (may need DNS: before the transaction)
+    if (read.kind === 'over-budget') {
+      // Recorded with the cursor in one commit: after a restart it is not parsed again (no second stall).
+      return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `over-budget: parsing and reading took more than ${read.budgetMs} ms (limits.messageBudgetMs)` }));
+    }
+    const { message, reading } = read;
+    if (reading.malformedHeaders) return commit(facts, message, () => ({ outcome: 'quarantined', reason: reading.malformedHeaders as string }));
+    // 2. authenticate (may need DNS: before the transaction); the identity is one mailbox, aligned with the pass
     facts.authenticity = await authenticate(blob, message, raw);
+    const identity = identityOf({ mailbox: reading.mailbox, verdict: facts.authenticity, from: message.from });
+    if (identity.status === 'refused') return commit(facts, message, () => ({ outcome: 'quarantined', reason: `sender-not-authenticated: ${identity.reason}` }));
     // 3-8. classify, check the sender, thread, decide; then store, confirm/notify, page: one commit
-    return commit(facts, message, () => decide(message, facts));
+    return commit(facts, message, () => decide(message, reading, facts), reading);
+  }
+
+  /** The CPU a message may use: a base, more for bigger mail, never more than limits.parseTimeoutSeconds. */
+  function budgetFor(bytes: number): number {
+    const { messageBudgetMs, messageBudgetMsPerMiB, parseTimeoutSeconds } = config.limits;
+    return Math.min(parseTimeoutSeconds * 1000, Math.round(messageBudgetMs + (messageBudgetMsPerMiB * bytes) / 1_048_576));
   }
 
   async function authenticate(blob: BlobRef, message: InboundMessage, raw: Buffer | undefined): Promise<SenderAuthVerdict> {
@@ -164,37 +189,39 @@ export function createIntake({
     }
   }
 
-  /** Facts from the database, then the pure decision. Runs inside the write transaction. */
-  function decide(message: InboundMessage, facts: Facts): IntakeDecision {
-    const kind = classifyMessage(message); // 3. classify
+  /** Facts from the database, then the pure decision. Runs inside the write transaction: lookups only. */
+  function decide(message: InboundMessage, reading: MessageReading, facts: Facts): IntakeDecision {
     const senderRole = senders.roleOf(message, { release: facts.release }); // 4. check the sender
     const from = message.from?.address ?? '';
     const handledCopy = inboundLog.findHandledCopy({ messageId: message.messageId, rawSha256: facts.blob.sha256, ...(facts.replaceInboundId ? { excludeId: facts.replaceInboundId } : {}) });
     return decideIntake({
-      kind,
+      kind: reading.kind, // 3. classify (read before the transaction)
       senderRole,
       isDuplicate: handledCopy !== undefined,
       duplicateOfTicketId: handledCopy?.ticketId ?? undefined,
-      thread: threadOf(message, senderRole, kind.kind), // 5. thread
-      noAutoReplyReason: mustNotAutoReply(message, { ownAddresses: [config.support.address], loopToken: config.support.address }),
+      thread: threadOf(message, reading, senderRole), // 5. thread
+      noAutoReplyReason: reading.noAutoReplyReason,
       authenticity: facts.authenticity,
       registration: senders.registrationOf(from),
       floodGuardAllows: rates.peek({ bucket: 'new-ticket', key: from, limit: newTicketLimit, now: facts.receivedAt }),
+      severity: reading.severity,
     });
   }
 
   /** What the decision means: a ticket (store, confirm, notify, page), mail on a ticket, or a notice to the sender. */
-  function apply(decision: IntakeDecision, message: InboundMessage, inboundId: number, at: Date): string | undefined {
-    if (decision.outcome === 'ticket') return newTicket.open({ decision, message, inboundId, at });
+  function apply(decision: IntakeDecision, message: InboundMessage, reading: MessageReading | undefined, inboundId: number, at: Date): string | undefined {
+    if (decision.outcome === 'ticket' && reading) return newTicket.open({ decision, message, reading, inboundId, at });
     if (decision.outcome === 'quarantined' || decision.outcome === 'held') {
-      autoMail.notifySender(decision, message, inboundId, at);
+      if (decision.outcome === 'quarantined' && decision.floodPage) floodPage.raise({ sender: message.from?.address ?? '', inboundId, at });
+      if (reading) autoMail.notifySender(decision, message, reading, inboundId, at);
       return undefined;
     }
-    return ticketMail.place({ decision, message, senderRole: senders.roleOf(message), inboundId, at });
+    if (decision.outcome === 'ticket' || !reading) return undefined;
+    return ticketMail.place({ decision, message, reading, senderRole: senders.roleOf(message), inboundId, at });
   }
 
   /** The one write transaction: the recorded outcome, what it means, and the folder's cursor, together. */
-  function commit(facts: Facts, message: InboundMessage | undefined, decideNow: () => IntakeDecision): IngestResult {
+  function commit(facts: Facts, message: InboundMessage | undefined, decideNow: () => IntakeDecision, reading?: MessageReading): IngestResult {
     const { origin, receivedAt } = facts;
     const result = db.transaction((): IngestResult => {
       const seen = seenBefore(origin, facts.blob, facts.replaceInboundId !== undefined);
@@ -214,7 +241,7 @@ export function createIntake({
       const inbound = facts.replaceInboundId
         ? inboundLog.replaceOutcome({ id: facts.replaceInboundId, ...described })
         : inboundLog.insertInbound({ source: origin.source, uidValidity: origin.uidValidity ?? null, uid: origin.uid ?? null, rawSha256: facts.blob.sha256, size: facts.blob.size, ...described, ticketId: null, receivedAt });
-      const ticketRef = message ? apply(decision, message, inbound.id, receivedAt) : undefined;
+      const ticketRef = message ? apply(decision, message, reading, inbound.id, receivedAt) : undefined;
       if (origin.uidValidity !== undefined && origin.uid !== undefined) {
         inboundLog.saveCursor({ mailbox: origin.source, uidValidity: origin.uidValidity, lastUid: origin.uid, at: receivedAt });
       }
@@ -226,19 +253,20 @@ export function createIntake({
   }
 
   /**
-   * A customer writing in person must pass threading's sender check. Machine mail (bounces, auto-replies) is
-   * only linked to the ticket it answers, for the record, also through the Message-ID of our mail it quotes
-   * (that is how a bounce of OUR mail finds its ticket); own and unknown senders are quarantined whatever
-   * the match, so both are matched without the check.
+   * A person's mail must pass threading's sender check (customers: participant or organisation; engineers:
+   * any ticket). Automatic mail (bounces, out-of-office, receipts) lands on a ticket only when it provably
+   * answers mail WE sent on it: a Message-ID of our outbound mail among its parent or quoted ids, or our
+   * signed token in one; never a subject ref, never a customer's id. Otherwise it is recorded and goes nowhere.
    */
-  function threadOf(message: InboundMessage, senderRole: SenderRole, kind: string): ThreadMatch {
-    // A person's mail is checked against who may write on the ticket (an unknown sender may be a participant
-    // or an outsider answering its mail); machine mail and engineers' mail are matched without the check.
-    const person = (senderRole === 'customer' || senderRole === 'unknown') && kind === 'ordinary';
-    const thread = threads.match(message, person ? 'customer' : 'engineer');
-    if (kind === 'ordinary' || thread.kind === 'ticket') return thread;
-    const quoted = tickets.findTicketIdsByMessageIds(quotedMessageIds(message))[0];
-    return quoted === undefined ? thread : { kind: 'ticket', ticketId: quoted, via: 'message-id' };
+  function threadOf(message: InboundMessage, reading: MessageReading, senderRole: SenderRole): ThreadMatch {
+    if (reading.kind.kind === 'ordinary') {
+      // A person's mail is checked against who may write on the ticket (an unknown sender may be a participant
+      // or an outsider answering its mail, who joins internally); engineers' mail is matched without the check.
+      const person = senderRole === 'customer' || senderRole === 'unknown';
+      return threads.match(message, person ? 'customer' : 'engineer');
+    }
+    const own = threads.matchOwnMail(reading.answeredIds);
+    return own ? { kind: 'ticket', ticketId: own.ticketId, via: own.via } : { kind: 'new' };
   }
 
   /**

@@ -1,8 +1,7 @@
 import type { Config } from '../../config/config.schema.js';
 import type { Conversations } from '../conversations/conversation.usecases.js';
-import { newTextOf } from '../conversations/reply-text.models.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
-import { DEFAULT_SEVERITY, priorityOf, readSeverity, type Severity } from '../desk/severity.models.js';
+import { DEFAULT_SEVERITY, priorityOf, type Severity } from '../desk/severity.models.js';
 import { ticketUrlOf } from '../desk/portal-url.models.js';
 import type { InboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
@@ -13,6 +12,7 @@ import type { MailTemplates } from '../templates/templates.loader.js';
 import type { TicketRow, TicketsRepository } from '../tickets/tickets.repository.js';
 import type { AutoMail } from './auto-mail.usecases.js';
 import type { IntakeDecision } from './intake.models.js';
+import type { MessageReading } from './message-reading.models.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -43,10 +43,10 @@ export function createNewTicket({
   templates: MailTemplates;
 }) {
   /** Returns the new ticket's ref. `severity`: chosen on the portal's form, instead of read from the text. */
-  function open({ decision, message, inboundId, at, severity: chosen }: { decision: NewTicketDecision; message: InboundMessage; inboundId: number; at: Date; severity?: Severity }): string {
+  function open({ decision, message, reading, inboundId, at, severity: chosen }: { decision: NewTicketDecision; message: InboundMessage; reading: MessageReading; inboundId: number; at: Date; severity?: Severity }): string {
     // Counted for the flood guard (decideIntake peeks at this bucket before a sender's next ticket).
     rates.take({ bucket: 'new-ticket', key: message.from?.address ?? '', limit: { limit: Number.MAX_SAFE_INTEGER, windowMs: HOUR_MS }, now: at });
-    const stated = chosen ?? readSeverity({ subject: message.subject, text: newTextOf(message.text) });
+    const stated = chosen ?? reading.severity;
     const severity = stated ?? DEFAULT_SEVERITY;
     const requester = message.from ?? { address: '', name: '' };
     const inserted = tickets.insertTicket({
@@ -65,14 +65,14 @@ export function createNewTicket({
     inboundLog.linkTicket({ inboundId, ticketId: inserted.id });
     conversations.recordInbound({ ticketId: inserted.id, message, inboundId, at });
     const ticket = conversations.onNewTicket({ ticket: inserted, message, at, linkedTicketId: decision.linkedTicketId, foreignRef: decision.foreignRef });
-    if (decision.confirm) confirm({ ticket, message, severityStated: stated !== undefined, inboundId, at });
+    if (decision.confirm) confirm({ ticket, message, reading, severityStated: stated !== undefined, inboundId, at });
     // PagerDuty trigger and/or webhook ticket.created, now or at the next business-hours start (paging.policy).
     paging.enqueueCreated(ticket, at);
     return ticket.ref;
   }
 
   /** The customer's confirmation, threaded under their mail and recorded on the ticket. */
-  function confirm({ ticket, message, severityStated, inboundId, at }: { ticket: TicketRow; message: InboundMessage; severityStated: boolean; inboundId: number; at: Date }): void {
+  function confirm({ ticket, message, reading, severityStated, inboundId, at }: { ticket: TicketRow; message: InboundMessage; reading: MessageReading; severityStated: boolean; inboundId: number; at: Date }): void {
     const requester = message.from ?? { address: '', name: '' };
     const mail = renderConfirmation({
       ref: ticket.ref,
@@ -104,7 +104,7 @@ export function createNewTicket({
         createdAt: at,
       },
     });
-    autoMail.enqueue({ message, mail, effectKey: `confirmation:${inboundId}`, ticketId: ticket.id, at });
+    autoMail.enqueue({ noAutoReplyReason: reading.noAutoReplyReason, mail, effectKey: `confirmation:${inboundId}`, ticketId: ticket.id, at });
   }
 
   return { open };

@@ -7,6 +7,7 @@ import type { Address, InboundMessage } from '../desk/inbound.types.js';
 import { chooseBodyText } from './body-text.models.js';
 import { readMimeOutline, type MimeOutline } from './mime-outline.js';
 import { nameParts, type CollectedPart } from './mime-parts.models.js';
+import { trustedReturnPath } from './return-path.models.js';
 
 /** HTML parts longer than this are not converted by mailparser (its converter can take seconds or blow the stack). */
 const MAX_HTML_TO_CONVERT = 300_000;
@@ -91,6 +92,9 @@ function parseWithTimeout(raw: Buffer | Readable, timeoutMs: number, attachmentS
   const parser = new MailParser({
     // DSN parts stay attachments instead of being merged into the text, so classify can read them.
     keepDeliveryStatus: true,
+    // An inline message/rfc822 part is kept as a part (an attachment we store) instead of being parsed into
+    // the body: mailsplit's embedded parsing never ends on an empty one (mailparser 3.14 hung on 186 bytes).
+    ignoreEmbedded: true,
     maxHtmlLengthToParse: MAX_HTML_TO_CONVERT,
     // We hash with sha256 ourselves.
     checksumAlgo: false,
@@ -185,7 +189,7 @@ function normalize(mail: StreamedMail): InboundMessage {
   const { attachments, notes } = nameParts({ parts: mail.attachments, outline: mail.outline, text });
   return {
     from: addressesOf(mail.from)[0],
-    returnPath: returnPathOf(headers),
+    returnPath: trustedReturnPath(mail.headerLines ?? []),
     to: addressesOf(mail.to),
     cc: addressesOf(mail.cc),
     replyTo: addressesOf(mail.replyTo),
@@ -295,14 +299,6 @@ function messageIdOf(headers: Map<string, string[]>): string | undefined {
   if (bracketed) return bracketed;
   const bare = values.map((value) => value.trim()).find((value) => /^[^\s<>@]+@[^\s<>]+$/.test(value));
   return bare;
-}
-
-/** The topmost Return-Path is the one our own MTA wrote at final delivery. `<>` is the null sender. */
-function returnPathOf(headers: Map<string, string[]>): string | undefined {
-  const value = headers.get('return-path')?.[0];
-  if (value === undefined) return undefined;
-  const bracketed = /<([^<>]*)>/.exec(value);
-  return (bracketed ? (bracketed[1] ?? '') : value).trim().toLowerCase();
 }
 
 /** mailparser substitutes the current time for an unparseable Date; we prefer to know there was none. */

@@ -11,7 +11,7 @@ export function createSenderAuth({ security, resolver }: { security: Config['sec
   async function check({ raw, message }: { raw: () => Promise<Buffer>; message: InboundMessage }): Promise<SenderAuthVerdict> {
     const from = message.from?.address ?? '';
     if (security.senderAuth === 'off') return { authentic: true, reason: 'security.senderAuth is off' };
-    if (verifier) return verifier.verify(await raw());
+    if (verifier) return verifier.verify(await raw(), { sender: message.returnPath });
     return authresVerdict({ headers: message.headers.get('authentication-results') ?? [], authservId: security.authservId, from });
   }
 

@@ -3,9 +3,8 @@ import type { InboundMessage } from '../desk/inbound.types.js';
 import type { CustomersRepository } from '../customers/customers.repository.js';
 import type { InboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import type { TicketsRepository } from '../tickets/tickets.repository.js';
-import { failedRecipients } from './bounce.models.js';
-import { classifyMessage } from './classify.models.js';
 import type { IntakeDecision } from './intake.models.js';
+import type { MessageReading } from './message-reading.models.js';
 import type { SenderRole } from './sender.models.js';
 
 type OnTicketDecision = Extract<IntakeDecision, { outcome: 'reply' | 'bounce' | 'auto-reply' | 'duplicate' }>;
@@ -27,9 +26,9 @@ export function createTicketMail({
   conversations: Conversations;
 }) {
   /** Returns the ticket's ref, if the mail landed on one. */
-  function place({ decision, message, senderRole, inboundId, at }: { decision: OnTicketDecision; message: InboundMessage; senderRole: SenderRole; inboundId: number; at: Date }): string | undefined {
+  function place({ decision, message, reading, senderRole, inboundId, at }: { decision: OnTicketDecision; message: InboundMessage; reading: MessageReading; senderRole: SenderRole; inboundId: number; at: Date }): string | undefined {
     const ticketId = decision.ticketId;
-    if (decision.outcome === 'bounce') recordBounce(message, ticketId, at);
+    if (decision.outcome === 'bounce') recordBounce(reading, ticketId, at);
     if (ticketId === undefined) return undefined;
     inboundLog.linkTicket({ inboundId, ticketId });
     const ticket = tickets.findById(ticketId);
@@ -49,9 +48,13 @@ export function createTicketMail({
     return ticket?.ref;
   }
 
-  /** A permanent failure marks the recipients of our mail as bouncing: no more automatic mail to them. */
-  function recordBounce(message: InboundMessage, ticketId: number | undefined, at: Date): void {
-    const verdict = classifyMessage(message);
+  /**
+   * A permanent failure marks recipients of our mail as bouncing: no more automatic mail to them. Only when
+   * the bounce provably answers our mail on this ticket (intake put it here by our Message-ID or token, never
+   * by a subject ref), and only the recipients the report names that our mail on this ticket went to.
+   */
+  function recordBounce(reading: MessageReading, ticketId: number | undefined, at: Date): void {
+    const verdict = reading.kind;
     if (verdict.kind !== 'bounce' || verdict.permanent !== true || ticketId === undefined) return;
     const ourRecipients = new Set(
       tickets
@@ -60,8 +63,8 @@ export function createTicketMail({
         .flatMap((row) => JSON.parse(row.toJson) as string[])
         .map((address) => address.toLowerCase()),
     );
-    const named = failedRecipients(message).filter((address) => ourRecipients.has(address));
-    for (const address of named.length > 0 ? named : [...ourRecipients]) customers.markBouncing({ address, reason: verdict.reason, ticketId, at });
+    const named = reading.failedRecipients.filter((address) => ourRecipients.has(address));
+    for (const address of named) customers.markBouncing({ address, reason: verdict.reason, ticketId, at });
   }
 
   return { place };

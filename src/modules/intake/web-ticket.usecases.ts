@@ -14,6 +14,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { ThreadMatch } from '../threading/threading.models.js';
 import type { TicketsRepository } from '../tickets/tickets.repository.js';
 import { decideIntake, type IntakeDecision } from './intake.models.js';
+import { readMessage } from './message-reading.models.js';
 import type { NewTicket } from './new-ticket.usecases.js';
 import type { SenderCheck } from './sender-check.usecases.js';
 import type { TicketMail } from './ticket-mail.usecases.js';
@@ -122,7 +123,8 @@ export function createWebIntake({
     const messageId = `web.${/^[A-Za-z0-9_-]{16,64}$/.test(submission.submissionId) ? submission.submissionId : newMessageId()}@${supportDomain}`;
     const severity = submission.kind === 'new-ticket' ? submission.severity : undefined;
     const blob = await rawStore.put(compose(submission, messageId, at, severity));
-    const message = messageOf(submission, messageId, at);
+    // The same reading as mail (new text, severity, ...), before the transaction like the pipeline's.
+    const { message, reading } = readMessage(messageOf(submission, messageId, at), { supportAddress: config.support.address });
     const from = message.from?.address ?? '';
     const result = db.transaction((): WebOutcome => {
       const senderRole = senders.roleOf(message);
@@ -143,8 +145,8 @@ export function createWebIntake({
       });
       const inbound = inboundLog.insertInbound({ source: 'web', uidValidity: null, uid: null, rawSha256: blob.sha256, size: blob.size, messageId, fromAddress: from, subject: message.subject, outcome: decision.outcome, reason: decision.reason, ticketId: null, receivedAt: at });
       let ticketRef: string | undefined;
-      if (decision.outcome === 'ticket') ticketRef = newTicket.open({ decision, message, inboundId: inbound.id, at, ...(severity ? { severity } : {}) });
-      else if (decision.outcome === 'reply' || decision.outcome === 'duplicate') ticketRef = ticketMail.place({ decision, message, senderRole, inboundId: inbound.id, at });
+      if (decision.outcome === 'ticket') ticketRef = newTicket.open({ decision, message, reading, inboundId: inbound.id, at, ...(severity ? { severity } : {}) });
+      else if (decision.outcome === 'reply' || decision.outcome === 'duplicate') ticketRef = ticketMail.place({ decision, message, reading, senderRole, inboundId: inbound.id, at });
       // Quarantined or held: the page tells the author why; no mail is sent about it.
       return { inboundId: inbound.id, outcome: decision.outcome, reason: decision.reason, ticketRef };
     }, { behavior: 'immediate' });

@@ -9,7 +9,12 @@ import type { Severity } from '../desk/severity.models.js';
 
 export type WebhookEventType = 'ticket.created' | 'ticket.escalated' | 'ticket.acknowledged' | 'ticket.resolved' | 'ticket.sla_warning';
 
-export type WebhookEvent = {
+/** A SEV1 an authenticated customer sent past the flood guard: no ticket was opened, the mail is quarantined. */
+export type FloodEvent = { id: string; type: 'flood.sev1_held'; occurredAt: string; flood: { sender: string; organisation: string; inboundId: number } };
+
+export type WebhookEvent = TicketEvent | FloodEvent;
+
+export type TicketEvent = {
   /** Unique per event (the outbox effect key): receivers dedupe retries on it. */
   id: string;
   type: WebhookEventType;

@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../../shared/url.js';
 import type { PagerEvent } from '../pager/pager.types.js';
 import { toPagerSeverity } from '../pager/pagerduty.models.js';
 
@@ -64,12 +65,35 @@ const SEVERITY_MARK = /(?<![\p{L}\p{N}])[[(]?sev(?:erity)?[ \t]{0,3}[:=#_\-\u201
  * (`Severity raised: [CS-1] SEV1 [SEV3] ...`). The ticket's subject itself is kept as written (custom_details).
  */
 export function subjectWithoutSeverity(subject: string): string {
-  return subject
-    .replace(SEVERITY_MARK, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/^[-:\u2013|,;]\s*/, '')
-    .replace(/\s*[-:\u2013|,;]$/, '');
+  const spaced = subject.replace(SEVERITY_MARK, ' ').replace(/\s+/g, ' ').trim();
+  // One separator left at either end by a removed mark (`SEV1: API down`, `API down - SEV1`), cut by index:
+  // a `\s*[-:]$` regex would retry from every blank (quadratic in a hostile subject).
+  const separator = (char: string | undefined) => char !== undefined && '-:\u2013|,;'.includes(char);
+  let text = spaced;
+  if (separator(text[0])) text = text.slice(1).trimStart();
+  if (separator(text[text.length - 1])) text = text.slice(0, -1).trimEnd();
+  return text;
+}
+
+/**
+ * The page for a SEV1 held back by the flood guard: marked as a flood in the summary, class and details;
+ * dedup_key `flood/<sender>` folds a sender's flood pages into one alert. Nothing the sender wrote is in it.
+ */
+export function buildFloodTriggerEvent({ routingKey, source, sender, inboundId, at }: { routingKey: string; source: string; sender: string; inboundId: number; at: Date }): PagerEvent {
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: `flood/${sender}`,
+    payload: {
+      summary: `[flood] SEV1 from ${sender} held back by the flood guard (no ticket opened): see ticketd quarantine list, message ${inboundId}`,
+      source,
+      severity: toPagerSeverity('SEV1'),
+      timestamp: at.toISOString(),
+      component: 'support',
+      class: 'flood',
+      custom_details: { flood: true, severity: 'SEV1', requester: sender, inboundId },
+    },
+  };
 }
 
 /** acknowledge / resolve: only the routing key and dedup_key of the trigger matter to PagerDuty. */
@@ -80,5 +104,5 @@ export function buildFollowUpEvent({ action, routingKey, dedupKey }: { action: '
 /** `${publicUrl}/tickets/REF`, or no link when http.publicUrl is not set. */
 export function ticketLinks({ publicUrl, ref }: { publicUrl: string; ref: string }): Link[] {
   if (!publicUrl) return [];
-  return [{ href: `${publicUrl.replace(/\/+$/, '')}/tickets/${encodeURIComponent(ref)}`, text: `Ticket ${ref}` }];
+  return [{ href: `${withoutTrailingSlashes(publicUrl)}/tickets/${encodeURIComponent(ref)}`, text: `Ticket ${ref}` }];
 }

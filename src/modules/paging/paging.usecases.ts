@@ -23,11 +23,11 @@ import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import type { TicketSummary } from '../desk/ticket.models.js';
-import { buildFollowUpEvent, buildTriggerEvent, ticketLinks } from './page.models.js';
+import { buildFloodTriggerEvent, buildFollowUpEvent, buildTriggerEvent, ticketLinks } from './page.models.js';
 import { decidePage, type PageDecision } from './paging-policy.models.js';
 import { createPagingRepository } from './paging.repository.js';
 import { routingKeyFor } from './routing.models.js';
-import type { WebhookEvent, WebhookEventType } from '../pager/webhook.models.js';
+import type { TicketEvent, WebhookEventType } from '../pager/webhook.models.js';
 import { organisationOf } from '../desk/address.models.js';
 import { calendarOf } from '../desk/business-hours.models.js';
 
@@ -48,7 +48,7 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
   const links = (ticket: PagedTicket) => ticketLinks({ publicUrl: config.http.publicUrl, ref: ticket.ref });
   const requester = (ticket: PagedTicket) => ({ address: ticket.requesterEmail, name: ticket.requesterName });
 
-  function webhookEvent(ticket: PagedTicket, id: string, type: WebhookEventType, at: Date, extra: Pick<WebhookEvent, 'reason' | 'sla'> = {}): WebhookEvent {
+  function webhookEvent(ticket: PagedTicket, id: string, type: WebhookEventType, at: Date, extra: Pick<TicketEvent, 'reason' | 'sla'> = {}): TicketEvent {
     const url = links(ticket)[0]?.href;
     return {
       id,
@@ -59,7 +59,7 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
     };
   }
 
-  function hook(ticket: PagedTicket, effectKey: string, type: WebhookEventType, at: Date, dueAt: Date, extra?: Pick<WebhookEvent, 'reason' | 'sla'>): void {
+  function hook(ticket: PagedTicket, effectKey: string, type: WebhookEventType, at: Date, dueAt: Date, extra?: Pick<TicketEvent, 'reason' | 'sla'>): void {
     outbox.enqueue({ effectKey, ticketId: ticket.id, payload: { kind: 'webhook', event: webhookEvent(ticket, effectKey, type, at, extra) }, at: dueAt });
   }
 
@@ -192,7 +192,27 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
     outbox.enqueue({ effectKey: `page:${dedupKey}:resolve:${anchor}`, ticketId: ticket.id, payload: { kind: 'page', event: buildFollowUpEvent({ action: 'resolve', routingKey: first.routing_key, dedupKey }) }, at });
   }
 
-  return { enqueueCreated, enqueueSeverityRaise, enqueueAcknowledge, enqueueResolve, enqueueSlaWarning, enqueueSlaEscalation, enqueueUpdateGiven };
+  /**
+   * A SEV1 the flood guard held back (no ticket): one PagerDuty trigger and/or webhook `flood.sev1_held`,
+   * marked as a flood, keyed by sender and inbound message; the caller limits it to once per sender per hour.
+   * The subject and text stay out: the page says who and where to look (`ticketd quarantine list`).
+   */
+  function enqueueFloodPage({ sender, inboundId, at = clock.now() }: { sender: string; inboundId: number; at?: Date }): void {
+    const decision = decide('SEV1', at);
+    if (!decision.page) return;
+    const organisation = organisationOf(sender);
+    if (pagerDutyOn) {
+      const routingKey = routingKeyFor({ pager: config.pager, organisation, severity: 'SEV1' });
+      const event = buildFloodTriggerEvent({ routingKey, source: config.pager.source, sender, inboundId, at });
+      outbox.enqueue({ effectKey: `page:flood:${sender}:${inboundId}`, ticketId: null, payload: { kind: 'page', event }, at: decision.at });
+    }
+    if (webhookOn) {
+      const id = `hook:flood:${sender}:${inboundId}`;
+      outbox.enqueue({ effectKey: id, ticketId: null, payload: { kind: 'webhook', event: { id, type: 'flood.sev1_held', occurredAt: at.toISOString(), flood: { sender, organisation, inboundId } } }, at: decision.at });
+    }
+  }
+
+  return { enqueueFloodPage, enqueueCreated, enqueueSeverityRaise, enqueueAcknowledge, enqueueResolve, enqueueSlaWarning, enqueueSlaEscalation, enqueueUpdateGiven };
 }
 
 export type Paging = ReturnType<typeof createPaging>;

@@ -1,4 +1,3 @@
-import { replySubjectPlain } from './registration-text.models.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
 
@@ -10,21 +9,26 @@ function autoHeaders(support: Support, kind: 'auto-replied' | 'auto-generated'):
   return { 'Auto-Submitted': kind, 'X-Auto-Response-Suppress': 'All', 'X-Loop': support.address };
 }
 
-function threaded(original: InReplyTo | undefined): Pick<OutboundMail, 'inReplyTo' | 'references'> {
-  if (!original?.messageId) return {};
-  return { inReplyTo: original.messageId, references: [...original.references.filter((id) => id !== original.messageId), original.messageId] };
+/**
+ * Refusals and invitations answer mail whose sender may be anyone: the From of a refused mail is not
+ * authenticated, so these mails must carry nothing the sender wrote (display name, subject, links), or help@
+ * would deliver an outsider's text to whoever they name. The subject is ours; only the parent's Message-ID
+ * keeps the thread (not its References: those are the sender's text too).
+ */
+function answering(original: InReplyTo | undefined): Pick<OutboundMail, 'inReplyTo' | 'references'> {
+  return original?.messageId ? { inReplyTo: original.messageId, references: [original.messageId] } : {};
 }
 
 /** To an approved-domain sender who is not (yet) a verified user: the mail is kept; register to release it. */
-export function renderRegistrationInvite({ to, name, subject, original, registerUrl, support, helpAddress, messageId, pending, templates }: { to: string; name: string; subject: string; original: InReplyTo; registerUrl: string; support: Support; helpAddress: string; messageId: string; pending: boolean; templates: MailTemplates }): OutboundMail {
-  const { text, html } = templates.render('registration-invite', { supportName: support.name, supportAddress: support.address, customerName: name, subject: subject || '(no subject)', registerUrl, helpAddress, pending });
-  return { from: `${support.name} <${support.address}>`, to: [to], subject: replySubjectPlain(subject), text, html, messageId, ...threaded(original), headers: autoHeaders(support, 'auto-replied') };
+export function renderRegistrationInvite({ to, original, registerUrl, support, helpAddress, messageId, pending, templates }: { to: string; original: InReplyTo; registerUrl: string; support: Support; helpAddress: string; messageId: string; pending: boolean; templates: MailTemplates }): OutboundMail {
+  const { text, html } = templates.render('registration-invite', { supportName: support.name, supportAddress: support.address, registerUrl, helpAddress, pending });
+  return { from: `${support.name} <${support.address}>`, to: [to], subject: `Your message to ${support.name}: please register`, text, html, messageId, ...answering(original), headers: autoHeaders(support, 'auto-replied') };
 }
 
 /** To a sender whose domain is not approved: polite, says how registration works and where to get help. */
-export function renderNotApproved({ to, name, subject, original, support, helpAddress, messageId, templates }: { to: string; name: string; subject: string; original: InReplyTo; support: Support; helpAddress: string; messageId: string; templates: MailTemplates }): OutboundMail {
-  const { text, html } = templates.render('not-approved', { supportName: support.name, supportAddress: support.address, customerName: name, subject: subject || '(no subject)', domain: to.split('@')[1] ?? '', helpAddress });
-  return { from: `${support.name} <${support.address}>`, to: [to], subject: replySubjectPlain(subject), text, html, messageId, ...threaded(original), headers: autoHeaders(support, 'auto-replied') };
+export function renderNotApproved({ to, original, support, helpAddress, messageId, templates }: { to: string; original: InReplyTo; support: Support; helpAddress: string; messageId: string; templates: MailTemplates }): OutboundMail {
+  const { text, html } = templates.render('not-approved', { supportName: support.name, supportAddress: support.address, helpAddress });
+  return { from: `${support.name} <${support.address}>`, to: [to], subject: `Your message to ${support.name}`, text, html, messageId, ...answering(original), headers: autoHeaders(support, 'auto-replied') };
 }
 
 /** The confirmation of a self-registration: a single-use link to a page whose button confirms (and sets the password). */

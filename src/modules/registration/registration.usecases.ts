@@ -1,3 +1,4 @@
+import { withoutTrailingSlashes } from '../../shared/url.js';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.schema.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
@@ -113,7 +114,7 @@ export function createRegistration({
       const { token, tokenHash } = newVerificationToken();
       customers.insertToken({ tokenHash, email, expiresAt: new Date(now.getTime() + config.limits.verificationLinkHours * HOUR_MS), at: now });
       const { placeholders, sealed } = sealSecrets(sealer, [token]);
-      const link = `${publicUrlOf(config.http).replace(/\/+$/, '')}/verify?token=${placeholders[0]}`;
+      const link = `${withoutTrailingSlashes(publicUrlOf(config.http))}/verify?token=${placeholders[0]}`;
       // Not the name typed on the form: whoever filled it in chose it, and the mail goes to the address's owner.
       const mail = renderVerificationMail({ to: email, name: '', link, expiresHours: config.limits.verificationLinkHours, support, helpAddress, messageId: messageId('verify'), templates });
       outbox.enqueue({ effectKey: `verify-mail:${tokenHash}`, ticketId: null, payload: { kind: 'email', mail, sealed }, at: now });

@@ -118,7 +118,7 @@ export function createBlobStore({ dir, compress }: { dir: string; compress: bool
     return Buffer.concat(chunks);
   }
 
-  return { writer, put, has, open, head, read, pathOf };
+  return { dir, writer, put, has, open, head, read, pathOf };
 }
 
 export type BlobStore = ReturnType<typeof createBlobStore>;

@@ -45,23 +45,20 @@ export const TEMPLATE_CATALOG = {
     },
   },
   'registration-invite': {
-    description: 'To a sender of an approved domain who is not a verified user yet: their mail is kept, here is how to register.',
+    description:
+      "To a sender of an approved domain who is not a verified user yet: their mail is kept, here is how to register. Nothing the sender wrote (display name, subject, links) is offered: this mail goes to whoever the From names.",
     variables: {
       ...COMMON,
-      customerName: { description: "the sender's display name; empty when their mail had none" },
-      subject: { description: 'the subject of the kept mail' },
       registerUrl: { description: 'the sign-up page, pre-filled with their address' },
       helpAddress: { description: 'where to write when sign-up fails (support.signupHelpAddress or support.address)' },
       pending: { description: 'true when the address is registered but not confirmed yet' },
     },
   },
   'not-approved': {
-    description: 'To a sender whose domain is not an approved customer domain (sent at most a few times an hour per sender).',
+    description:
+      'To a sender whose domain is not an approved customer domain (sent at most a few times an hour per sender). Its From is not authenticated, so nothing the sender wrote (display name, subject, links) (not even their domain, which mail clients turn into a link) is offered: help@ must not carry an outsider\'s text to whoever they name.',
     variables: {
       ...COMMON,
-      customerName: { description: "the sender's display name; empty when their mail had none" },
-      subject: { description: 'the subject of their mail' },
-      domain: { description: "the sender's domain" },
       helpAddress: { description: 'where to write to get registered (support.signupHelpAddress or support.address)' },
     },
   },

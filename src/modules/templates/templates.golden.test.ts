@@ -100,10 +100,10 @@ const MAILS: Record<string, () => OutboundMail> = {
       templates,
     }),
   'registration-invite': () =>
-    renderRegistrationInvite({ to: 'bob@acme.test', name: 'Bob', subject: trickySubject, original, registerUrl: 'https://support.cloudsoft.test/register?email=bob%40acme.test', support, helpAddress: 'signup@cloudsoft.test', messageId: 'invite.1@cloudsoft.test', pending: false, templates }),
+    renderRegistrationInvite({ to: 'bob@acme.test', original, registerUrl: 'https://support.cloudsoft.test/register?email=bob%40acme.test', support, helpAddress: 'signup@cloudsoft.test', messageId: 'invite.1@cloudsoft.test', pending: false, templates }),
   'registration-invite-pending': () =>
-    renderRegistrationInvite({ to: 'bob@acme.test', name: '', subject: 'Printer', original, registerUrl: 'https://support.cloudsoft.test/register?email=bob%40acme.test', support, helpAddress: 'signup@cloudsoft.test', messageId: 'invite.2@cloudsoft.test', pending: true, templates }),
-  'not-approved': () => renderNotApproved({ to: 'zed@unknown.test', name: 'Zed', subject: trickySubject, original, support, helpAddress: 'signup@cloudsoft.test', messageId: 'refusal.1@cloudsoft.test', templates }),
+    renderRegistrationInvite({ to: 'bob@acme.test', original, registerUrl: 'https://support.cloudsoft.test/register?email=bob%40acme.test', support, helpAddress: 'signup@cloudsoft.test', messageId: 'invite.2@cloudsoft.test', pending: true, templates }),
+  'not-approved': () => renderNotApproved({ to: 'zed@unknown.test', original, support, helpAddress: 'signup@cloudsoft.test', messageId: 'refusal.1@cloudsoft.test', templates }),
   verification: () =>
     renderVerificationMail({ to: 'erin@acme.test', name: '', link: 'https://support.cloudsoft.test/verify?token=[[sealed-0]]', expiresHours: 24, support, helpAddress: 'signup@cloudsoft.test', messageId: 'verify.1@cloudsoft.test', templates }),
   welcome: () => renderWelcome({ to: 'frank@acme.test', name: 'Frank', organisation: 'Acme <Corp>', support, messageId: 'welcome.1@cloudsoft.test', link: 'https://support.cloudsoft.test/reset?token=[[sealed-0]]', linkHours: 72, templates }),

@@ -1,4 +1,4 @@
-import { and, inArray, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import { inboundMessages, outcomeFilter } from '../inbound-log/inbound-log.tables.js';
 import { ticketParticipants } from '../tickets/participants.tables.js';
@@ -30,6 +30,25 @@ export function createThreadingRepository({ db }: { db: Db }) {
     return [...new Set(messageIds.flatMap((id) => (found.has(id) ? [found.get(id) as number] : [])))];
   }
 
+  /**
+   * Tickets of OUR outbound mail carrying any of these ids (confirmations, relays, notifications): the only
+   * ids an automatic reply or a bounce may be matched by. An inbound (customer's) id proves nothing: every
+   * recipient of the customer's mail knows it.
+   */
+  function ticketIdsByOutboundMessageIds(messageIds: string[]): number[] {
+    const found = new Set<number>();
+    for (let start = 0; start < messageIds.length; start += 500) {
+      const slice = messageIds.slice(start, start + 500);
+      const rows = db
+        .select({ ticketId: ticketMessages.ticketId })
+        .from(ticketMessages)
+        .where(and(inArray(ticketMessages.messageId, slice), eq(ticketMessages.direction, 'outbound')))
+        .all();
+      for (const row of rows) found.add(row.ticketId);
+    }
+    return [...found];
+  }
+
   function candidates(ticketIds: number[]): ThreadCandidate[] {
     if (ticketIds.length === 0) return [];
     const rows = db.select({ id: tickets.id, ref: tickets.ref, status: tickets.status, requesterEmail: tickets.requesterEmail }).from(tickets).where(inArray(tickets.id, ticketIds)).all();
@@ -45,7 +64,7 @@ export function createThreadingRepository({ db }: { db: Db }) {
     return candidates(refs.flatMap((ref) => (byRef.has(ref.toUpperCase()) ? [byRef.get(ref.toUpperCase()) as number] : [])));
   }
 
-  return { ticketIdsByMessageIds, candidates, candidatesByRefs };
+  return { ticketIdsByMessageIds, ticketIdsByOutboundMessageIds, candidates, candidatesByRefs };
 }
 
 export type ThreadingRepository = ReturnType<typeof createThreadingRepository>;

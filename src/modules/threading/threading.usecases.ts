@@ -23,7 +23,21 @@ export function createThreadMatcher({ db, config }: { db: Db; config: Pick<Confi
     });
   }
 
-  return { match };
+  /**
+   * The ticket an automatic mail (bounce, out-of-office, read receipt) provably answers: one of its parent or
+   * quoted ids is the Message-ID of mail WE sent on that ticket, found among our stored outbound mail or
+   * carrying our signed token. Never a subject ref (refs are sequential, so guessable), never a customer's
+   * id. Several tickets named: none (the mail cannot be about all of them).
+   */
+  function matchOwnMail(answeredIds: string[]): { ticketId: number; via: 'message-id' | 'token' } | undefined {
+    const stored = repository.ticketIdsByOutboundMessageIds(answeredIds);
+    const signed = repository.candidatesByRefs(refsFromTokens({ parentIds: answeredIds, recipients: [], supportAddress: config.support.address, secret: config.security.replyTokenSecret })).map((ticket) => ticket.id);
+    const tickets = [...new Set([...stored, ...signed])];
+    if (tickets.length !== 1) return undefined;
+    return { ticketId: tickets[0] as number, via: stored.length > 0 ? 'message-id' : 'token' };
+  }
+
+  return { match, matchOwnMail };
 }
 
 export type ThreadMatcher = ReturnType<typeof createThreadMatcher>;
