@@ -25,18 +25,18 @@ describe('mail delivered by Postfix over LMTP', () => {
   let postfix: PostfixServer;
   let daemon: DaemonProcess | undefined;
   let configFile: string;
-  let httpPort: number;
+  let adminPort: number;
   let submit: ReturnType<typeof nodemailer.createTransport>;
 
   beforeAll(async () => {
     stack = await startLocalStack();
     const lmtpPort = await freePort();
-    httpPort = await freePort();
+    adminPort = await freePort();
     // The Postfix lines the README documents: help@ (and its plus-addresses) go to ticketd over LMTP.
     postfix = await startPostfix({ domains: ['cloudsoft.test'], mailboxes: ['help@cloudsoft.test'], transports: { 'help@cloudsoft.test': `lmtp:inet:127.0.0.1:${lmtpPort}` } });
     // Postfix offers no AUTH without SASL: a client on loopback (mynetworks) submits without credentials.
     submit = nodemailer.createTransport({ host: '127.0.0.1', port: postfix.port, secure: false, ignoreTLS: true });
-    const { imap: _imap, ...config } = stack.config({ lmtp: { port: lmtpPort }, http: { port: httpPort } });
+    const { imap: _imap, ...config } = stack.config({ lmtp: { port: lmtpPort }, http: { port: await freePort(), adminPort } });
     configFile = path.join(stack.dir, 'lmtp-only.yaml');
     await writeFile(configFile, stringify(config));
   });
@@ -58,7 +58,7 @@ describe('mail delivered by Postfix over LMTP', () => {
 
   it("turns a customer's mail handed to Postfix into a ticket, a confirmation and a page, acknowledged only then", async () => {
     daemon = await startDaemon();
-    const ready = (await (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json()) as Readiness;
+    const ready = (await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json()) as Readiness;
     expect(ready.ok).toBe(true);
     expect(Object.keys(ready.checks).sort()).toEqual(['database', 'lmtp', 'outbox']);
 
@@ -108,7 +108,7 @@ describe('ticketd run with an LMTP port it cannot have', () => {
     try {
       const port = (taken.address() as net.AddressInfo).port;
       const file = path.join(dir, 'ticketd.yaml');
-      await writeFile(file, stringify({ database: { path: path.join(dir, 'ticketd.sqlite') }, smtp: { host: '127.0.0.1', port: 1 }, support: { address: 'help@cloudsoft.test' }, lmtp: { port }, http: { port: await freePort() } }));
+      await writeFile(file, stringify({ database: { path: path.join(dir, 'ticketd.sqlite') }, smtp: { host: '127.0.0.1', port: 1 }, support: { address: 'help@cloudsoft.test' }, security: { senderAuth: 'off' }, lmtp: { port }, http: { port: await freePort() } }));
       const result = await runTicketd(['run', '--config', file]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`lmtp.listen_failed: cannot listen for LMTP on 127.0.0.1:${port}`);

@@ -89,10 +89,16 @@ describe('real conversations on real mail, through Dovecot, the daemon and the S
     expect(await tickets()).toHaveLength(1);
     expect(detail.messages.find((message) => message.from === 'carl@partner.example')).toMatchObject({ visibility: 'public', fromOutsideOrganisation: false, bodyText: 'Seconds_Behind_Source: 1200. The disk of the replica is full.\n\nCarl' });
     expect(detail.messages.find((message) => message.from === 'dora@partner.example')).toMatchObject({ visibility: 'internal', fromOutsideOrganisation: true, direction: 'inbound' });
-    // Dora's command and her mail changed nothing the customer sees: no participant removed, no mail sent.
+    // Dora's command and her mail changed nothing the customer sees: no participant removed, no mail to them.
     expect(detail.participants).toEqual(['carl@partner.example']);
     expect(detail.status).toBe('open');
-    expect(stack.smtp.received.length).toBe(before);
+    // The only mail sent since Carl wrote: Erin, who answered the ticket, hears of his public reply; no
+    // confirmation to anyone, and nothing of Dora's internal message reaches the customer side.
+    await vi.waitFor(() => expect(stack.smtp.received.length).toBe(before + 1), waitLong);
+    const since = stack.smtp.received.slice(before);
+    expect(since.map((mail) => mail.envelopeTo)).toEqual([['erin@cloudsoft.test']]);
+    expect(since[0]?.parsed.text).toContain('Seconds_Behind_Source: 1200');
+    expect(since[0]?.parsed.text).not.toContain('I freed 200 GB');
 
     // An operator lets Dora in; the next reply reaches her in Cc.
     const added = await runTicketd(['participants', 'add', ref, 'dora@partner.example', '--config', configFile]);

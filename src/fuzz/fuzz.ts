@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,10 @@ export type FuzzReport = {
   seed: number;
   /** Ingests that threw instead of recording an outcome. */
   crashes: number;
-  /** Mails without exactly one row in inbound_messages. */
+  /**
+   * Mails whose recorded outcome cannot be found, plus rows beyond one per distinct input (the same bytes twice
+   * are one record, issue 19, so a mutation that changed nothing adds no row).
+   */
   missingOutcomes: number;
   slowestMs: number;
   slowest: { source: string; applied: string[]; outcome: string; reason: string } | undefined;
@@ -55,6 +59,8 @@ export async function runFuzz({
   const random = seededRandom(seed);
   const times: number[] = [];
   const failures: string[] = [];
+  const distinct = new Set<string>();
+  const answered: number[] = [];
   let crashes = 0;
   let slowest: FuzzReport['slowest'];
   let slowestMs = 0;
@@ -63,9 +69,11 @@ export async function runFuzz({
     for (let index = 0; index < count; index += 1) {
       const source = random.pick(sources);
       const { raw, applied } = mutate(source.raw, random);
+      distinct.add(createHash('sha256').update(raw).digest('hex'));
       const before = performance.now();
       try {
         const result = await services.intake.ingestRaw({ raw, source: 'fuzz' });
+        answered.push(result.inboundId);
         const ms = performance.now() - before;
         times.push(ms);
         if (ms > slowestMs) {
@@ -81,12 +89,14 @@ export async function runFuzz({
     const elapsed = (performance.now() - started) / 1000;
     const rows = services.db.$client.prepare('select outcome, count(*) as count from inbound_messages group by outcome').all() as Array<{ outcome: string; count: number }>;
     const recorded = rows.reduce((sum, row) => sum + row.count, 0);
+    const exists = services.db.$client.prepare('select 1 from inbound_messages where id = ?');
+    const unrecorded = answered.filter((id) => exists.get(id) === undefined).length;
     times.sort((a, b) => a - b);
     return {
       mails: count,
       seed,
       crashes,
-      missingOutcomes: count - recorded,
+      missingOutcomes: unrecorded + crashes + Math.abs(distinct.size - recorded),
       slowestMs: Math.round(slowestMs),
       slowest,
       medianMs: Math.round((times[Math.floor(times.length / 2)] ?? 0) * 10) / 10,
