@@ -20,6 +20,8 @@ export type BacklogRun = {
   /** The same, counted from spawning the process (Node start-up and migrations included). */
   ingestFromSpawnPerSecond: number;
   peakRssMb: number;
+  /** The same backlog again, fresh database, with `limits.parseWorkers: 2` (the runs above use the default, 1). */
+  twoWorkers: { ingestPerSecond: number; peakRssMb: number };
   outcomes: Record<string, number>;
   queuedEffects: number;
   load: number;
@@ -88,7 +90,7 @@ async function bareParse(sources: Buffer[]): Promise<{ seconds: number; errors: 
 /**
  * The backlog: a folder already holding every message when the daemon starts. Each run measures, on the same
  * mails and in this order, the bare fetch rate, the bare parse rate and the daemon's ingest rate (fresh
- * database, so it syncs the whole folder).
+ * database, so it syncs the whole folder), with one parse worker (the default) and then with two.
  */
 export async function runBacklog(built: Built, stack: LocalStack, expected: number, { runs, folder, log, cpuProfileDir }: BacklogOptions): Promise<BacklogRun[]> {
   const results: BacklogRun[] = [];
@@ -99,52 +101,63 @@ export async function runBacklog(built: Built, stack: LocalStack, expected: numb
     const messages = fetched.sources.length;
     fetched.sources.length = 0;
 
-    const dir = path.join(stack.dir, `backlog-${run}`);
-    const dbPath = path.join(dir, 'ticketd.sqlite');
-    const configFile = await stack.writeConfig(`backlog-${run}.yaml`, {
+    const profiling = Boolean(cpuProfileDir) && run === runs;
+    const one = await ingestOnce({ name: `backlog-${run}`, workers: 1, profiling });
+    const two = await ingestOnce({ name: `backlog-${run}-2w`, workers: 2, profiling: false });
+    const result: BacklogRun = {
+      messages,
+      fetchPerSecond: messages / fetched.seconds,
+      parsePerSecond: messages / parsed.seconds,
+      parseErrors: parsed.errors,
+      ingestPerSecond: one.ingestPerSecond,
+      ingestFromSpawnPerSecond: one.ingestFromSpawnPerSecond,
+      peakRssMb: one.peakRssMb,
+      twoWorkers: { ingestPerSecond: two.ingestPerSecond, peakRssMb: two.peakRssMb },
+      outcomes: one.outcomes,
+      queuedEffects: one.queuedEffects,
+      load: os.loadavg()[0] ?? Number.NaN,
+    };
+    results.push(result);
+    log(
+      `backlog run ${run}: ${messages} mails; bare fetch ${result.fetchPerSecond.toFixed(0)}/s, bare parse ${result.parsePerSecond.toFixed(0)}/s ` +
+        `(${parsed.errors} errors), ingest ${result.ingestPerSecond.toFixed(0)}/s (${result.ingestFromSpawnPerSecond.toFixed(0)}/s from spawn), ` +
+        `ratio to parse ${(result.ingestPerSecond / result.parsePerSecond).toFixed(2)}, peak RSS ${one.peakRssMb.toFixed(0)} MB, outcomes ${JSON.stringify(one.outcomes)}; ` +
+        `2 parse workers: ingest ${two.ingestPerSecond.toFixed(0)}/s, ratio ${(two.ingestPerSecond / result.parsePerSecond).toFixed(2)}, peak RSS ${two.peakRssMb.toFixed(0)} MB`,
+    );
+  }
+  return results;
+
+  /** One daemon, fresh database, syncing the whole folder; timed until the last message is stored. */
+  async function ingestOnce({ name, workers, profiling }: { name: string; workers: number; profiling: boolean }) {
+    const dbPath = path.join(stack.dir, name, 'ticketd.sqlite');
+    const configFile = await stack.writeConfig(`${name}.yaml`, {
       database: { path: dbPath },
       imap: { mailbox: folder, pollCron: '*/30 * * * * *' },
       outbox: { pollSeconds: 5 },
       // The per-sender abuse guards are not what is measured, and the bench's mail comes from few senders.
-      limits: { autoRepliesPerHour: 1_000_000, newTicketsPerHour: 1_000_000 },
+      limits: { autoRepliesPerHour: 1_000_000, newTicketsPerHour: 1_000_000, parseWorkers: workers },
       log: { level: 'info' },
     });
     stack.smtp.clear();
     stack.receiver.clear();
     const watcher = databaseWatcher(dbPath);
     const spawnedAt = Date.now();
-    const profiling = cpuProfileDir && run === runs;
-    const daemon = startDaemonChild(configFile, { nodeArgs: profiling ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [] });
+    const daemon = startDaemonChild(configFile, { nodeArgs: profiling && cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [] });
     try {
-      await waitUntil(() => watcher.count('select count(*) from inbound_messages') >= messages, { timeoutMs: 600_000, intervalMs: 20, what: `${messages} messages stored` });
+      await waitUntil(() => watcher.count('select count(*) from inbound_messages') >= expected, { timeoutMs: 600_000, intervalMs: 20, what: `${expected} messages stored` });
       const doneAt = Date.now();
-      const peak = daemon.peakRssMb();
       const openedAt = daemon.loggedAt('IMAP mailbox opened') ?? spawnedAt;
-      const outcomes = Object.fromEntries(watcher.all<{ outcome: string; n: number }>('select outcome, count(*) as n from inbound_messages group by outcome').map((row) => [row.outcome, row.n]));
-      const queuedEffects = watcher.count('select count(*) from outbox');
-      const result: BacklogRun = {
-        messages,
-        fetchPerSecond: messages / fetched.seconds,
-        parsePerSecond: messages / parsed.seconds,
-        parseErrors: parsed.errors,
-        ingestPerSecond: messages / ((doneAt - openedAt) / 1000),
-        ingestFromSpawnPerSecond: messages / ((doneAt - spawnedAt) / 1000),
-        peakRssMb: peak,
-        outcomes,
-        queuedEffects,
-        load: os.loadavg()[0] ?? Number.NaN,
+      return {
+        ingestPerSecond: expected / ((doneAt - openedAt) / 1000),
+        ingestFromSpawnPerSecond: expected / ((doneAt - spawnedAt) / 1000),
+        peakRssMb: daemon.peakRssMb(),
+        outcomes: Object.fromEntries(watcher.all<{ outcome: string; n: number }>('select outcome, count(*) as n from inbound_messages group by outcome').map((row) => [row.outcome, row.n])),
+        queuedEffects: watcher.count('select count(*) from outbox'),
       };
-      results.push(result);
-      log(
-        `backlog run ${run}: ${messages} mails; bare fetch ${result.fetchPerSecond.toFixed(0)}/s, bare parse ${result.parsePerSecond.toFixed(0)}/s ` +
-          `(${parsed.errors} errors), ingest ${result.ingestPerSecond.toFixed(0)}/s (${result.ingestFromSpawnPerSecond.toFixed(0)}/s from spawn), ` +
-          `ratio to parse ${(result.ingestPerSecond / result.parsePerSecond).toFixed(2)}, peak RSS ${peak.toFixed(0)} MB, outcomes ${JSON.stringify(outcomes)}`,
-      );
     } finally {
       watcher.close();
       // SIGTERM: the clean stop writes the CPU profile when one is being taken.
       await daemon.stop();
     }
   }
-  return results;
 }

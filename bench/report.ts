@@ -99,7 +99,11 @@ export function renderResults(results: Results): string {
     rows.push(row({ figure: `Backlog ingest (${runs[0]?.messages} mails), stored with effects queued`, target: '', stats: ingest, unit: 'msg/s' }));
     rows.push(row({ figure: 'Bare imapflow fetch, same mails, one connection', target: '', stats: spread(runs.map((run) => run.fetchPerSecond)), unit: 'msg/s' }));
     rows.push(row({ figure: 'Bare mailparser `simpleParser`, same mails, one thread', target: '', stats: spread(runs.map((run) => run.parsePerSecond)), unit: 'msg/s' }));
-    rows.push(row({ figure: 'Ingest / bare parse (same run)', target: '>= 0.8', stats: toParse, digits: 2, unit: 'x', met: toParse.median >= 0.8 }));
+    rows.push(row({ figure: 'Ingest / bare parse (same run)', target: '>= 1.0', stats: toParse, digits: 2, unit: 'x', met: toParse.median >= 1.0 }));
+    const twoToParse = spread(runs.map((run) => run.twoWorkers.ingestPerSecond / run.parsePerSecond));
+    rows.push(row({ figure: 'Backlog ingest with 2 parse workers (`limits.parseWorkers: 2`)', target: '', stats: spread(runs.map((run) => run.twoWorkers.ingestPerSecond)), unit: 'msg/s' }));
+    rows.push(row({ figure: '... with 2 parse workers / bare parse (same run)', target: '>= 1.6 (stretch)', stats: twoToParse, digits: 2, unit: 'x', met: twoToParse.median >= 1.6 }));
+    rows.push(row({ figure: '... peak RSS with 2 parse workers', target: '', stats: spread(runs.map((run) => run.twoWorkers.peakRssMb)), unit: 'MB' }));
     rows.push(row({ figure: 'Ingest / bare fetch (same run)', target: '', stats: spread(runs.map((run) => run.ingestPerSecond / run.fetchPerSecond)), digits: 2, unit: 'x' }));
     rows.push(row({ figure: 'Backlog ingest counted from process spawn', target: '', stats: spread(runs.map((run) => run.ingestFromSpawnPerSecond)), unit: 'msg/s' }));
     rows.push(row({ figure: 'Peak RSS while ingesting the backlog', target: '< 200 MB', stats: peak, unit: 'MB', met: peak.median < 200 }));

@@ -68,7 +68,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   const linkSealer = createLinkSealer({ key: fileLinkKey({ file: path.join(storageDir, 'keys', 'outbox-links.key') }) });
   const metrics = createMetrics({ db, clock });
   // Parsing and reading run in a worker thread under each message's budget (limits.messageBudgetMs).
-  const parser = createParsePool({ rawStore: stores.raw, attachmentStore: stores.attachments, supportAddress: config.support.address, logger: logger.child({ component: 'parse' }) });
+  const parser = createParsePool({ rawStore: stores.raw, attachmentStore: stores.attachments, supportAddress: config.support.address, size: config.limits.parseWorkers, logger: logger.child({ component: 'parse' }) });
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates, parser });
   const accounts = createAccounts({ db, config, clock, logger: logger.child({ component: 'accounts' }) });
   const passwordLinks = createPasswordLinks({ db, config, accounts, sealer: linkSealer, templates, clock, logger: logger.child({ component: 'accounts' }) });
@@ -146,6 +146,7 @@ function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>
         folder,
         uidValidity,
         ingest: services.intake.ingestStored,
+        ingestBatch: services.intake.ingestStoredBatch,
         rawStore: services.stores.raw,
         cursorOf: services.repositories.inboundLog.getCursor,
         logger,

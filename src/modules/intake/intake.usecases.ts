@@ -56,7 +56,32 @@ type Facts = {
   release?: boolean;
 };
 
+/** A message in the raw store, with its bytes when the caller still holds them; the options of reprocess and release. */
+export type StoredArrival = { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean } & IngestSource;
+
+/** Parsed, read and authenticated, waiting for the transaction: the decision runs inside it, on the facts then. */
+type Prepared = { kind: 'prepared'; facts: Facts; message: InboundMessage | undefined; decideNow: () => IntakeDecision; reading?: MessageReading };
+
 const HOUR_MS = 3_600_000;
+/** A backlog commits several messages per transaction, but holds the write lock at most this long at a time. */
+const BATCH_COMMIT_MAX_MS = 50;
+const BATCH_COMMIT_MAX_MESSAGES = 50;
+
+/** A promise whose outcome can be checked without waiting (is the next message parsed yet?); it never rejects. */
+function settleLater<T>(promise: Promise<T>): { promise: Promise<T | { kind: 'failed'; error: unknown }>; settled: boolean } {
+  const handle: { promise: Promise<T | { kind: 'failed'; error: unknown }>; settled: boolean } = { promise: Promise.resolve(undefined as T), settled: false };
+  handle.promise = promise.then(
+    (value) => {
+      handle.settled = true;
+      return value;
+    },
+    (error: unknown) => {
+      handle.settled = true;
+      return { kind: 'failed' as const, error };
+    },
+  );
+  return handle;
+}
 
 /**
  * The life of one inbound email, the pipeline on top of the modules it drives: parse, authenticate, then in
@@ -124,16 +149,62 @@ export function createIntake({
    * The pipeline, for a raw message already in the raw store (the mailbox sync stores it there first). `raw`:
    * the same bytes, when the caller still holds them (a batch fetch), so they are parsed without a read back.
    */
-  async function ingestStored({
-    blob,
-    raw,
-    replaceInboundId,
-    replaceOnlyIf,
-    release,
-    ...origin
-  }: { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean } & IngestSource): Promise<IngestResult> {
+  async function ingestStored(arrival: StoredArrival): Promise<IngestResult> {
+    const ready = await prepare(arrival);
+    if (ready.kind === 'done') return ready.result;
+    const { results, error } = commit([ready]);
+    if (error !== undefined) throw error;
+    return results[0] as IngestResult;
+  }
+
+  /**
+   * Several stored messages of one folder, in UID order (a backlog): all are parsed and authenticated at once
+   * (the parse pool works while this thread commits), then committed in order, several per transaction (at most
+   * BATCH_COMMIT_MAX_MS of writing each), every one with its own outcome and cursor step, so each is still
+   * recorded exactly once. A failure stops the batch at that message: what came before it stays committed
+   * (`results`), the error is returned for the caller to raise after marking those on the server.
+   */
+  async function ingestStoredBatch(arrivals: StoredArrival[]): Promise<{ results: IngestResult[]; error?: unknown }> {
+    const pending = arrivals.map((arrival) => settleLater(prepare(arrival)));
+    const results: IngestResult[] = [];
+    let group: Prepared[] = [];
+    const flush = (): unknown => {
+      while (group.length > 0) {
+        const { results: done, error } = commit(group, BATCH_COMMIT_MAX_MS);
+        results.push(...done);
+        group = group.slice(done.length);
+        if (error !== undefined) return error;
+      }
+      return undefined;
+    };
+    for (const [index, settled] of pending.entries()) {
+      const ready = await settled.promise;
+      if (ready.kind === 'failed') {
+        const error = flush() ?? ready.error;
+        // The ones after it are abandoned: their parses may still run, their outcomes are never awaited.
+        for (const later of pending.slice(index + 1)) void later.promise;
+        return { results, error };
+      }
+      if (ready.kind === 'done') {
+        // Already recorded (a resync): in order with the rest, so flush what comes before it first.
+        const error = flush();
+        if (error !== undefined) return { results, error };
+        results.push(ready.result);
+      } else group.push(ready);
+      // Commit what is ready as soon as the next message is not: the first mails of a backlog land at once.
+      const next = pending[index + 1];
+      if (!next || !next.settled || group.length >= BATCH_COMMIT_MAX_MESSAGES) {
+        const error = flush();
+        if (error !== undefined) return { results, error };
+      }
+    }
+    return { results };
+  }
+
+  /** Everything before the transaction: the already-seen check, size and shape, parse and read, authenticate. */
+  async function prepare({ blob, raw, replaceInboundId, replaceOnlyIf, release, ...origin }: StoredArrival): Promise<{ kind: 'done'; result: IngestResult } | Prepared> {
     const seen = seenBefore(origin, blob, replaceInboundId !== undefined);
-    if (seen) return seen;
+    if (seen) return { kind: 'done', result: seen };
     const facts: Facts = {
       blob,
       receivedAt: clock.now(),
@@ -143,13 +214,14 @@ export function createIntake({
       ...(replaceOnlyIf ? { replaceOnlyIf } : {}),
       ...(release ? { release } : {}),
     };
+    const prepared = (message: InboundMessage | undefined, decideNow: () => IntakeDecision, reading?: MessageReading): Prepared => ({ kind: 'prepared', facts, message, decideNow, ...(reading ? { reading } : {}) });
     if (blob.size > config.limits.maxMessageBytes) {
       // Kept in the raw store, never parsed: one huge mail must not exhaust memory (freescout#4293).
-      return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `too-large: ${blob.size} bytes > limits.maxMessageBytes ${config.limits.maxMessageBytes}` }));
+      return prepared(undefined, () => ({ outcome: 'quarantined', reason: `too-large: ${blob.size} bytes > limits.maxMessageBytes ${config.limits.maxMessageBytes}` }));
     }
     // Not a mail at all (a package.json, a photo): recorded, never parsed or answered (mail-shape.models.ts).
     const shape = readMailShape(raw ? raw.subarray(0, MAIL_HEAD_BYTES) : await rawStore.head(blob.sha256, MAIL_HEAD_BYTES));
-    if (!shape.mail) return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `not-a-mail: ${shape.reason}` }));
+    if (!shape.mail) return prepared(undefined, () => ({ outcome: 'quarantined', reason: `not-a-mail: ${shape.reason}` }));
     // 1. parse and read (worker thread, under the message's budget): no CPU work is left for the transaction
     let read;
     try {
@@ -157,20 +229,21 @@ export function createIntake({
     } catch (error) {
       const code = isTicketdError(error) ? error.code : 'intake.parse_failed';
       if (code === 'store.write_failed' || code === 'intake.parse_pool_closed' || code === 'intake.parse_worker_missing') throw error;
-      return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `unparseable: ${describeError(error)}`.slice(0, 500) }));
+      return prepared(undefined, () => ({ outcome: 'quarantined', reason: `unparseable: ${describeError(error)}`.slice(0, 500) }));
     }
     if (read.kind === 'over-budget') {
       // Recorded with the cursor in one commit: after a restart it is not parsed again (no second stall).
-      return commit(facts, undefined, () => ({ outcome: 'quarantined', reason: `over-budget: parsing and reading took more than ${read.budgetMs} ms (limits.messageBudgetMs)` }));
+      const { budgetMs } = read;
+      return prepared(undefined, () => ({ outcome: 'quarantined', reason: `over-budget: parsing and reading took more than ${budgetMs} ms (limits.messageBudgetMs)` }));
     }
     const { message, reading } = read;
-    if (reading.malformedHeaders) return commit(facts, message, () => ({ outcome: 'quarantined', reason: reading.malformedHeaders as string }));
+    if (reading.malformedHeaders) return prepared(message, () => ({ outcome: 'quarantined', reason: reading.malformedHeaders as string }));
     // 2. authenticate (may need DNS: before the transaction); the identity is one mailbox, aligned with the pass
     facts.authenticity = await authenticate(blob, message, raw);
     const identity = identityOf({ mailbox: reading.mailbox, verdict: facts.authenticity, from: message.from });
-    if (identity.status === 'refused') return commit(facts, message, () => ({ outcome: 'quarantined', reason: `sender-not-authenticated: ${identity.reason}` }));
+    if (identity.status === 'refused') return prepared(message, () => ({ outcome: 'quarantined', reason: `sender-not-authenticated: ${identity.reason}` }));
     // 3-8. classify, check the sender, thread, decide; then store, confirm/notify, page: one commit
-    return commit(facts, message, () => decide(message, reading, facts), reading);
+    return prepared(message, () => decide(message, reading, facts), reading);
   }
 
   /** The CPU a message may use: a base, more for bigger mail, never more than limits.parseTimeoutSeconds. */
@@ -220,36 +293,68 @@ export function createIntake({
     return ticketMail.place({ decision, message, reading, senderRole: senders.roleOf(message), inboundId, at });
   }
 
-  /** The one write transaction: the recorded outcome, what it means, and the folder's cursor, together. */
-  function commit(facts: Facts, message: InboundMessage | undefined, decideNow: () => IntakeDecision, reading?: MessageReading): IngestResult {
+  /**
+   * The write transaction: for each message in order, the recorded outcome, what it means, and the folder's
+   * cursor, together (each in its own savepoint). Stops after `maxMs` of writing, or at the first message that
+   * fails: the ones before it are committed and returned, with the error.
+   */
+  function commit(group: Prepared[], maxMs = Number.POSITIVE_INFINITY): { results: IngestResult[]; error?: unknown } {
+    const results: IngestResult[] = [];
+    let error: unknown;
+    const started = performance.now();
+    try {
+      db.transaction(
+        () => {
+          for (const item of group) {
+            try {
+              // Nested: a savepoint, so a message that fails leaves the ones before it in this commit.
+              results.push(db.transaction(() => record(item)));
+            } catch (failure) {
+              error = failure;
+              return;
+            }
+            if (performance.now() - started >= maxMs) return;
+          }
+        },
+        // IMMEDIATE: take the write lock up front, so a concurrent `ticketd ingest` waits instead of failing.
+        { behavior: 'immediate' },
+      );
+    } catch (failure) {
+      // BEGIN or COMMIT failed: nothing of this group is recorded.
+      return { results: [], error: failure };
+    }
+    for (const [index, result] of results.entries()) {
+      const { facts, message } = group[index] as Prepared;
+      logger.info({ inboundId: result.inboundId, uid: facts.origin.uid, messageId: message?.messageId, ref: result.ticketRef, outcome: result.outcome, reason: result.reason }, 'message ingested');
+    }
+    return error === undefined ? { results } : { results, error };
+  }
+
+  /** One message's outcome, inside the transaction. */
+  function record({ facts, message, decideNow, reading }: Prepared): IngestResult {
     const { origin, receivedAt } = facts;
-    const result = db.transaction((): IngestResult => {
-      const seen = seenBefore(origin, facts.blob, facts.replaceInboundId !== undefined);
-      if (seen) return seen;
-      if (facts.replaceInboundId !== undefined && facts.replaceOnlyIf !== undefined) {
-        // Another release (a second click, `users add` while the daemon verifies) may have handled it already.
-        const row = inboundLog.findById(facts.replaceInboundId);
-        if (row?.outcome !== facts.replaceOnlyIf) return alreadyIngested(row ?? { id: facts.replaceInboundId, outcome: facts.replaceOnlyIf, reason: 'gone', ticketId: null });
-      }
-      const decision = decideNow();
-      if (facts.replaceOnlyIf === 'held' && decision.outcome === 'held') {
-        // Still not allowed (e.g. disabled meanwhile): it stays held, and gets no second reply.
-        return { inboundId: facts.replaceInboundId ?? 0, outcome: decision.outcome, reason: decision.reason, ticketRef: undefined, alreadyIngested: false };
-      }
-      const reason = facts.replaceOnlyIf === 'held' ? `released after verification: ${decision.reason}` : decision.reason;
-      const described = { messageId: message?.messageId ?? null, fromAddress: message?.from?.address ?? '', subject: message?.subject ?? '', outcome: decision.outcome, reason };
-      const inbound = facts.replaceInboundId
-        ? inboundLog.replaceOutcome({ id: facts.replaceInboundId, ...described })
-        : inboundLog.insertInbound({ source: origin.source, uidValidity: origin.uidValidity ?? null, uid: origin.uid ?? null, rawSha256: facts.blob.sha256, size: facts.blob.size, ...described, ticketId: null, receivedAt });
-      const ticketRef = message ? apply(decision, message, reading, inbound.id, receivedAt) : undefined;
-      if (origin.uidValidity !== undefined && origin.uid !== undefined) {
-        inboundLog.saveCursor({ mailbox: origin.source, uidValidity: origin.uidValidity, lastUid: origin.uid, at: receivedAt });
-      }
-      return { inboundId: inbound.id, outcome: decision.outcome, reason: decision.reason, ticketRef, alreadyIngested: false };
-      // IMMEDIATE: take the write lock up front, so a concurrent `ticketd ingest` waits instead of failing.
-    }, { behavior: 'immediate' });
-    logger.info({ inboundId: result.inboundId, uid: origin.uid, messageId: message?.messageId, ref: result.ticketRef, outcome: result.outcome, reason: result.reason }, 'message ingested');
-    return result;
+    const seen = seenBefore(origin, facts.blob, facts.replaceInboundId !== undefined);
+    if (seen) return seen;
+    if (facts.replaceInboundId !== undefined && facts.replaceOnlyIf !== undefined) {
+      // Another release (a second click, `users add` while the daemon verifies) may have handled it already.
+      const row = inboundLog.findById(facts.replaceInboundId);
+      if (row?.outcome !== facts.replaceOnlyIf) return alreadyIngested(row ?? { id: facts.replaceInboundId, outcome: facts.replaceOnlyIf, reason: 'gone', ticketId: null });
+    }
+    const decision = decideNow();
+    if (facts.replaceOnlyIf === 'held' && decision.outcome === 'held') {
+      // Still not allowed (e.g. disabled meanwhile): it stays held, and gets no second reply.
+      return { inboundId: facts.replaceInboundId ?? 0, outcome: decision.outcome, reason: decision.reason, ticketRef: undefined, alreadyIngested: false };
+    }
+    const reason = facts.replaceOnlyIf === 'held' ? `released after verification: ${decision.reason}` : decision.reason;
+    const described = { messageId: message?.messageId ?? null, fromAddress: message?.from?.address ?? '', subject: message?.subject ?? '', outcome: decision.outcome, reason };
+    const inbound = facts.replaceInboundId
+      ? inboundLog.replaceOutcome({ id: facts.replaceInboundId, ...described })
+      : inboundLog.insertInbound({ source: origin.source, uidValidity: origin.uidValidity ?? null, uid: origin.uid ?? null, rawSha256: facts.blob.sha256, size: facts.blob.size, ...described, ticketId: null, receivedAt });
+    const ticketRef = message ? apply(decision, message, reading, inbound.id, receivedAt) : undefined;
+    if (origin.uidValidity !== undefined && origin.uid !== undefined) {
+      inboundLog.saveCursor({ mailbox: origin.source, uidValidity: origin.uidValidity, lastUid: origin.uid, at: receivedAt });
+    }
+    return { inboundId: inbound.id, outcome: decision.outcome, reason: decision.reason, ticketRef, alreadyIngested: false };
   }
 
   /**
@@ -316,7 +421,7 @@ export function createIntake({
     return ingestStored({ blob: { sha256: row.rawSha256, size: row.size }, source: row.source, replaceInboundId: row.id, release });
   }
 
-  return { ingestRaw, ingestStored, reprocess, releaseHeld, submitWeb: web.submit };
+  return { ingestRaw, ingestStored, ingestStoredBatch, reprocess, releaseHeld, submitWeb: web.submit };
 }
 
 export type Intake = ReturnType<typeof createIntake>;

@@ -34,7 +34,7 @@ type Waiting = { task: ParseTask; resolve: (outcome: ParseOutcome) => void; reje
  * worker terminated, whatever it was doing: a regex gone quadratic, or mailparser 3.14 waiting forever on an
  * inline empty message/rfc822 part. So one mail can hold up the mails behind it by its budget, never more.
  * A worker that dies (out of memory under `maxMemoryMb`, a crash) fails only its message. `size` messages
- * are parsed at once (issue 17 will use more than one). `spares` loaded workers may wait beside them, so a
+ * are parsed at once (`limits.parseWorkers`). `spares` loaded workers may wait beside them, so a
  * worker terminated over a budget is replaced without the next message waiting for one to load (~0.3 s); each
  * costs ~35 MB of resident memory all the time, so the daemon keeps none: a terminated worker's replacement
  * starts loading at once, and only the message after an over-budget one waits for it.
@@ -143,7 +143,7 @@ export function createParsePool({
     if (closed) return Promise.reject(createError({ code: 'intake.parse_pool_closed', message: 'the parse pool is closed' }));
     // A large message is not copied into the worker: it streams it from the raw store, so its bytes are never
     // held twice (the daemon's memory stays bounded with a 50 MB attachment).
-    const task: ParseTask = { id: nextId++, sha256, budgetMs, ...(raw && raw.length <= HAND_OVER_MAX_BYTES ? { raw } : {}) };
+    const task: ParseTask = { id: nextId++, sha256, budgetMs, ...(raw && raw.length <= HAND_OVER_MAX_BYTES ? { raw: ownBytes(raw) } : {}) };
     return new Promise<ParseOutcome>((resolve, reject) => {
       queue.push({ task, resolve, reject });
       pump();
@@ -183,6 +183,15 @@ export function createInProcessParser({ rawStore, attachmentStore, supportAddres
     return performance.now() - started > budgetMs ? { kind: 'over-budget', budgetMs } : { kind: 'read', message, reading };
   }
   return { parse, close: async () => undefined };
+}
+
+/**
+ * The message's bytes alone. A Buffer is often a view into a larger one (Node's 8 KiB pool, an IMAP response
+ * holding a whole batch): posting the view copies the whole backing memory to the worker, each time. A copy of
+ * just the message is cheaper, and its memory goes with the task.
+ */
+function ownBytes(raw: Buffer): Uint8Array {
+  return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : new Uint8Array(raw);
 }
 
 /** Attachment bytes cross the thread boundary as Uint8Array; the pipeline reads Buffers. */

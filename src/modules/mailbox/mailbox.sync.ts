@@ -1,24 +1,38 @@
 import type { Logger } from '../../shared/logger.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
 import { mapLimited } from '../../shared/map-limited.js';
-import { planDownloads, STORE_CONCURRENCY } from './download-plan.models.js';
+import { planDownloads, STORE_CONCURRENCY, type DownloadStep } from './download-plan.models.js';
 import type { Mailbox, MailboxCursor } from './mailbox.types.js';
 
+/** One message in the raw store, as the sync hands it to the pipeline. */
+export type StoredArrival = { blob: BlobRef; raw?: Buffer; source: string; uidValidity: string; uid: number };
+
 /** Hands one stored message to the pipeline; it advances the folder's cursor in the same commit as the outcome. */
-export type IngestStored = (arrival: { blob: BlobRef; raw?: Buffer; source: string; uidValidity: string; uid: number }) => Promise<unknown>;
+export type IngestStored = (arrival: StoredArrival) => Promise<unknown>;
+
+/**
+ * Hands several stored messages, in UID order, to the pipeline (parsed together, committed in order, several per
+ * transaction). A failure stops at that message: `results` are the ones before it, all committed.
+ */
+export type IngestStoredBatch = (arrivals: StoredArrival[]) => Promise<{ results: unknown[]; error?: unknown }>;
+
+/** A download step, fetched and in the raw store, ready for the pipeline. */
+type Loaded = { kind: 'stream'; arrival: StoredArrival } | { kind: 'batch'; arrivals: StoredArrival[] };
 
 /**
  * One pass over the watched folder: every message above the stored cursor, in UID order, is downloaded
  * (small mail in batches with one command, big mail streamed alone: `planDownloads`), stored, ingested (which
  * advances the cursor in the same transaction) and only then marked on the server, one command per batch.
- * A failed mark is logged and left: the cursor already skips those UIDs, so no duplicate can follow. A crash
- * before the mark leaves them unmarked on the server, never unrecorded here.
+ * While a batch is ingested, the next one is already being fetched and stored (one step ahead, so at most two
+ * batches are held in memory; IMAP commands still go one at a time). A failed mark is logged and left: the cursor already skips those UIDs, so no
+ * duplicate can follow. A crash before the mark leaves them unmarked on the server, never unrecorded here.
  */
 export async function syncMailbox({
   mailbox,
   folder,
   uidValidity,
   ingest,
+  ingestBatch,
   rawStore,
   cursorOf,
   logger,
@@ -29,6 +43,7 @@ export async function syncMailbox({
   folder: string;
   uidValidity: string;
   ingest: IngestStored;
+  ingestBatch: IngestStoredBatch;
   rawStore: BlobStore;
   /** Where the last sync of this folder stopped (the stored cursor), if it ever ran. */
   cursorOf: (folder: string) => MailboxCursor | undefined;
@@ -54,39 +69,73 @@ export async function syncMailbox({
     }
   };
 
-  for (const step of planDownloads(pending)) {
-    if (signal.aborted) break;
-    const done: number[] = [];
-    try {
-      if (step.kind === 'stream') {
-        // Streamed straight into the raw store: a 40 MB mail never sits in memory whole.
-        const blob = await mailbox.downloadRaw({ uid: step.uid, signal, consume: (source) => rawStore.put(source) });
-        await ingest({ blob, source: folder, uidValidity, uid: step.uid });
-        done.push(step.uid);
-        handled += 1;
-        onIngested();
-      } else {
-        const messages = await mailbox.fetchMany({ uids: step.uids, signal });
-        if (messages.length < step.uids.length) {
-          const fetched = new Set(messages.map((message) => message.uid));
-          logger.warn({ uids: step.uids.filter((uid) => !fetched.has(uid)) }, 'messages listed but gone before they could be fetched (expunged by another client)');
-        }
-        // The whole batch is stored first, a few files written and flushed at a time (about half the time of one
-        // after the other); then each is ingested in UID order, parsed from the bytes already in memory.
-        const blobs = await mapLimited(messages, STORE_CONCURRENCY, (message) => rawStore.put(message.source));
-        for (const [index, message] of messages.entries()) {
-          const blob = blobs[index] as BlobRef;
-          await ingest({ blob, raw: message.source, source: folder, uidValidity, uid: message.uid });
-          done.push(message.uid);
-          handled += 1;
-          onIngested();
-          if (signal.aborted) break;
-        }
-      }
-    } finally {
-      // Also after a failure mid-batch: what was ingested is marked.
-      if (done.length > 0) await mark(done);
+  const load = async (step: DownloadStep): Promise<Loaded> => {
+    if (step.kind === 'stream') {
+      // Streamed straight into the raw store: a 40 MB mail never sits in memory whole.
+      const blob = await mailbox.downloadRaw({ uid: step.uid, signal, consume: (source) => rawStore.put(source) });
+      return { kind: 'stream', arrival: { blob, source: folder, uidValidity, uid: step.uid } };
     }
+    const messages = await mailbox.fetchMany({ uids: step.uids, signal });
+    if (messages.length < step.uids.length) {
+      const fetched = new Set(messages.map((message) => message.uid));
+      logger.warn({ uids: step.uids.filter((uid) => !fetched.has(uid)) }, 'messages listed but gone before they could be fetched (expunged by another client)');
+    }
+    // The whole batch is stored first, a few files written and flushed at a time (about half the time of one
+    // after the other); then it is ingested in UID order, parsed from the bytes already in memory.
+    const blobs = await mapLimited(messages, STORE_CONCURRENCY, (message) => rawStore.put(message.source));
+    return { kind: 'batch', arrivals: messages.map((message, index) => ({ blob: blobs[index] as BlobRef, raw: message.source, source: folder, uidValidity, uid: message.uid })) };
+  };
+
+  /** One IMAP command at a time on the connection: the next download and a mark never overlap. */
+  let connection: Promise<unknown> = Promise.resolve();
+  const onConnection = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = connection.then(task, task);
+    connection = run.catch(() => undefined);
+    return run;
+  };
+
+  const steps = planDownloads(pending);
+  /** The next step's download, started while the current one is ingested; never left rejected unobserved. */
+  let ahead: Promise<Loaded> | undefined;
+  const startLoad = (index: number): Promise<Loaded> | undefined => {
+    const step = steps[index];
+    if (!step) return undefined;
+    const loading = onConnection(() => load(step));
+    loading.catch(() => undefined);
+    return loading;
+  };
+  ahead = startLoad(0);
+  try {
+    await ingestSteps();
+  } finally {
+    // A failure or a stop leaves no download running behind the pass on this connection.
+    if (ahead) await ahead.catch(() => undefined);
   }
   return handled;
+
+  async function ingestSteps(): Promise<void> {
+    for (let index = 0; index < steps.length && ahead; index += 1) {
+      if (signal.aborted) break;
+      const loaded = await ahead;
+      ahead = signal.aborted ? undefined : startLoad(index + 1);
+      const done: number[] = [];
+      try {
+        if (loaded.kind === 'stream') {
+          await ingest(loaded.arrival);
+          done.push(loaded.arrival.uid);
+        } else {
+          const { results, error } = await ingestBatch(loaded.arrivals);
+          done.push(...loaded.arrivals.slice(0, results.length).map((arrival) => arrival.uid));
+          if (error !== undefined) throw error;
+        }
+      } finally {
+        // Also after a failure mid-batch: what was ingested is marked, and the outbox hears of it.
+        handled += done.length;
+        if (done.length > 0) {
+          onIngested();
+          await onConnection(() => mark(done));
+        }
+      }
+    }
+  }
 }

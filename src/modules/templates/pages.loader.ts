@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createError } from '../../shared/errors.js';
 import { PAGE_CATALOG, PAGE_NAMES, type PageName } from './pages.catalog.js';
-import { checkTemplate, renderTemplate } from './templates.models.js';
+import { checkTemplate, createTemplateWriter, renderTemplate } from './templates.models.js';
 
 /** The built-in pages, shipped in config/pages/ (found from src/ in tests and from dist/ when built). */
 export const BUILT_IN_PAGES_DIR = fileURLToPath(new URL('../../../config/pages/', import.meta.url));
@@ -51,7 +51,8 @@ export function loadPageTemplates({ dir }: { dir: string }): { ok: true; pages: 
     texts.set(name, source);
   }
   if (problems.length > 0) return { ok: false, problems };
-  const html = (name: PageName, view: Record<string, unknown>) => renderTemplate({ source: texts.get(name) as string, format: 'html', view });
+  const writer = createTemplateWriter();
+  const html = (name: PageName, view: Record<string, unknown>) => renderTemplate({ source: texts.get(name) as string, format: 'html', view, writer });
   return { ok: true, pages: { sources, render: (name, view, layout) => html('layout', { ...layout, body: html(name, view) }) } };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createError } from '../../shared/errors.js';
 import { TEMPLATE_CATALOG, TEMPLATE_FORMATS, TEMPLATE_NAMES, type TemplateFormat, type TemplateName, type TemplateView } from './templates.catalog.js';
-import { checkTemplate, renderTemplate } from './templates.models.js';
+import { checkTemplate, createTemplateWriter, renderTemplate } from './templates.models.js';
 
 /** The built-in templates, shipped in config/templates/ (found from src/ in tests and from dist/ when built). */
 export const BUILT_IN_TEMPLATES_DIR = fileURLToPath(new URL('../../../config/templates/', import.meta.url));
@@ -60,6 +60,7 @@ export function loadMailTemplates({ dir }: { dir: string }): TemplatesResult {
   }
   if (problems.length > 0) return { ok: false, problems };
 
+  const writer = createTemplateWriter();
   return {
     ok: true,
     templates: {
@@ -67,8 +68,8 @@ export function loadMailTemplates({ dir }: { dir: string }): TemplatesResult {
       render(name, view) {
         const values = view as Record<string, unknown>;
         return {
-          text: renderTemplate({ source: texts.get(`${name}.txt`) as string, format: 'txt', view: values }),
-          html: renderTemplate({ source: texts.get(`${name}.html`) as string, format: 'html', view: values }),
+          text: renderTemplate({ source: texts.get(`${name}.txt`) as string, format: 'txt', view: values, writer }),
+          html: renderTemplate({ source: texts.get(`${name}.html`) as string, format: 'html', view: values, writer }),
         };
       },
     },

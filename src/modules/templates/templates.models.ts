@@ -51,7 +51,14 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] as string);
 }
 
-/** Renders a checked template. Text keeps values as they are; HTML escapes them (unless {{{triple}}}). */
-export function renderTemplate({ source, format, view }: { source: string; format: TemplateFormat; view: Record<string, unknown> }): string {
-  return new Mustache.Writer().render(source, view, undefined, { escape: format === 'html' ? escapeHtml : (value: unknown) => String(value) });
+export type TemplateWriter = Mustache.Writer;
+/** Keeps the sources it renders parsed: one per loaded set of templates. */
+export const createTemplateWriter = (): TemplateWriter => new Mustache.Writer();
+
+/**
+ * Renders a checked template. Text keeps values as they are; HTML escapes them (unless {{{triple}}}). `writer`:
+ * one per loaded set of templates, which keeps each source parsed once (a fresh one parses it on every call).
+ */
+export function renderTemplate({ source, format, view, writer = new Mustache.Writer() }: { source: string; format: TemplateFormat; view: Record<string, unknown>; writer?: TemplateWriter }): string {
+  return writer.render(source, view, undefined, { escape: format === 'html' ? escapeHtml : (value: unknown) => String(value) });
 }

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../config/config.schema.js';
+import { openDatabase } from '../../shared/db.js';
+import { createError } from '../../shared/errors.js';
+import { seedCustomerDomains } from '../customers/customers.usecases.js';
+import { createInboundLogRepository } from '../inbound-log/inbound-log.repository.js';
+import { createOutboxRepository } from '../outbox/outbox.repository.js';
+import { createTicketsRepository } from '../tickets/tickets.repository.js';
+import { createInProcessParser, type MessageParser } from './parse-pool.js';
+import { createIntake, type StoredArrival } from './intake.usecases.js';
+import { temporaryStores } from '../../../test/support/stores.js';
+
+const config = configSchema.parse({
+  database: { path: ':memory:' },
+  imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
+  smtp: { host: '127.0.0.1' },
+  support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'], requireRegistration: false },
+  pager: { kind: 'pagerduty', url: 'http://127.0.0.1:1/v2/enqueue', routingKey: 'k' },
+  security: { senderAuth: 'off' },
+});
+
+const mail = ({ id, subject = 'SEV2 exports fail', inReplyTo }: { id: string; subject?: string; inReplyTo?: string }) =>
+  Buffer.from(
+    [
+      'From: alice@acme.test',
+      'To: help@cloudsoft.test',
+      `Subject: ${subject}`,
+      `Message-ID: <${id}>`,
+      ...(inReplyTo ? [`In-Reply-To: <${inReplyTo}>`, `References: <${inReplyTo}>`] : []),
+      'Date: Wed, 25 Nov 2026 09:00:00 +0000',
+      '',
+      `Text of ${id}.`,
+      '',
+    ].join('\r\n'),
+  );
+
+/** `failOn`: the parser throws a store error (not a quarantine: the pipeline gives up) for this Message-ID. */
+function setup({ failOn }: { failOn?: string } = {}) {
+  const db = openDatabase({ path: ':memory:' });
+  const now = new Date('2026-11-25T09:00:00Z');
+  seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
+  const stores = temporaryStores();
+  const inner = createInProcessParser({ rawStore: stores.rawStore, attachmentStore: stores.attachmentStore, supportAddress: config.support.address });
+  let failing = failOn;
+  const parser: MessageParser = {
+    async parse(input, options) {
+      if (failing && input.raw?.includes(failing)) throw createError({ code: 'store.write_failed', message: 'disk full' });
+      return inner.parse(input, options);
+    },
+    close: inner.close,
+  };
+  const intake = createIntake({ db, config, clock: { now: () => now }, ...stores, parser });
+  const arrive = async (raws: Buffer[], firstUid: number): Promise<StoredArrival[]> =>
+    Promise.all(raws.map(async (raw, index) => ({ blob: await stores.rawStore.put(raw), raw, source: 'INBOX', uidValidity: '7', uid: firstUid + index })));
+  return { db, intake, arrive, heal: () => (failing = undefined), inbound: createInboundLogRepository({ db }), outbox: createOutboxRepository({ db }), tickets: createTicketsRepository({ db }) };
+}
+
+describe('a backlog batch: parsed together, committed in order', () => {
+  it('records every message once, in UID order, so a reply in the same batch threads into the ticket opened before it', async () => {
+    const { intake, arrive, inbound, db } = setup();
+    const batch = await arrive([mail({ id: 'a1@acme.test' }), mail({ id: 'a2@acme.test', subject: 'Re: SEV2 exports fail', inReplyTo: 'a1@acme.test' }), mail({ id: 'a1@acme.test' }), mail({ id: 'b1@acme.test', subject: 'SEV4 a question' })], 1);
+
+    const { results, error } = await intake.ingestStoredBatch(batch);
+
+    expect(error).toBeUndefined();
+    expect(results.map((result) => [result.outcome, result.ticketRef])).toEqual([
+      ['ticket', 'CS-1'],
+      ['reply', 'CS-1'],
+      ['duplicate', 'CS-1'],
+      ['ticket', 'CS-2'],
+    ]);
+    expect(inbound.countByOutcome()).toEqual({ ticket: 2, reply: 1, duplicate: 1 });
+    expect(inbound.getCursor('INBOX')).toMatchObject({ uidValidity: '7', lastUid: 4 });
+    // The same batch again (a resync after a lost mark): already recorded, nothing new.
+    const again = await intake.ingestStoredBatch(batch);
+    expect(again.results.map((result) => result.alreadyIngested)).toEqual([true, true, true, true]);
+    expect(db.$client.prepare('select count(*) as n from inbound_messages').get()).toEqual({ n: 4 });
+  });
+
+  it('gives the same outcomes and effects as one message at a time', async () => {
+    const raws = [mail({ id: 'a1@acme.test' }), mail({ id: 'a2@acme.test', subject: 'Re: [CS-1] SEV2 exports fail', inReplyTo: 'a1@acme.test' }), mail({ id: 'c1@acme.test', subject: 'SEV1 all down' })];
+    const one = setup();
+    for (const arrival of await one.arrive(raws, 1)) await one.intake.ingestStored(arrival);
+    const many = setup();
+    await many.intake.ingestStoredBatch(await many.arrive(raws, 1));
+
+    const effects = (outbox: typeof one.outbox) => outbox.list().map((row) => [row.kind, row.ticketId]);
+    expect(effects(many.outbox)).toEqual(effects(one.outbox));
+    expect(effects(many.outbox).length).toBeGreaterThan(3);
+    expect(many.inbound.countByOutcome()).toEqual(one.inbound.countByOutcome());
+  });
+
+  it('stops at a message that fails: the ones before it stay committed with the cursor, none after it is recorded', async () => {
+    const { intake, arrive, inbound, heal, outbox } = setup({ failOn: 'm3@acme.test' });
+    const batch = await arrive(['m1', 'm2', 'm3', 'm4'].map((id) => mail({ id: `${id}@acme.test`, subject: `SEV3 case ${id}` })), 11);
+
+    const { results, error } = await intake.ingestStoredBatch(batch);
+
+    expect(results.map((result) => result.outcome)).toEqual(['ticket', 'ticket']);
+    expect(error).toMatchObject({ code: 'store.write_failed' });
+    expect(inbound.countByOutcome()).toEqual({ ticket: 2 });
+    expect(inbound.getCursor('INBOX')).toMatchObject({ lastUid: 12 });
+    // Effects only for the two committed tickets (a confirmation and a page each).
+    expect([...new Set(outbox.list().map((row) => row.ticketId))]).toEqual([1, 2]);
+
+    // The next pass starts after the cursor: the failed message and the one behind it, each once.
+    heal();
+    const retry = await intake.ingestStoredBatch(batch.slice(2));
+    expect(retry.error).toBeUndefined();
+    expect(inbound.countByOutcome()).toEqual({ ticket: 4 });
+    expect(inbound.getCursor('INBOX')).toMatchObject({ lastUid: 14 });
+  });
+});
