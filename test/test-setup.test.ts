@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missingBinariesLine, removeRunDir } from './support/global-setup.js';
+import { corpusSuiteGate } from './support/suite-gates.js';
 
 describe("the test run's own setup", () => {
   it('names each missing binary in one line with the apt-get line that installs it', () => {
@@ -24,5 +25,21 @@ describe("the test run's own setup", () => {
     await writeFile(path.join(runDir, 'chromium-crashpad'), '');
     expect(await removeRunDir(runDir)).toEqual(['ticketd-cli-def', 'ticketd-stores-abc']);
     expect(existsSync(runDir)).toBe(false);
+  });
+
+  it('runs the corpus suite where ../shared/corpus is, and otherwise leaves it out with a one-line notice', () => {
+    const corpusDir = '/elsewhere/shared/corpus/';
+    expect(corpusSuiteGate({ corpusDir, present: true, required: false })).toEqual({ run: true });
+    expect(corpusSuiteGate({ corpusDir, present: true, required: true })).toEqual({ run: true });
+    expect(corpusSuiteGate({ corpusDir, present: false, required: false })).toEqual({
+      run: false,
+      notice: 'corpus suite not run: no real-mail corpus at /elsewhere/shared/corpus/ (the *.corpus.test.ts files need it; everything else runs)',
+    });
+  });
+
+  it('fails the run instead when TICKETD_CORPUS_REQUIRED=1 (CI) and the corpus is missing', () => {
+    expect(() => corpusSuiteGate({ corpusDir: '/elsewhere/shared/corpus/', present: false, required: true })).toThrow(
+      'TICKETD_CORPUS_REQUIRED=1 but the real-mail corpus is missing at /elsewhere/shared/corpus/',
+    );
   });
 });

@@ -1,0 +1,15 @@
+/**
+ * Which test suites need something a clone may not have, and what a run says when it leaves them out:
+ * vitest.config.ts gathers the facts (is ../shared/corpus there?) and asks these pure functions. A suite
+ * that cannot run is excluded by its file pattern and the run says so in one line; under its REQUIRED
+ * variable (.ci/run sets it) the run fails instead, so CI never skips one silently.
+ */
+export type SuiteGate = { run: true } | { run: false; notice: string };
+
+/** The `*.corpus.test.ts` files read the real-mail corpus, which sits beside the project root, never in it. */
+export function corpusSuiteGate({ corpusDir, present, required }: { corpusDir: string; present: boolean; required: boolean }): SuiteGate {
+  if (present) return { run: true };
+  if (required) throw new Error(`TICKETD_CORPUS_REQUIRED=1 but the real-mail corpus is missing at ${corpusDir}`);
+  return { run: false, notice: `corpus suite not run: no real-mail corpus at ${corpusDir} (the *.corpus.test.ts files need it; everything else runs)` };
+}
+
