@@ -68,6 +68,21 @@ describe('the ticketd command line', () => {
     expect(fine.code).toBe(0);
   });
 
+  it('refuses a public suffix such as co.uk as a customer domain, in domains add and in the config file, saying why', async () => {
+    const added = await runTicketd(['domains', 'add', 'CO.UK', '--config', configFile]);
+    expect(added.code).toBe(1);
+    expect(added.stdout).toBe('');
+    expect(added.stderr).toContain('ticketd: co.uk is a public suffix: anyone can register names under it, so approving it would let strangers sign up. Approve the organisation\'s own domain (e.g. acme.co.uk).');
+    const approved = await ticketdJson<Array<{ domain: string }>>(['domains', 'list', '--config', configFile, '--json']);
+    expect(approved.map((row) => row.domain)).toEqual(['acme.test']);
+
+    const inFile = path.join(dir, 'suffix.yaml');
+    await writeFile(inFile, stringify({ ...validConfig(dir), support: { ...validConfig(dir).support, customerDomains: ['acme.test', 'co.uk'] } }));
+    const checked = await runTicketd(['config', 'check', '--config', inFile]);
+    expect(checked.code).toBe(1);
+    expect(checked.stderr).toMatch(/support\.customerDomains\.1 \(line \d+\): is a public suffix \(anyone can register names under it, e\.g\. co\.uk\): approve the organisation's own domain/);
+  });
+
   it('ingests a message from stdin and from a file, then lists and shows the ticket', async () => {
     const raw = await readFile(new URL('../fixtures/mail/01-sev1-outage.eml', import.meta.url));
     const fromStdin = await runTicketd(['ingest', '--config', configFile, '--no-deliver', '--json', '-'], { input: raw });

@@ -54,8 +54,9 @@ describe('mail that costs CPU cannot stall intake', () => {
     expect([hangRow?.outcome, slowRow?.outcome, behind?.outcome]).toEqual(['ticket', 'quarantined', 'ticket']);
     expect(slowRow?.reason).toMatch(/^over-budget: /);
     const hangMs = (slowRow?.received_at ?? 0) - (hangRow?.received_at ?? 0);
-    // The slow mail holds the next one up by its budget (a fresh worker, loaded at once, takes over), never by the
-    // old 30 s parse timeout. The margin is for a busy CI machine.
+    // The slow mail holds the next one up by its budget plus the load of the worker that replaces the terminated
+    // one (~0.3 s: the daemon keeps no spare worker, parse-pool.ts), never by the old 30 s parse timeout. The
+    // margin is for a busy CI machine.
     const heldMs = (behind?.received_at ?? 0) - (slowRow?.received_at ?? 0);
     console.log('class 8: the 186-byte mail took (ms)', hangMs, 'the over-budget mail held up the next one (ms)', heldMs);
     expect(hangMs).toBeLessThan(2000); // it waited out the 30 s parse timeout before

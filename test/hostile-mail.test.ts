@@ -1,14 +1,18 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../src/app/metrics.js';
 import { configSchema } from '../src/config/config.schema.js';
+import { startHttpReceiver, type HttpReceiver } from '../src/devservers/http-receiver.server.js';
 import { createCustomersRepository } from '../src/modules/customers/customers.repository.js';
 import { seedCustomerDomains } from '../src/modules/customers/customers.usecases.js';
 import { createInboundLogRepository } from '../src/modules/inbound-log/inbound-log.repository.js';
 import { createIntake } from '../src/modules/intake/intake.usecases.js';
 import { createSenderAuth } from '../src/modules/intake/sender-auth.usecases.js';
 import { createOutboxRepository } from '../src/modules/outbox/outbox.repository.js';
+import { createOutboxWorker } from '../src/modules/outbox/outbox.worker.js';
+import { createWebhookSender } from '../src/modules/pager/drivers/webhook.pager-driver.js';
+import { verifyWebhookSignature, type WebhookEvent } from '../src/modules/pager/webhook.models.js';
 import { createTicketsRepository } from '../src/modules/tickets/tickets.repository.js';
 import { openDatabase } from '../src/shared/db.js';
 import { temporaryStores } from './support/stores.js';
@@ -29,8 +33,16 @@ const baseConfig = {
   security: { senderAuth: 'authres', authservId: OURS, replyTokenSecret: 'test-secret' },
 };
 
-function setup(overrides: { security?: Record<string, unknown>; limits?: Record<string, unknown>; resolver?: (name: string, type: string) => Promise<string[][]> } = {}) {
-  const config = configSchema.parse({ ...baseConfig, security: { ...baseConfig.security, ...overrides.security }, limits: overrides.limits ?? {} });
+function setup(
+  overrides: { security?: Record<string, unknown>; limits?: Record<string, unknown>; pager?: Record<string, unknown>; webhook?: Record<string, unknown>; resolver?: (name: string, type: string) => Promise<string[][]> } = {},
+) {
+  const config = configSchema.parse({
+    ...baseConfig,
+    security: { ...baseConfig.security, ...overrides.security },
+    limits: overrides.limits ?? {},
+    ...(overrides.pager ? { pager: overrides.pager } : {}),
+    ...(overrides.webhook ? { webhook: overrides.webhook } : {}),
+  });
   const db = openDatabase({ path: ':memory:' });
   const at = new Date('2026-11-25T09:00:00Z');
   let now = at;
@@ -51,6 +63,7 @@ function setup(overrides: { security?: Record<string, unknown>; limits?: Record<
     pages: () => outbox.list().filter((item) => item.kind === 'page'),
     mails: () => outbox.list().flatMap((item) => (item.payload.kind === 'email' ? [item.payload.mail] : [])),
     advance: (ms: number) => (now = new Date(now.getTime() + ms)),
+    clock: { now: () => now },
   };
 }
 
@@ -296,5 +309,51 @@ describe('the flood guard does not silently eat a real emergency', () => {
     expect(inboundLog.listQuarantined().map((row) => row.subject)).toEqual(['SEV1 still down', 'SEV1 checkout down', 'SEV3 flood 3']);
     const metrics = await createMetrics({ db, processMetrics: false }).render();
     expect(metrics).toContain('ticketd_quarantined_messages{reason="flood-guard"} 3');
+  });
+
+  describe('on the generic webhook', () => {
+    let receiver: HttpReceiver;
+    beforeAll(async () => {
+      receiver = await startHttpReceiver();
+      // A webhook receiver answers 2xx; the default answer is PagerDuty's, which refuses a body not its own.
+      receiver.setResponder(() => ({ status: 204 }));
+    });
+    afterAll(() => receiver.close());
+
+    it('delivers the held SEV1 as a signed flood.sev1_held event naming sender, organisation and inbound id, without its words', async () => {
+      const { ingest, outbox, clock } = setup({ limits: { newTicketsPerHour: 2 }, pager: { kind: 'webhook' }, webhook: { url: `${receiver.url}/hooks/ticketd`, secret: 'flood-secret' } });
+      for (const n of [1, 2, 3]) await ingest(mail({ from: 'alice@acme.test', subject: `SEV3 flood ${n}`, id: `fw${n}@acme.test` }));
+      const sev1 = await ingest(mail({ from: 'alice@acme.test', subject: 'SEV1 checkout down', id: 'fw4@acme.test', body: 'Checkout returns 500 for every basket.' }));
+      await ingest(mail({ from: 'alice@acme.test', subject: 'SEV1 still down', id: 'fw5@acme.test' }));
+      expect(sev1.outcome).toBe('quarantined');
+
+      // The outbox worker the daemon runs, posting to the local receiver; the mails it would send go nowhere.
+      const worker = createOutboxWorker({
+        repository: outbox,
+        mailSender: { send: () => Promise.resolve({ response: '250 OK' }), verify: () => Promise.resolve(), close: () => undefined },
+        pager: undefined,
+        webhook: createWebhookSender({ url: `${receiver.url}/hooks/ticketd`, secret: 'flood-secret', clock }),
+        clock,
+        maxAttempts: 1,
+        maxAgeMs: 60_000,
+        pollMs: 1000,
+      });
+      await worker.runOnce();
+
+      const flood = receiver.requests.filter((request) => request.headers['x-ticketd-event'] === 'flood.sev1_held');
+      expect(flood).toHaveLength(1);
+      const [request] = flood;
+      expect(request?.path).toBe('/hooks/ticketd');
+      expect(verifyWebhookSignature({ secret: 'flood-secret', header: String(request?.headers['x-ticketd-signature']), body: request?.rawBody ?? '', now: clock.now() })).toBe(true);
+      expect(request?.body).toEqual({
+        id: `hook:flood:alice@acme.test:${sev1.inboundId}`,
+        type: 'flood.sev1_held',
+        occurredAt: '2026-11-25T09:00:00.000Z',
+        flood: { sender: 'alice@acme.test', organisation: 'acme.test', inboundId: sev1.inboundId },
+      } satisfies WebhookEvent);
+      expect(request?.headers['x-ticketd-event-id']).toBe(`hook:flood:alice@acme.test:${sev1.inboundId}`);
+      expect(request?.rawBody).not.toMatch(/checkout|basket/i);
+      expect(outbox.list().filter((item) => item.payload.kind === 'webhook' && item.payload.event.type === 'flood.sev1_held').map((item) => item.status)).toEqual(['sent']);
+    });
   });
 });

@@ -47,6 +47,20 @@ describe('configuration loading', () => {
     expect(result.problems.map((problem) => problem.path).sort()).toEqual(['imap.pollCron', 'support.ticketPrefix']);
   });
 
+  it('refuses a public suffix such as co.uk as a customer domain, from the file or the environment, saying why', () => {
+    const message = "is a public suffix (anyone can register names under it, e.g. co.uk): approve the organisation's own domain";
+    const fromFile = validateConfig({ ...minimal, support: { ...minimal.support, customerDomains: ['acme.co.uk', 'co.uk'] } });
+    expect(fromFile.ok).toBe(false);
+    if (fromFile.ok) return;
+    expect(fromFile.problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([`support.customerDomains.1: ${message}`]);
+    const fromEnv = validateConfig(applyEnvOverrides(minimal, { TICKETD_SUPPORT_CUSTOMER_DOMAINS: 'CO.UK' }));
+    expect(fromEnv.ok).toBe(false);
+    if (fromEnv.ok) return;
+    expect(fromEnv.problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([`support.customerDomains.0: ${message}`]);
+    // The organisation's own domain under it is fine.
+    expect(validateConfig({ ...minimal, support: { ...minimal.support, customerDomains: ['acme.co.uk'] } })).toMatchObject({ ok: true, config: { support: { customerDomains: ['acme.co.uk'] } } });
+  });
+
   it('takes an LMTP-only config without an imap section, and names imap when neither is configured', () => {
     const { imap: _imap, ...withoutImap } = minimal;
     const lmtpOnly = validateConfig({ ...withoutImap, lmtp: { port: 2424 } });

@@ -36,14 +36,15 @@ export type PostfixServer = {
 
 /**
  * What this machine lacks to run Postfix, as a sentence that says how to get it; undefined when nothing is
- * missing. Tests call it through startPostfix, which throws it.
+ * missing. vitest.config.ts asks it to leave the `*.postfix.test.ts` files out (with this sentence) where
+ * Postfix cannot run; startPostfix throws it.
  */
 export function postfixMissing(): string | undefined {
   const daemonDir = postconf('daemon_directory');
   if (daemonDir === undefined) return 'Postfix is not installed (no postconf): install the Debian package, e.g. `apt-get install -y postfix` (as root; .ci/run does it with service starts forbidden)';
   if (!existsSync(path.join(daemonDir, 'master'))) return `Postfix's master is missing in ${daemonDir}: reinstall the Debian package postfix`;
   if (process.getuid?.() !== 0) {
-    return "Postfix's master runs only as root ('the master command is reserved for the superuser'; it switches to its mail_owner itself): run this test as root, e.g. `sudo -E npx vitest run test/lmtp.e2e.test.ts` (CI runs as root)";
+    return "Postfix's master runs only as root ('the master command is reserved for the superuser'; it switches to its mail_owner itself): run the tests as root, e.g. `sudo -E npx vitest run test/lmtp.postfix.test.ts` (CI runs as root)";
   }
   if (userIds('postfix') === undefined) return 'the system user postfix is missing (the Debian package postfix creates it): reinstall postfix';
   return undefined;

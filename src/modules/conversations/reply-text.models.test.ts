@@ -17,6 +17,24 @@ describe('newTextOf on constructed bodies', () => {
     expect(newTextOf('Sigue fallando.\n\nEl mié, 25 nov 2026 a las 9:00, Alice (<alice@acme.test>) escribió:\n> SEV1')).toBe('Sigue fallando.');
   });
 
+  it('keeps the answers a French reply writes between the quotes under "Le ... a écrit :"', () => {
+    const body = [
+      'Bonjour,',
+      '',
+      'Toujours en panne après le redémarrage.',
+      '',
+      'Le lun. 3 mars 2025 à 10:00, Support Cloudsoft <help@cloudsoft.test> a écrit :',
+      '> Avez-vous redémarré le service ?',
+      '',
+      'Oui, deux fois.',
+      '',
+      '> Quelle version ?',
+      '',
+      'La 4.2.',
+    ].join('\r\n');
+    expect(newTextOf(body)).toBe('Bonjour,\n\nToujours en panne après le redémarrage.\n\nOui, deux fois.\n\nLa 4.2.');
+  });
+
   it('does not take prose ending in "wrote:" for an attribution', () => {
     const body = 'Here is what I wrote:\nthe job stopped.';
     expect(newTextOf(body)).toBe(body);
@@ -42,6 +60,13 @@ describe('newTextOf on constructed bodies', () => {
     ['Yahoo', 'On Wednesday, November 25, 2026, 09:00:00 AM GMT+1, Alice <alice@acme.test> wrote:'],
     ['Sparrow', 'On Wednesday, 25 November 2026 at 09:00, Alice wrote:'],
     ['German Thunderbird', 'Am 25.11.26 um 09:00 schrieb Alice:'],
+    ['French Gmail', 'Le lun. 3 mars 2025 à 10:00, Jean Dupont <jean@acme.test> a écrit :'],
+    ['French Thunderbird', 'Le 03/03/2025 à 10:00, Jean Dupont a écrit :'],
+    ['Dutch Thunderbird', 'Op 03-03-2025 om 10:00 schreef Jan de Vries:'],
+    ['Portuguese Apple Mail', 'Em 3 de mar. de 2025, à(s) 10:00, João Silva <joao@acme.test> escreveu:'],
+    ['Chinese (traditional) Gmail', 'Alice <alice@acme.test> 於 2025年3月3日 週一 上午10:00寫道：'],
+    ['Chinese Foxmail', '在 2025-03-03 10:00:00，"Alice" <alice@acme.test> 写道：'],
+    ['Japanese Gmail with a Japanese name', '2025年3月3日(月) 10:00 山田太郎 <taro@acme.test>:'],
   ])('removes the quote under a %s attribution line', (_client, attribution) => {
     expect(newTextOf(`Danke, gelöst.\n\n${attribution}\n\n> old text\n> SEV1`)).toBe('Danke, gelöst.');
     expect(newTextOf(`Danke, gelöst.\n\n${attribution}\nold unquoted text`)).toBe('Danke, gelöst.');
@@ -52,6 +77,9 @@ describe('newTextOf on constructed bodies', () => {
     ['Portuguese Outlook', 'De: Cloudsoft Support <help@cloudsoft.test>', 'Enviado: quarta-feira, 25 de novembro de 2026 09:00'],
     ['Spanish Outlook', 'De: Cloudsoft Support <help@cloudsoft.test>', 'Enviado el: miércoles, 25 de noviembre de 2026 9:00'],
     ['German Outlook', 'Von: Cloudsoft Support <help@cloudsoft.test>', 'Gesendet: Mittwoch, 25. November 2026 09:00'],
+    ['French Outlook', 'De : Cloudsoft Support <help@cloudsoft.test>', 'Envoyé : lundi 3 mars 2025 10:00'],
+    ['Dutch Outlook', 'Van: Cloudsoft Support <help@cloudsoft.test>', 'Verzonden: maandag 3 maart 2025 10:00'],
+    ['Chinese Outlook', '发件人: Cloudsoft Support <help@cloudsoft.test>', '发送时间: 2025年3月3日 10:00'],
   ])('cuts at a %s header block', (_client, from, sent) => {
     expect(newTextOf(`Fixed, thanks.\nAlice\n\n________________________________\n${from}\n${sent}\nSubject: CS-1\n\nold text`)).toBe('Fixed, thanks.\nAlice');
   });
