@@ -63,6 +63,7 @@ describe('newTextOf on constructed bodies', () => {
     ['French Gmail', 'Le lun. 3 mars 2025 à 10:00, Jean Dupont <jean@acme.test> a écrit :'],
     ['French Thunderbird', 'Le 03/03/2025 à 10:00, Jean Dupont a écrit :'],
     ['Dutch Thunderbird', 'Op 03-03-2025 om 10:00 schreef Jan de Vries:'],
+    ['Dutch Apple Mail', 'Op 3 mrt. 2025 om 10:00 heeft Jan de Vries <jan@acme.test> het volgende geschreven:'],
     ['Portuguese Apple Mail', 'Em 3 de mar. de 2025, à(s) 10:00, João Silva <joao@acme.test> escreveu:'],
     ['Chinese (traditional) Gmail', 'Alice <alice@acme.test> 於 2025年3月3日 週一 上午10:00寫道：'],
     ['Chinese Foxmail', '在 2025-03-03 10:00:00，"Alice" <alice@acme.test> 写道：'],

@@ -38,7 +38,7 @@ export function newTextOf(text: string): string {
 
 // The verb of an attribution line, as a whole word, in the languages of our customers' mail clients.
 const ATTRIBUTION_VERB =
-  /(?:^|[\s,>])(?:wrote|a écrit|schrieb|escribió|escribio|ha scritto|escreveu|schreef|skrev|kirjoitti|napisał(?:\(a\))?|napisała|írta|написал(?:\(а\)|а)?|написав|написала|yazdı|wrote on)(?=[\s:]|$)/iu;
+  /(?:^|[\s,>])(?:wrote|a écrit|schrieb|escribió|escribio|ha scritto|escreveu|schreef|het volgende geschreven|skrev|kirjoitti|napisał(?:\(a\))?|napisała|írta|написал(?:\(а\)|а)?|написав|написала|yazdı|wrote on)(?=[\s:]|$)/iu;
 // Words that open an attribution ("On", "Le", "Am", "El", "Il", "Em", "Op", "Den", "W dniu", "Dne", "Dnia").
 const ATTRIBUTION_OPENER = /^(?:On|Le|Am|El|Il|Em|Op|Den|W dniu|Dnia|Dne)\s/u;
 // Chinese and Japanese attributions have no spaces to find a word by: Gmail zh "Alice <a@x> 于2023年5月10日周三
