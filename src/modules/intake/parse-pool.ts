@@ -46,6 +46,7 @@ export function createParsePool({
   size = 1,
   spares = 0,
   maxMemoryMb = 512,
+  youngGenerationMb = 4,
   workerUrl = defaultWorkerUrl(),
   logger = createSilentLogger(),
 }: {
@@ -55,6 +56,7 @@ export function createParsePool({
   size?: number;
   spares?: number;
   maxMemoryMb?: number;
+  youngGenerationMb?: number;
   workerUrl?: URL;
   logger?: Logger;
 }): MessageParser {
@@ -65,7 +67,9 @@ export function createParsePool({
   let closed = false;
 
   function spawn(): Slot {
-    const worker = new Worker(workerUrl, { workerData: settings, resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } });
+    // A small young generation: parsing makes short-lived garbage fast, and V8's default nursery let each worker's
+    // resident memory grow by ~35 MB during a backlog (peak RSS 333 -> 298 MB, same rate: BENCHMARKS.md).
+    const worker = new Worker(workerUrl, { workerData: settings, resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: youngGenerationMb } });
     worker.unref();
     const ready = new Promise<void>((resolve, reject) => {
       const onReady = (message: unknown) => {
