@@ -86,7 +86,8 @@ function settleLater<T>(promise: Promise<T>): { promise: Promise<T | { kind: 'fa
 /**
  * The life of one inbound email, the pipeline on top of the modules it drives: parse, authenticate, then in
  * ONE synchronous SQLite transaction classify, check the sender, thread, decide, and store the outcome with
- * the ticket and its intended effects (confirmation, notification, page) as outbox rows. Delivery happens
+ * the ticket and its intended effects (confirmation, notification, page) as outbox rows (a backlog batch shares
+ * the transaction, one savepoint per message: `ingestStoredBatch`). Delivery happens
  * later, from the outbox. Each step's rules live in the step's own module or file; this file only orders them.
  */
 export function createIntake({
