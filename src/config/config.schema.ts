@@ -275,15 +275,7 @@ const limits = z
       .min(0)
       .default(250)
       .describe('Added to limits.messageBudgetMs for each MiB of the raw message: big mail takes longer to parse (about 60-80 ms per MiB here).'),
-    parseWorkers: z
-      .number()
-      .int()
-      .min(1)
-      .max(16)
-      .default(1)
-      .describe(
-        'Worker threads that parse mail at once, each about 35 MB resident. One keeps up with the database side on a 2-core machine (BENCHMARKS.md); more help only where parsing is the slower half.',
-      ),
+    parseWorkers: z.number().int().min(1).max(16).default(1).describe('Worker threads that parse mail at once, each about 35 MB resident. One keeps up with the database side on a 2-core machine (BENCHMARKS.md).'),
     parseTimeoutSeconds: z.number().int().positive().default(30).describe('The most any one message may take to parse and read, however big (caps the budget above).'),
     autoRepliesPerHour: z.number().int().min(0).default(5).describe('Most automatic mails (confirmations, registration links, refusals) one address gets per hour.'),
     newTicketsPerHour: z

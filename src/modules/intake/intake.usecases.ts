@@ -23,6 +23,7 @@ import { decideIntake, type IntakeDecision } from './intake.models.js';
 import { MAIL_HEAD_BYTES, readMailShape } from './mail-shape.models.js';
 import type { MessageReading } from './message-reading.models.js';
 import { createNewTicket } from './new-ticket.usecases.js';
+import { commitInOrder } from './ordered-batch.js';
 import { createInProcessParser, type MessageParser } from './parse-pool.js';
 import { sameBytesAsEarlier } from './same-bytes.models.js';
 import type { SenderAuthVerdict } from './sender-auth.models.js';
@@ -66,22 +67,6 @@ const HOUR_MS = 3_600_000;
 /** A backlog commits several messages per transaction, but holds the write lock at most this long at a time. */
 const BATCH_COMMIT_MAX_MS = 50;
 const BATCH_COMMIT_MAX_MESSAGES = 50;
-
-/** A promise whose outcome can be checked without waiting (is the next message parsed yet?); it never rejects. */
-function settleLater<T>(promise: Promise<T>): { promise: Promise<T | { kind: 'failed'; error: unknown }>; settled: boolean } {
-  const handle: { promise: Promise<T | { kind: 'failed'; error: unknown }>; settled: boolean } = { promise: Promise.resolve(undefined as T), settled: false };
-  handle.promise = promise.then(
-    (value) => {
-      handle.settled = true;
-      return value;
-    },
-    (error: unknown) => {
-      handle.settled = true;
-      return { kind: 'failed' as const, error };
-    },
-  );
-  return handle;
-}
 
 /**
  * The life of one inbound email, the pipeline on top of the modules it drives: parse, authenticate, then in
@@ -161,45 +146,12 @@ export function createIntake({
   /**
    * Several stored messages of one folder, in UID order (a backlog): all are parsed and authenticated at once
    * (the parse pool works while this thread commits), then committed in order, several per transaction (at most
-   * BATCH_COMMIT_MAX_MS of writing each), every one with its own outcome and cursor step, so each is still
+   * BATCH_COMMIT_MAX_MS of writing each: ordered-batch.ts), every one with its own outcome and cursor step, so each is still
    * recorded exactly once. A failure stops the batch at that message: what came before it stays committed
    * (`results`), the error is returned for the caller to raise after marking those on the server.
    */
   async function ingestStoredBatch(arrivals: StoredArrival[]): Promise<{ results: IngestResult[]; error?: unknown }> {
-    const pending = arrivals.map((arrival) => settleLater(prepare(arrival)));
-    const results: IngestResult[] = [];
-    let group: Prepared[] = [];
-    const flush = (): unknown => {
-      while (group.length > 0) {
-        const { results: done, error } = commit(group, BATCH_COMMIT_MAX_MS);
-        results.push(...done);
-        group = group.slice(done.length);
-        if (error !== undefined) return error;
-      }
-      return undefined;
-    };
-    for (const [index, settled] of pending.entries()) {
-      const ready = await settled.promise;
-      if (ready.kind === 'failed') {
-        const error = flush() ?? ready.error;
-        // The ones after it are abandoned: their parses may still run, their outcomes are never awaited.
-        for (const later of pending.slice(index + 1)) void later.promise;
-        return { results, error };
-      }
-      if (ready.kind === 'done') {
-        // Already recorded (a resync): in order with the rest, so flush what comes before it first.
-        const error = flush();
-        if (error !== undefined) return { results, error };
-        results.push(ready.result);
-      } else group.push(ready);
-      // Commit what is ready as soon as the next message is not: the first mails of a backlog land at once.
-      const next = pending[index + 1];
-      if (!next || !next.settled || group.length >= BATCH_COMMIT_MAX_MESSAGES) {
-        const error = flush();
-        if (error !== undefined) return { results, error };
-      }
-    }
-    return { results };
+    return commitInOrder({ items: arrivals, prepare, commit: (group) => commit(group, BATCH_COMMIT_MAX_MS), maxGroup: BATCH_COMMIT_MAX_MESSAGES });
   }
 
   /** Everything before the transaction: the already-seen check, size and shape, parse and read, authenticate. */
