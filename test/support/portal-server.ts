@@ -11,7 +11,7 @@ import { freePort } from './free-port.js';
  * The portal's listeners on loopback over the real services (database, stores, accounts, intake), without the
  * mailbox watcher: for tests of the web layer itself (limits, CSRF, sessions). Ports are picked by the OS.
  */
-export async function startPortal({ http = {}, accounts = {}, support = {}, admin = false }: { http?: Record<string, unknown>; accounts?: Record<string, unknown>; support?: Record<string, unknown>; admin?: boolean } = {}) {
+export async function startPortal({ http = {}, accounts = {}, support = {}, security = {}, admin = false }: { http?: Record<string, unknown>; accounts?: Record<string, unknown>; support?: Record<string, unknown>; security?: Record<string, unknown>; admin?: boolean } = {}) {
   const port = await freePort();
   const adminPort = admin ? await freePort() : 0;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketd-portal-'));
@@ -20,6 +20,7 @@ export async function startPortal({ http = {}, accounts = {}, support = {}, admi
     imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
     smtp: { host: '127.0.0.1' },
     support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test', 'globex.test'], engineerDomains: ['cloudsoft.test'], ...support },
+    security,
     http: { port, adminPort, ...http },
     accounts,
     log: { level: 'silent' },

@@ -115,6 +115,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
         at: time(message.createdAt),
         atIso: message.createdAt.toISOString(),
         internal: message.visibility === 'internal',
+        fromOutsideOrganisation: message.fromOutsideOrganisation,
         outbound: message.direction === 'outbound',
         body: message.bodyText,
         hasAttachments: message.attachments.length > 0,

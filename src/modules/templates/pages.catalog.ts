@@ -117,7 +117,7 @@ export const PAGE_CATALOG = {
         'the ticket',
       ),
       messages: item(
-        { author: 'who wrote it', at: 'when (UTC)', atIso: 'the same, ISO 8601', internal: 'true for engineers-only messages', outbound: 'true for support\'s messages', body: 'the text', hasAttachments: 'true when it has files', attachments: item({ name: 'file name', href: 'download link', size: 'its size' }, 'its files') },
+        { author: 'who wrote it', at: 'when (UTC)', atIso: 'the same, ISO 8601', internal: 'true for engineers-only messages', fromOutsideOrganisation: 'true for a mail from outside the requester\'s organisation, kept internal (engineers only)', outbound: 'true for support\'s messages', body: 'the text', hasAttachments: 'true when it has files', attachments: item({ name: 'file name', href: 'download link', size: 'its size' }, 'its files') },
         'the conversation in time order (without internal messages for customers)',
       ),
       problem: { description: 'what went wrong with the last action; may be empty' },
