@@ -96,6 +96,9 @@ describe('the portal use cases (in-memory SQLite, real migrations)', () => {
     expect(portal.view({ viewer: alice, ref: 'CS-1' })?.canMarkResolved).toBe(false);
     expect(portal.markResolved({ viewer: alice, ref: 'CS-1' })).toEqual({ kind: 'refused', problem: 'CS-1 is resolved already.' });
     expect(ticket('CS-2')?.status).toBe('new');
+    // An engineer's hand-made POST to the customer's button is pointed to their own action, and changes nothing.
+    expect(portal.markResolved({ viewer: erin, ref: 'CS-2' })).toEqual({ kind: 'refused', problem: 'Engineers change the status with "Change status".' });
+    expect(ticket('CS-2')?.status).toBe('new');
   });
 
   it('finds tickets by ref, subject and message text, and filters open from resolved and closed', () => {

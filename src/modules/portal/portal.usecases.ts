@@ -85,7 +85,11 @@ export function createPortal({ db, config, clock = systemClock, logger = createS
     return db.transaction((): ActionResult => {
       const ticket = visibleTicket(viewer, ref);
       if (!ticket) return { kind: 'not-found' };
-      if (!mayMarkResolved(viewer, ticket)) return { kind: 'refused', problem: `${ticket.ref} is ${ticket.status} already.` };
+      if (!mayMarkResolved(viewer, ticket)) {
+        // Engineers resolve with "Change status" (the customer's button is not theirs); anyone else: it is done.
+        const problem = viewer.role === 'engineer' ? 'Engineers change the status with "Change status".' : `${ticket.ref} is ${ticket.status} already.`;
+        return { kind: 'refused', problem };
+      }
       const at = clock.now();
       lifecycle.transition({ ticket, event: { kind: 'resolve' }, at });
       note(ticket.id, `Marked resolved by ${viewer.email} on the portal.`, at);
