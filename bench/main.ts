@@ -5,7 +5,7 @@
  *   --quick            small sizes, prints the table, does not write BENCHMARKS.md (unless --write)
  *   --no-write         print the table only
  *   --runs=N           override the number of runs of every part (for profiling or a quick look)
- *   --only=a,b         latency, lmtp, backlog, memory, scale
+ *   --only=a,b         latency, lmtp, backlog, first, memory, scale
  *   --cpu-prof=DIR     take a CPU profile of the daemon during the last backlog run
  */
 import { existsSync } from 'node:fs';
@@ -14,6 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runBacklog, fillFolder } from './backlog.js';
 import { runBreakdown } from './breakdown.js';
+import { fillManySmall, runFirstOutcome } from './first-outcome.js';
 import { CORPUS_DIR, loadBuilt, PROJECT_ROOT } from './built.js';
 import { runLatency } from './latency.js';
 import { runLmtpLatency } from './lmtp.js';
@@ -27,12 +28,12 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = flag('quick');
-const only = new Set((option('only') ?? 'latency,lmtp,backlog,memory,scale').split(','));
+const only = new Set((option('only') ?? 'latency,lmtp,backlog,first,memory,scale').split(','));
 const cpuProfileDir = option('cpu-prof');
 
 const SIZES = quick
-  ? { latency: { runs: 1, count: 20, ratePerSecond: 10, isolated: 3 }, lmtp: { runs: 1, count: 20, ratePerSecond: 10, isolated: 3, viaPostfix: 2 }, backlog: { runs: 1, corpus: 100, total: 200 }, memory: { runs: 1, bytes: 5 * 1048576 }, scale: { runs: 2, sizes: [1_000, 20_000], batch: 50 } }
-  : { latency: { runs: 3, count: 200, ratePerSecond: 5, isolated: 8 }, lmtp: { runs: 3, count: 200, ratePerSecond: 5, isolated: 8, viaPostfix: 8 }, backlog: { runs: 3, corpus: Infinity, total: 2_000 }, memory: { runs: 3, bytes: 50 * 1048576 }, scale: { runs: 5, sizes: [1_000, 1_000_000], batch: 200 } };
+  ? { latency: { runs: 1, count: 20, ratePerSecond: 10, isolated: 3 }, lmtp: { runs: 1, count: 20, ratePerSecond: 10, isolated: 3, viaPostfix: 2 }, backlog: { runs: 1, corpus: 100, total: 200 }, first: { runs: 1, waiting: 5_000 }, memory: { runs: 1, bytes: 5 * 1048576 }, scale: { runs: 2, sizes: [1_000, 20_000], batch: 50 } }
+  : { latency: { runs: 3, count: 200, ratePerSecond: 5, isolated: 8 }, lmtp: { runs: 3, count: 200, ratePerSecond: 5, isolated: 8, viaPostfix: 8 }, backlog: { runs: 3, corpus: Infinity, total: 2_000 }, first: { runs: 3, waiting: 100_000 }, memory: { runs: 3, bytes: 50 * 1048576 }, scale: { runs: 5, sizes: [1_000, 1_000_000], batch: 200 } };
 
 const runsOverride = Number(option('runs'));
 if (runsOverride > 0) for (const part of Object.values(SIZES)) part.runs = runsOverride;
@@ -79,6 +80,12 @@ async function main(): Promise<void> {
       const breakdown = await section('breakdown', () => runBreakdown(built, stack, { folder: 'Backlog' }));
       log(`breakdown: ${JSON.stringify(breakdown)}`);
       results.backlog = { mix, runs: backlogRuns, breakdown };
+    }
+    if (only.has('first')) {
+      const { runs, waiting } = SIZES.first;
+      const seconds = await fillManySmall(built, stack, 'Waiting', waiting);
+      log(`first outcome: ${waiting} mails APPENDed in ${seconds.toFixed(1)} s`);
+      results.first = { waiting, runs: await section('first', () => runFirstOutcome(stack, { runs, folder: 'Waiting', log })) };
     }
     if (only.has('memory')) {
       const { runs, bytes } = SIZES.memory;

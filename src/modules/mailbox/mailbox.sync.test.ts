@@ -10,8 +10,8 @@ import type { Mailbox, MailboxCursor } from './mailbox.types.js';
  * Dovecot, runs in the e2e suites). The point here: one command at a time on the connection, the next batch
  * downloaded while the current one is ingested, and only what was committed marked.
  */
-function folderOf(sizes: number[]) {
-  const messages = sizes.map((size, index) => ({ uid: index + 1, size, source: Buffer.from(`Subject: ${index + 1}\r\n\r\n${'x'.repeat(Math.max(0, size - 20))}`) }));
+function folderOf(sizes: number[], { uids = sizes.map((_, index) => index + 1) }: { uids?: number[] } = {}) {
+  const messages = sizes.map((size, index) => ({ uid: uids[index] as number, size, source: Buffer.from(`Subject: ${index + 1}\r\n\r\n${'x'.repeat(Math.max(0, size - 20))}`) }));
   const log: string[] = [];
   let running = 0;
   let overlapped = 0;
@@ -30,9 +30,10 @@ function folderOf(sizes: number[]) {
   const marked: number[] = [];
   const mailbox: Mailbox = {
     open: async () => ({ uidValidity: '9' }),
-    listNewUids: ({ afterUid }) => command('list', () => messages.filter((m) => m.uid > afterUid).map(({ uid, size }) => ({ uid, size }))),
-    fetchMany: ({ uids }) => command(`fetch ${uids[0]}-${uids.at(-1)}`, () => messages.filter((m) => uids.includes(m.uid))),
-    downloadRaw: ({ uid, consume }) => command(`download ${uid}`, () => consume(Readable.from([messages[uid - 1]?.source ?? Buffer.alloc(0)]))),
+    listNewUids: ({ afterUid, throughUid }) =>
+      command(`list ${afterUid + 1}:${throughUid ?? '*'}`, () => messages.filter((m) => m.uid > afterUid && m.uid <= (throughUid ?? Infinity)).map(({ uid, size }) => ({ uid, size }))),
+    fetchMany: ({ uids: wanted }) => command(`fetch ${wanted[0]}-${wanted.at(-1)}`, () => messages.filter((m) => wanted.includes(m.uid))),
+    downloadRaw: ({ uid, consume }) => command(`download ${uid}`, () => consume(Readable.from([messages.find((m) => m.uid === uid)?.source ?? Buffer.alloc(0)]))),
     markProcessed: ({ uids }) =>
       command(`mark ${uids[0]}-${uids.at(-1)}`, () => {
         marked.push(...uids);
@@ -81,7 +82,47 @@ describe('one pass over the folder', () => {
     expect(overlaps()).toBe(0);
     // Each of the four batches but the last had the next step's download under way while it was ingested.
     expect(downloadsDuringIngest).toBe(3);
-    expect(log.filter((line) => line.endsWith(' start'))).toEqual(['list start', 'fetch 1-50 start', 'fetch 51-60 start', 'mark 1-50 start', 'download 61 start', 'mark 51-60 start', 'fetch 62-111 start', 'mark 61-61 start', 'fetch 112-121 start', 'mark 62-111 start', 'mark 112-121 start']);
+    expect(log.filter((line) => line.endsWith(' start'))).toEqual(['list 1:2000 start', 'fetch 1-50 start', 'fetch 51-60 start', 'mark 1-50 start', 'download 61 start', 'mark 51-60 start', 'fetch 62-111 start', 'mark 61-61 start', 'fetch 112-121 start', 'mark 62-111 start', 'mark 112-121 start', 'list 122:2121 start', 'list 2122:* start']);
+  });
+
+  it('lists the folder a window of UIDs at a time, so the first mail is ingested before the rest are listed; a gap wider than a window is crossed', async () => {
+    // UIDs 1-25, then (mail expunged long ago) 500-509: windows of 10.
+    const uids = [...Array.from({ length: 25 }, (_, index) => index + 1), ...Array.from({ length: 10 }, (_, index) => 500 + index)];
+    const { mailbox, log, marked } = folderOf(uids.map(() => 300), { uids });
+    const { rawStore } = temporaryStores();
+    let cursor: MailboxCursor | undefined;
+    const firstIngestAt: number[] = [];
+    const handled = await syncMailbox({
+      mailbox,
+      folder: 'INBOX',
+      uidValidity: '9',
+      rawStore,
+      cursorOf: () => cursor,
+      logger: createSilentLogger(),
+      signal: new AbortController().signal,
+      onIngested: () => undefined,
+      listWindow: 10,
+      ingest: async () => undefined,
+      ingestBatch: async (arrivals) => {
+        if (firstIngestAt.length === 0) firstIngestAt.push(log.filter((line) => line.startsWith('list ') && line.endsWith(' start')).length);
+        cursor = { uidValidity: '9', lastUid: (arrivals.at(-1) as StoredArrival).uid };
+        return { results: arrivals };
+      },
+    });
+
+    expect(handled).toBe(35);
+    expect(marked).toEqual(uids);
+    // One listing before the first mail was ingested.
+    expect(firstIngestAt).toEqual([1]);
+    expect(log.filter((line) => line.startsWith('list ') && line.endsWith(' start'))).toEqual([
+      'list 1:10 start',
+      'list 11:20 start',
+      'list 21:30 start',
+      'list 26:35 start',
+      'list 36:* start',
+      'list 510:519 start',
+      'list 520:* start',
+    ]);
   });
 
   it('marks only the messages committed before a failure, raises it, and the next pass starts right after them', async () => {

@@ -16,11 +16,15 @@ export type IngestStored = (arrival: StoredArrival) => Promise<unknown>;
  */
 export type IngestStoredBatch = (arrivals: StoredArrival[]) => Promise<{ results: unknown[]; error?: unknown }>;
 
+/** UIDs per listing: a listing of 2,000 takes tens of milliseconds, and the pass starts on them at once. */
+const LIST_WINDOW = 2000;
+
 /** A download step, fetched and in the raw store, ready for the pipeline. */
 type Loaded = { kind: 'stream'; arrival: StoredArrival } | { kind: 'batch'; arrivals: StoredArrival[] };
 
 /**
- * One pass over the watched folder: every message above the stored cursor, in UID order, is downloaded
+ * One pass over the watched folder: every message above the stored cursor, in UID order (listed a window of UIDs
+ * at a time), is downloaded
  * (small mail in batches with one command, big mail streamed alone: `planDownloads`), stored, ingested (which
  * advances the cursor in the same transaction) and only then marked on the server, one command per batch.
  * While a batch is ingested, the next one is already being fetched and stored (one step ahead, so at most two
@@ -38,6 +42,7 @@ export async function syncMailbox({
   logger,
   signal,
   onIngested,
+  listWindow = LIST_WINDOW,
 }: {
   mailbox: Mailbox;
   folder: string;
@@ -50,6 +55,8 @@ export async function syncMailbox({
   logger: Logger;
   signal: AbortSignal;
   onIngested: () => void;
+  /** How many UIDs one listing covers. */
+  listWindow?: number;
 }): Promise<number> {
   const cursor = cursorOf(folder);
   if (cursor && cursor.uidValidity !== uidValidity) {
@@ -58,7 +65,6 @@ export async function syncMailbox({
     logger.warn({ folder, was: cursor.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: full resync');
   }
   const afterUid = cursor && cursor.uidValidity === uidValidity ? cursor.lastUid : 0;
-  const pending = await mailbox.listNewUids({ afterUid, signal });
   let handled = 0;
 
   const mark = async (uids: number[]) => {
@@ -94,48 +100,60 @@ export async function syncMailbox({
     return run;
   };
 
-  const steps = planDownloads(pending);
-  /** The next step's download, started while the current one is ingested; never left rejected unobserved. */
-  let ahead: Promise<Loaded> | undefined;
-  const startLoad = (index: number): Promise<Loaded> | undefined => {
-    const step = steps[index];
-    if (!step) return undefined;
-    const loading = onConnection(() => load(step));
-    loading.catch(() => undefined);
-    return loading;
-  };
-  ahead = startLoad(0);
-  try {
-    await ingestSteps();
-  } finally {
-    // A failure or a stop leaves no download running behind the pass on this connection.
-    if (ahead) await ahead.catch(() => undefined);
+  // The folder is listed a window of UIDs at a time: with 100,000 messages waiting, the first is ingested after
+  // one short listing, not after listing them all.
+  let after = afterUid;
+  while (!signal.aborted) {
+    let pending = await onConnection(() => mailbox.listNewUids({ afterUid: after, throughUid: after + listWindow, signal }));
+    if (pending.length === 0) {
+      // A whole window without mail: nothing more, or a gap in the UIDs (mail expunged). What lies above, at once.
+      pending = await onConnection(() => mailbox.listNewUids({ afterUid: after + listWindow, signal }));
+      if (pending.length === 0) break;
+    }
+    await ingestSteps(planDownloads(pending));
+    after = (pending.at(-1) as { uid: number }).uid;
   }
   return handled;
 
-  async function ingestSteps(): Promise<void> {
-    for (let index = 0; index < steps.length && ahead; index += 1) {
-      if (signal.aborted) break;
-      const loaded = await ahead;
-      ahead = signal.aborted ? undefined : startLoad(index + 1);
-      const done: number[] = [];
-      try {
-        if (loaded.kind === 'stream') {
-          await ingest(loaded.arrival);
-          done.push(loaded.arrival.uid);
-        } else {
-          const { results, error } = await ingestBatch(loaded.arrivals);
-          done.push(...loaded.arrivals.slice(0, results.length).map((arrival) => arrival.uid));
-          if (error !== undefined) throw error;
-        }
-      } finally {
-        // Also after a failure mid-batch: what was ingested is marked, and the outbox hears of it.
-        handled += done.length;
-        if (done.length > 0) {
-          onIngested();
-          await onConnection(() => mark(done));
+  /** The steps of one window, each downloaded while the one before it is ingested. */
+  async function ingestSteps(steps: DownloadStep[]): Promise<void> {
+    /** The next step's download, started while the current one is ingested; never left rejected unobserved. */
+    let ahead: Promise<Loaded> | undefined;
+    const startLoad = (index: number): Promise<Loaded> | undefined => {
+      const step = steps[index];
+      if (!step) return undefined;
+      const loading = onConnection(() => load(step));
+      loading.catch(() => undefined);
+      return loading;
+    };
+    ahead = startLoad(0);
+    try {
+      for (let index = 0; index < steps.length && ahead; index += 1) {
+        if (signal.aborted) break;
+        const loaded = await ahead;
+        ahead = signal.aborted ? undefined : startLoad(index + 1);
+        const done: number[] = [];
+        try {
+          if (loaded.kind === 'stream') {
+            await ingest(loaded.arrival);
+            done.push(loaded.arrival.uid);
+          } else {
+            const { results, error } = await ingestBatch(loaded.arrivals);
+            done.push(...loaded.arrivals.slice(0, results.length).map((arrival) => arrival.uid));
+            if (error !== undefined) throw error;
+          }
+        } finally {
+          // Also after a failure mid-batch: what was ingested is marked, and the outbox hears of it.
+          handled += done.length;
+          if (done.length > 0) {
+            onIngested();
+            await onConnection(() => mark(done));
+          }
         }
       }
+    } finally {
+      // A failure or a stop leaves no download running behind the pass on this connection.
+      if (ahead) await ahead.catch(() => undefined);
     }
   }
 }

@@ -8,8 +8,11 @@ export type MailboxCursor = { uidValidity: string; lastUid: number };
 export type Mailbox = {
   /** Connects (or reconnects) and opens the configured folder; resolves with its current UIDVALIDITY. */
   open(args: { signal?: AbortSignal }): Promise<{ uidValidity: string }>;
-  /** UIDs strictly greater than `afterUid`, ascending, with their sizes. Never returns uid <= afterUid. */
-  listNewUids(args: { afterUid: number; signal?: AbortSignal }): Promise<Array<{ uid: number; size: number }>>;
+  /**
+   * UIDs strictly greater than `afterUid` (and at most `throughUid`, when given), ascending, with their sizes.
+   * Never returns uid <= afterUid.
+   */
+  listNewUids(args: { afterUid: number; throughUid?: number; signal?: AbortSignal }): Promise<Array<{ uid: number; size: number }>>;
   /**
    * Several messages' raw sources into memory with ONE command (small mail: a backlog costs one round trip per
    * batch, not two per message). In UID order; a UID no longer in the folder is left out.

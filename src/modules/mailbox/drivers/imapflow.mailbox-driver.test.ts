@@ -126,6 +126,10 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
     expect(await mailbox.listNewUids({ afterUid: newest })).toEqual([]);
     expect(await mailbox.listNewUids({ afterUid: newest + 100 })).toEqual([]);
     expect((await mailbox.listNewUids({ afterUid: uids[0]! })).map((m) => m.uid)).toEqual(uids.slice(1));
+    // A window of UIDs: only those in it, however far it reaches past the newest.
+    expect((await mailbox.listNewUids({ afterUid: uids[0]!, throughUid: uids[1]! })).map((m) => m.uid)).toEqual([uids[1]]);
+    expect((await mailbox.listNewUids({ afterUid: 0, throughUid: newest + 1000 })).map((m) => m.uid)).toEqual(uids);
+    expect(await mailbox.listNewUids({ afterUid: newest, throughUid: newest + 1000 })).toEqual([]);
   });
 
   it('moves processed messages into the processed folder, creating it on first use', async () => {

@@ -175,7 +175,7 @@ export function createImapflowMailbox({
     return { uidValidity: String(opened.uidValidity) };
   }
 
-  async function listNewUids({ afterUid, signal }: { afterUid: number; signal?: AbortSignal }) {
+  async function listNewUids({ afterUid, throughUid, signal }: { afterUid: number; throughUid?: number; signal?: AbortSignal }) {
     const current = connectedClient();
     newsPending = false;
     // fetchAll collects before returning: nothing else may run while a FETCH streams (imapflow#110, #147).
@@ -183,12 +183,12 @@ export function createImapflowMailbox({
       'list',
       commandTimeoutMs,
       current,
-      () => current.fetchAll(`${afterUid + 1}:*`, { uid: true, size: true }, { uid: true }),
+      () => current.fetchAll(`${afterUid + 1}:${throughUid ?? '*'}`, { uid: true, size: true }, { uid: true }),
       signal,
     );
     // `N:*` always matches the newest message, even when its UID is below N (imapflow#93, #270).
     return messages
-      .filter((message) => message.uid > afterUid)
+      .filter((message) => message.uid > afterUid && (throughUid === undefined || message.uid <= throughUid))
       .map((message) => ({ uid: message.uid, size: message.size ?? 0 }))
       .sort((a, b) => a.uid - b.uid);
   }
