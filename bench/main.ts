@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     if (only.has('first')) {
       const { runs, waiting } = SIZES.first;
       const seconds = await fillManySmall(built, stack, 'Waiting', waiting);
-      log(`first outcome: ${waiting} mails APPENDed in ${seconds.toFixed(1)} s`);
+      log(`first outcome: ${waiting} mails written into the folder's maildir in ${seconds.toFixed(1)} s`);
       results.first = { waiting, runs: await section('first', () => runFirstOutcome(stack, { runs, folder: 'Waiting', log })) };
     }
     if (only.has('memory')) {

@@ -137,7 +137,7 @@ export function renderResults(results: Results): string {
     rows.push(row({ figure: '... from process spawn', target: '', stats: spread(runs.map((run) => run.spawnToFirstMs)), unit: 'ms' }));
     rows.push(row({ figure: '... baseline: a bare listing of every UID and size of that folder', target: '', stats: spread(runs.map((run) => run.bareFullListMs)), unit: 'ms' }));
     notes.push(
-      `First outcome: ${waiting.toLocaleString('en')} small customer mails APPENDed to a folder before the daemon starts on a fresh database; the clock runs from the daemon's ` +
+      `First outcome: ${waiting.toLocaleString('en')} small customer mails written into the folder's maildir (as a migrated mailbox arrives; Dovecot numbers them on the next open) before the daemon starts on a fresh database; the clock runs from the daemon's ` +
         `"IMAP mailbox opened" log line to the first inbound row visible in SQLite (polled every 5 ms). The daemon lists the folder 2,000 UIDs at a time; the baseline is one ` +
         `imapflow listing of the whole folder (UID and size), which a pass used to make before its first download.`,
     );
