@@ -31,11 +31,12 @@ export async function commitInOrder<Item, Ready, Result>({
     return undefined;
   };
   for (const [index, settled] of pending.entries()) {
-    const ready = await settled.promise;
-    if (isFailed(ready)) {
+    const outcome = await settled.promise;
+    if (!outcome.ok) {
       // The ones after it are abandoned: their preparation may still run, its outcome is never used.
-      return { results, error: flush() ?? ready.error };
+      return { results, error: flush() ?? outcome.error };
     }
+    const ready = outcome.value;
     if (isDone(ready)) {
       // Already recorded (a resync): in order with the rest, so what comes before it is committed first.
       const error = flush();
@@ -52,27 +53,23 @@ export async function commitInOrder<Item, Ready, Result>({
   return { results };
 }
 
-type Failed = { kind: 'failed'; error: unknown };
-
-function isFailed(value: unknown): value is Failed {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'failed' && 'error' in value;
+function isDone<Ready, Result>(value: { kind: 'done'; result: Result } | Ready): value is { kind: 'done'; result: Result } {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'done';
 }
 
-function isDone<Result>(value: unknown): value is { kind: 'done'; result: Result } {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'done' && 'result' in value;
-}
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** A promise whose outcome can be checked without waiting (is the next item ready yet?); it never rejects. */
-function settleLater<T>(promise: Promise<T>): { promise: Promise<T | Failed>; settled: boolean } {
-  const handle: { promise: Promise<T | Failed>; settled: boolean } = { promise: Promise.resolve(undefined as T), settled: false };
+function settleLater<T>(promise: Promise<T>): { promise: Promise<Settled<T>>; settled: boolean } {
+  const handle: { promise: Promise<Settled<T>>; settled: boolean } = { promise: Promise.resolve({ ok: false, error: undefined }), settled: false };
   handle.promise = promise.then(
-    (value) => {
+    (value): Settled<T> => {
       handle.settled = true;
-      return value;
+      return { ok: true, value };
     },
-    (error: unknown) => {
+    (error: unknown): Settled<T> => {
       handle.settled = true;
-      return { kind: 'failed' as const, error };
+      return { ok: false, error };
     },
   );
   return handle;

@@ -24,12 +24,12 @@ type Loaded = { kind: 'stream'; arrival: StoredArrival } | { kind: 'batch'; arri
 
 /**
  * One pass over the watched folder: every message above the stored cursor, in UID order (listed a window of UIDs
- * at a time), is downloaded
- * (small mail in batches with one command, big mail streamed alone: `planDownloads`), stored, ingested (which
- * advances the cursor in the same transaction) and only then marked on the server, one command per batch.
- * While a batch is ingested, the next one is already being fetched and stored (one step ahead, so at most two
- * batches are held in memory; IMAP commands still go one at a time). A failed mark is logged and left: the cursor already skips those UIDs, so no
- * duplicate can follow. A crash before the mark leaves them unmarked on the server, never unrecorded here.
+ * at a time), is downloaded (small mail in batches with one command, big mail streamed alone: `planDownloads`),
+ * stored, ingested (which advances the cursor in the same transaction) and only then marked on the server, one
+ * command per batch. While a batch is ingested, the next one is already being fetched and stored (one step
+ * ahead, so at most two batches are held in memory; IMAP commands still go one at a time). A failed mark is
+ * logged and left: the cursor already skips those UIDs, so no duplicate can follow. A crash before the mark
+ * leaves them unmarked on the server, never unrecorded here.
  */
 export async function syncMailbox({
   mailbox,
