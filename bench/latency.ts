@@ -5,6 +5,7 @@ import { ImapFlow } from 'imapflow';
 import type { LocalStack } from '../src/devservers/local-stack.js';
 import type { Built } from './built.js';
 import { startDaemonChild } from './daemon.js';
+import { createStageLog, type InDaemon } from './in-daemon.js';
 import { plainMail } from './mails.js';
 import { percentile, sleep, waitUntil } from './stats.js';
 
@@ -21,6 +22,9 @@ export type LatencyRun = {
   /** The same mails one at a time, 1.2 s apart: APPEND -> page and APPEND -> stored, without queueing. */
   isolatedPageMs: number[];
   isolatedStoredMs: number[];
+  /** The daemon's own part (EXISTS heard -> page received) and its stages: the steady mails, the isolated ones. */
+  inDaemon: InDaemon;
+  isolatedInDaemon: InDaemon;
   /** Peak RSS of the daemon over the run (start-up, idle, 200 mails). */
   peakRssMb: number;
   load: number;
@@ -53,9 +57,11 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
     stack.smtp.clear();
     stack.receiver.clear();
     const storedAt = new Map<string, number>();
+    const stageLog = createStageLog();
     const daemon = startDaemonChild(configFile, {
       onLog: (entry) => {
         if (entry.msg === 'message ingested' && entry.messageId && entry.time) storedAt.set(entry.messageId, entry.time);
+        stageLog.onEntry(entry);
       },
     });
     const appender = new ImapFlow({ host: stack.imap.host, port: stack.imap.port, secure: false, auth: { user: stack.imap.user, pass: stack.imap.password }, logger: false });
@@ -91,6 +97,7 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
       // First a few mails one at a time, each after the previous one was paged: latency without queueing.
       const isolatedPageMs: number[] = [];
       const isolatedStoredMs: number[] = [];
+      const isolatedPages: Array<{ messageId: string; pageAt: number }> = [];
       for (let n = 0; n < isolated; n += 1) {
         const messageId = `iso-${token}-${run}-${n}@mail.acme.test`;
         const subject = `SEV2 isolated probe ${token} ${run}-${n}`;
@@ -100,6 +107,7 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
         await waitUntil(() => pageAt(messageId) !== undefined && storedAt.has(messageId), { timeoutMs: 30_000, intervalMs: 5, what: `the page of isolated mail ${n}` });
         isolatedPageMs.push((pageAt(messageId) as number) - done);
         isolatedStoredMs.push((storedAt.get(messageId) as number) - done);
+        isolatedPages.push({ messageId, pageAt: pageAt(messageId) as number });
         await sleep(1200);
       }
       await waitUntil(() => stack.smtp.received.length >= isolated, { timeoutMs: 30_000, what: 'the isolated confirmations' });
@@ -136,12 +144,14 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
       const pageMs: number[] = [];
       const storedMs: number[] = [];
       const storedToPageMs: number[] = [];
+      const pages: Array<{ messageId: string; pageAt: number }> = [];
       for (const request of stack.receiver.requests) {
         const subject = (request.body as PageBody).payload?.custom_details?.subject;
         const id = subject ? idBySubject.get(subject) : undefined;
         const sent = id ? appendedAt.get(id) : undefined;
         if (id === undefined || sent === undefined) continue;
         pageMs.push(request.receivedAt.getTime() - sent);
+        pages.push({ messageId: id, pageAt: request.receivedAt.getTime() });
         const stored = storedAt.get(id);
         if (stored !== undefined) {
           storedMs.push(stored - sent);
@@ -153,13 +163,16 @@ export async function runLatency(built: Built, stack: LocalStack, { runs, count,
         throw new Error(`latency run ${run}: matched ${confirmationMs.length} confirmations and ${pageMs.length} pages of ${count}`);
       }
       const peak = daemon.peakRssMb();
-      results.push({ pageMs, confirmationMs, appendMs, existsMs, storedMs, storedToPageMs, isolatedPageMs, isolatedStoredMs, peakRssMb: peak, load: os.loadavg()[0] ?? Number.NaN });
+      const inDaemon = stageLog.inDaemon(pages);
+      const isolatedInDaemon = stageLog.inDaemon(isolatedPages);
+      results.push({ pageMs, confirmationMs, appendMs, existsMs, storedMs, storedToPageMs, isolatedPageMs, isolatedStoredMs, inDaemon, isolatedInDaemon, peakRssMb: peak, load: os.loadavg()[0] ?? Number.NaN });
       log(
         `latency run ${run}: page p50 ${percentile(pageMs, 50)} p95 ${percentile(pageMs, 95)} p99 ${percentile(pageMs, 99)} ms; ` +
           `confirmation p50 ${percentile(confirmationMs, 50)} p95 ${percentile(confirmationMs, 95)} p99 ${percentile(confirmationMs, 99)} ms; append p50 ${percentile(appendMs, 50)} ms; ` +
           `APPEND->EXISTS at a bare client p50 ${percentile(existsMs, 50)} p99 ${percentile(existsMs, 99)} ms (${existsMs.length} seen); ` +
           `APPEND->stored p50 ${percentile(storedMs, 50)} p99 ${percentile(storedMs, 99)} ms; stored->page p50 ${percentile(storedToPageMs, 50)} p99 ${percentile(storedToPageMs, 99)} ms; ` +
-          `isolated mails: page p50 ${percentile(isolatedPageMs, 50)} ms, stored p50 ${percentile(isolatedStoredMs, 50)} ms`,
+          `isolated mails: page p50 ${percentile(isolatedPageMs, 50)} ms, stored p50 ${percentile(isolatedStoredMs, 50)} ms; ` +
+          `in the daemon, EXISTS heard -> page p50 ${percentile(inDaemon.heardToPageMs, 50).toFixed(1)} ms (${inDaemon.heardToPageMs.length} traced), isolated ${percentile(isolatedInDaemon.heardToPageMs, 50).toFixed(1)} ms`,
       );
     } finally {
       await appender.logout().catch(() => appender.close());

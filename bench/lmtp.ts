@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import type { LocalStack } from '../src/devservers/local-stack.js';
 import type { Built } from './built.js';
 import { startDaemonChild } from './daemon.js';
+import { createStageLog, type InDaemon } from './in-daemon.js';
 import { plainMail } from './mails.js';
 import { percentile, sleep, waitUntil } from './stats.js';
 
@@ -22,6 +23,9 @@ export type LmtpRun = {
   /** The same one at a time, each after the previous page: no queueing at all. */
   isolatedPageMs: number[];
   isolatedAckMs: number[];
+  /** The daemon's own part (DATA began -> page received) and its stages: the steady mails, the isolated ones. */
+  inDaemon: InDaemon;
+  isolatedInDaemon: InDaemon;
   /** Through a real Postfix on loopback (only when it can run here, i.e. as root): SMTP submission accepted -> page. */
   viaPostfixPageMs: number[];
   peakRssMb: number;
@@ -56,9 +60,11 @@ export async function runLmtpLatency(built: Built, stack: LocalStack, { runs, co
     stack.smtp.clear();
     stack.receiver.clear();
     const storedAt = new Map<string, number>();
+    const stageLog = createStageLog();
     const daemon = startDaemonChild(configFile, {
       onLog: (entry) => {
         if (entry.msg === 'message ingested' && entry.messageId && entry.time) storedAt.set(entry.messageId, entry.time);
+        stageLog.onEntry(entry);
       },
     });
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: lmtpPort, lmtp: true, secure: false, ignoreTLS: true });
@@ -84,11 +90,13 @@ export async function runLmtpLatency(built: Built, stack: LocalStack, { runs, co
 
       const isolatedPageMs: number[] = [];
       const isolatedAckMs: number[] = [];
+      const isolatedPages: Array<{ messageId: string; pageAt: number }> = [];
       for (let n = 0; n < isolated; n += 1) {
         const id = await deliver(n, 'iso', 'solo@acme.test');
         await waitUntil(() => pageAt(id) !== undefined, { timeoutMs: 30_000, intervalMs: 5, what: `the page of isolated LMTP mail ${n}` });
         isolatedPageMs.push((pageAt(id) as number) - (startedAt.get(id) as number));
         isolatedAckMs.push((ackedAt.get(id) as number) - (startedAt.get(id) as number));
+        isolatedPages.push({ messageId: id, pageAt: pageAt(id) as number });
         await sleep(300);
       }
       await waitUntil(() => stack.smtp.received.length >= isolated, { timeoutMs: 30_000, what: 'the isolated confirmations' });
@@ -110,11 +118,13 @@ export async function runLmtpLatency(built: Built, stack: LocalStack, { runs, co
       const pageMs: number[] = [];
       const ackMs: number[] = [];
       const storedMs: number[] = [];
+      const pages: Array<{ messageId: string; pageAt: number }> = [];
       for (const id of steady) {
         const began = startedAt.get(id) as number;
         const paged = pageAt(id);
         if (paged === undefined) throw new Error(`lmtp run ${run}: no page for ${id}`);
         pageMs.push(paged - began);
+        pages.push({ messageId: id, pageAt: paged });
         ackMs.push((ackedAt.get(id) as number) - began);
         const stored = storedAt.get(id);
         if (stored !== undefined) storedMs.push(stored - began);
@@ -147,7 +157,7 @@ export async function runLmtpLatency(built: Built, stack: LocalStack, { runs, co
         log(`lmtp run ${run}: no Postfix figures: ${built.postfixMissing()}`);
       }
 
-      results.push({ pageMs, confirmationMs, ackMs, storedMs, isolatedPageMs, isolatedAckMs, viaPostfixPageMs, peakRssMb: daemon.peakRssMb(), load: os.loadavg()[0] ?? Number.NaN });
+      results.push({ pageMs, confirmationMs, ackMs, storedMs, isolatedPageMs, isolatedAckMs, inDaemon: stageLog.inDaemon(pages), isolatedInDaemon: stageLog.inDaemon(isolatedPages), viaPostfixPageMs, peakRssMb: daemon.peakRssMb(), load: os.loadavg()[0] ?? Number.NaN });
       log(
         `lmtp run ${run}: page p50 ${percentile(pageMs, 50)} p99 ${percentile(pageMs, 99)} ms; 250 p50 ${percentile(ackMs, 50)} p99 ${percentile(ackMs, 99)} ms; ` +
           `confirmation p50 ${percentile(confirmationMs, 50)} ms; isolated page p50 ${percentile(isolatedPageMs, 50)} ms` +

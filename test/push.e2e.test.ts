@@ -29,4 +29,20 @@ describe('push over IMAP IDLE', () => {
     expect(stack.receiver.requests.map((request) => (request.body as { dedup_key: string }).dedup_key)).toEqual(['CS-1', 'CS-2', 'CS-3']);
     expect(stack.smtp.received.map((mail) => mail.parsed.inReplyTo)).toEqual(['push-1@mail.acme.test', 'push-2@mail.acme.test', 'push-3@mail.acme.test']);
   });
+
+  it("logs where each pushed mail's time went, from the server's EXISTS to the commit", () => {
+    const ingested = daemon
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('"message ingested"'))
+      .map((line) => JSON.parse(line) as { messageId?: string; stages?: Record<string, number | string> });
+    expect(ingested.map((entry) => entry.messageId)).toEqual(['push-1@mail.acme.test', 'push-2@mail.acme.test', 'push-3@mail.acme.test']);
+    for (const { stages } of ingested) {
+      // Each came by IDLE news, so its trace starts there and has every stage.
+      expect(stages).toMatchObject({ since: 'heardAt', list: expect.any(Number), fetch: expect.any(Number), parse: expect.any(Number), authenticate: expect.any(Number), commit: expect.any(Number) });
+      const { list, fetch, parse, authenticate, commit, total } = stages as Record<string, number>;
+      expect(Math.abs((list as number) + (fetch as number) + (parse as number) + (authenticate as number) + (commit as number) - (total as number))).toBeLessThan(0.5);
+      expect(total).toBeGreaterThan(0);
+    }
+  });
 });

@@ -140,7 +140,7 @@ function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>
     mailbox,
     pollCron: imap.pollCron,
     logger: logger.child({ component: 'watcher' }),
-    sync: ({ uidValidity, signal }) =>
+    sync: ({ uidValidity, signal, heardAt }) =>
       syncMailbox({
         mailbox,
         folder,
@@ -152,6 +152,7 @@ function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>
         logger,
         signal,
         onIngested: () => services.outboxWorker.nudge(),
+        ...(heardAt === undefined ? {} : { heardAt }),
       }),
   });
 }

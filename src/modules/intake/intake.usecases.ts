@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createError, describeError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { stagesOf, type ArrivalTrace } from '../../shared/stage-trace.js';
 import { createConversations } from '../conversations/conversation.usecases.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
@@ -55,10 +56,12 @@ type Facts = {
   replaceOnlyIf?: IntakeDecision['outcome'];
   /** `quarantine release`: treat an unknown sender as an allowed customer. */
   release?: boolean;
+  /** The message's moments so far (this copy is the message's own; parsing and authenticating add to it). */
+  trace: ArrivalTrace;
 };
 
 /** A message in the raw store, with its bytes when the caller still holds them; the options of reprocess and release. */
-export type StoredArrival = { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean } & IngestSource;
+export type StoredArrival = { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean; trace?: ArrivalTrace } & IngestSource;
 
 /** Parsed, read and authenticated, waiting for the transaction: the decision runs inside it, on the facts then. */
 type Prepared = { kind: 'prepared'; facts: Facts; message: InboundMessage | undefined; decideNow: () => IntakeDecision; reading?: MessageReading };
@@ -155,7 +158,7 @@ export function createIntake({
   }
 
   /** Everything before the transaction: the already-seen check, size and shape, parse and read, authenticate. */
-  async function prepare({ blob, raw, replaceInboundId, replaceOnlyIf, release, ...origin }: StoredArrival): Promise<{ kind: 'done'; result: IngestResult } | Prepared> {
+  async function prepare({ blob, raw, replaceInboundId, replaceOnlyIf, release, trace, ...origin }: StoredArrival): Promise<{ kind: 'done'; result: IngestResult } | Prepared> {
     const seen = seenBefore(origin, blob, replaceInboundId !== undefined);
     if (seen) return { kind: 'done', result: seen };
     const facts: Facts = {
@@ -163,6 +166,7 @@ export function createIntake({
       receivedAt: clock.now(),
       origin,
       authenticity: { authentic: false, reason: 'not parsed' },
+      trace: { ...trace },
       ...(replaceInboundId ? { replaceInboundId } : {}),
       ...(replaceOnlyIf ? { replaceOnlyIf } : {}),
       ...(release ? { release } : {}),
@@ -184,6 +188,7 @@ export function createIntake({
       if (code === 'store.write_failed' || code === 'intake.parse_pool_closed' || code === 'intake.parse_worker_missing') throw error;
       return prepared(undefined, () => ({ outcome: 'quarantined', reason: `unparseable: ${describeError(error)}`.slice(0, 500) }));
     }
+    facts.trace.parsedAt = performance.now();
     if (read.kind === 'over-budget') {
       // Recorded with the cursor in one commit: after a restart it is not parsed again (no second stall).
       const { budgetMs } = read;
@@ -193,6 +198,7 @@ export function createIntake({
     if (reading.malformedHeaders) return prepared(message, () => ({ outcome: 'quarantined', reason: reading.malformedHeaders as string }));
     // 2. authenticate (may need DNS: before the transaction); the identity is one mailbox, aligned with the pass
     facts.authenticity = await authenticate(blob, message, raw);
+    facts.trace.authenticatedAt = performance.now();
     const identity = identityOf({ mailbox: reading.mailbox, verdict: facts.authenticity, from: message.from });
     if (identity.status === 'refused') return prepared(message, () => ({ outcome: 'quarantined', reason: `sender-not-authenticated: ${identity.reason}` }));
     // 3-8. classify, check the sender, thread, decide; then store, confirm/notify, page: one commit
@@ -276,9 +282,12 @@ export function createIntake({
       // BEGIN or COMMIT failed: nothing of this group is recorded.
       return { results: [], error: failure };
     }
+    const committedAt = performance.now();
     for (const [index, result] of results.entries()) {
       const { facts, message } = group[index] as Prepared;
-      logger.info({ inboundId: result.inboundId, uid: facts.origin.uid, messageId: message?.messageId, ref: result.ticketRef, outcome: result.outcome, reason: result.reason }, 'message ingested');
+      // `stages`: where this message's time went, from the server's news to this commit (ms; stage-trace.ts).
+      const stages = stagesOf(facts.trace, committedAt);
+      logger.info({ inboundId: result.inboundId, uid: facts.origin.uid, messageId: message?.messageId, ref: result.ticketRef, outcome: result.outcome, reason: result.reason, ...(stages.total === undefined ? {} : { stages }) }, 'message ingested');
     }
     return error === undefined ? { results } : { results, error };
   }

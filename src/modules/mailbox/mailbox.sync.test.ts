@@ -38,7 +38,7 @@ function folderOf(sizes: number[], { uids = sizes.map((_, index) => index + 1) }
       command(`mark ${uids[0]}-${uids.at(-1)}`, () => {
         marked.push(...uids);
       }),
-    waitForNews: async () => undefined,
+    waitForNews: async () => ({}),
     close: async () => undefined,
   };
   return { mailbox, log, marked, overlaps: () => overlapped };
@@ -92,6 +92,8 @@ describe('one pass over the folder', () => {
     const { rawStore } = temporaryStores();
     let cursor: MailboxCursor | undefined;
     const firstIngestAt: number[] = [];
+    const traces: StoredArrival['trace'][] = [];
+    const heardAt = performance.now();
     const handled = await syncMailbox({
       mailbox,
       folder: 'INBOX',
@@ -102,8 +104,10 @@ describe('one pass over the folder', () => {
       signal: new AbortController().signal,
       onIngested: () => undefined,
       listWindow: 10,
+      heardAt,
       ingest: async () => undefined,
       ingestBatch: async (arrivals) => {
+        traces.push(...arrivals.map((arrival) => arrival.trace));
         if (firstIngestAt.length === 0) firstIngestAt.push(log.filter((line) => line.startsWith('list ') && line.endsWith(' start')).length);
         cursor = { uidValidity: '9', lastUid: (arrivals.at(-1) as StoredArrival).uid };
         return { results: arrivals };
@@ -123,6 +127,12 @@ describe('one pass over the folder', () => {
       'list 510:519 start',
       'list 520:* start',
     ]);
+    // The stage trace: the news the pass answers goes with the first window only (later ones were waiting
+    // already); every message was listed before it was fetched and stored.
+    expect(traces).toHaveLength(35);
+    expect(traces.slice(0, 10).every((trace) => trace.heardAt === heardAt)).toBe(true);
+    expect(traces.slice(10).every((trace) => trace.heardAt === undefined)).toBe(true);
+    expect(traces.every((trace) => (trace.listedAt as number) >= heardAt && (trace.fetchedAt as number) >= (trace.listedAt as number))).toBe(true);
   });
 
   it('marks only the messages committed before a failure, raises it, and the next pass starts right after them', async () => {

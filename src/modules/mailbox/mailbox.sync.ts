@@ -1,11 +1,12 @@
 import type { Logger } from '../../shared/logger.js';
+import type { ArrivalTrace } from '../../shared/stage-trace.js';
 import type { BlobRef, BlobStore } from '../store/blob-store.js';
 import { mapLimited } from '../../shared/map-limited.js';
 import { planDownloads, STORE_CONCURRENCY, type DownloadStep } from './download-plan.models.js';
 import type { Mailbox, MailboxCursor } from './mailbox.types.js';
 
 /** One message in the raw store, as the sync hands it to the pipeline. */
-export type StoredArrival = { blob: BlobRef; raw?: Buffer; source: string; uidValidity: string; uid: number };
+export type StoredArrival = { blob: BlobRef; raw?: Buffer; source: string; uidValidity: string; uid: number; trace: ArrivalTrace };
 
 /** Hands one stored message to the pipeline; it advances the folder's cursor in the same commit as the outcome. */
 export type IngestStored = (arrival: StoredArrival) => Promise<unknown>;
@@ -43,6 +44,7 @@ export async function syncMailbox({
   signal,
   onIngested,
   listWindow = LIST_WINDOW,
+  heardAt,
 }: {
   mailbox: Mailbox;
   folder: string;
@@ -57,6 +59,8 @@ export async function syncMailbox({
   onIngested: () => void;
   /** How many UIDs one listing covers. */
   listWindow?: number;
+  /** When the server reported the news this pass answers (monotonic clock), for the stage trace. */
+  heardAt?: number;
 }): Promise<number> {
   const cursor = cursorOf(folder);
   if (cursor && cursor.uidValidity !== uidValidity) {
@@ -75,11 +79,11 @@ export async function syncMailbox({
     }
   };
 
-  const load = async (step: DownloadStep): Promise<Loaded> => {
+  const load = async (step: DownloadStep, listed: ArrivalTrace): Promise<Loaded> => {
     if (step.kind === 'stream') {
       // Streamed straight into the raw store: a 40 MB mail never sits in memory whole.
       const blob = await mailbox.downloadRaw({ uid: step.uid, signal, consume: (source) => rawStore.put(source) });
-      return { kind: 'stream', arrival: { blob, source: folder, uidValidity, uid: step.uid } };
+      return { kind: 'stream', arrival: { blob, source: folder, uidValidity, uid: step.uid, trace: { ...listed, fetchedAt: performance.now() } } };
     }
     const messages = await mailbox.fetchMany({ uids: step.uids, signal });
     if (messages.length < step.uids.length) {
@@ -89,7 +93,8 @@ export async function syncMailbox({
     // The whole batch is stored first, a few files written and flushed at a time (about half the time of one
     // after the other); then it is ingested in UID order, parsed from the bytes already in memory.
     const blobs = await mapLimited(messages, STORE_CONCURRENCY, (message) => rawStore.put(message.source));
-    return { kind: 'batch', arrivals: messages.map((message, index) => ({ blob: blobs[index] as BlobRef, raw: message.source, source: folder, uidValidity, uid: message.uid })) };
+    const trace = { ...listed, fetchedAt: performance.now() };
+    return { kind: 'batch', arrivals: messages.map((message, index) => ({ blob: blobs[index] as BlobRef, raw: message.source, source: folder, uidValidity, uid: message.uid, trace })) };
   };
 
   /** One IMAP command at a time on the connection: the next download and a mark never overlap. */
@@ -103,6 +108,7 @@ export async function syncMailbox({
   // The folder is listed a window of UIDs at a time: with 100,000 messages waiting, the first is ingested after
   // one short listing, not after listing them all.
   let after = afterUid;
+  let heard = heardAt;
   while (!signal.aborted) {
     let pending = await onConnection(() => mailbox.listNewUids({ afterUid: after, throughUid: after + listWindow, signal }));
     if (pending.length === 0) {
@@ -110,19 +116,22 @@ export async function syncMailbox({
       pending = await onConnection(() => mailbox.listNewUids({ afterUid: after + listWindow, signal }));
       if (pending.length === 0) break;
     }
-    await ingestSteps(planDownloads(pending));
+    // Only the first window answers the news; a later one was waiting already (a backlog).
+    const listed: ArrivalTrace = { ...(heard === undefined ? {} : { heardAt: heard }), listedAt: performance.now() };
+    heard = undefined;
+    await ingestSteps(planDownloads(pending), listed);
     after = (pending.at(-1) as { uid: number }).uid;
   }
   return handled;
 
   /** The steps of one window, each downloaded while the one before it is ingested. */
-  async function ingestSteps(steps: DownloadStep[]): Promise<void> {
+  async function ingestSteps(steps: DownloadStep[], listed: ArrivalTrace): Promise<void> {
     /** The next step's download, started while the current one is ingested; never left rejected unobserved. */
     let ahead: Promise<Loaded> | undefined;
     const startLoad = (index: number): Promise<Loaded> | undefined => {
       const step = steps[index];
       if (!step) return undefined;
-      const loading = onConnection(() => load(step));
+      const loading = onConnection(() => load(step, listed));
       loading.catch(() => undefined);
       return loading;
     };

@@ -3,6 +3,9 @@ import type { Readable } from 'node:stream';
 /** A message as the mailbox hands it over: its UID and raw RFC 5322 source. */
 export type RawMessage = { uid: number; size: number; source: Buffer };
 
+/** `heardAt`: when the server first reported new mail (monotonic clock, `performance.now()`); absent when woken otherwise. */
+export type News = { heardAt?: number };
+
 export type MailboxCursor = { uidValidity: string; lastUid: number };
 
 export type Mailbox = {
@@ -22,7 +25,10 @@ export type Mailbox = {
   downloadRaw<T>(args: { uid: number; signal?: AbortSignal; consume: (source: Readable) => Promise<T> }): Promise<T>;
   /** Marks messages handled on the server with one command (moves them to the processed folder, or flags them). */
   markProcessed(args: { uids: number[] }): Promise<void>;
-  /** Resolves when the server signals news (IDLE), when `signal` aborts, or the connection drops. */
-  waitForNews(args: { signal: AbortSignal }): Promise<void>;
+  /**
+   * Resolves when the server signals news (IDLE), when `signal` aborts, or the connection drops; with the moment
+   * the server first reported new mail since the last listing, if it did.
+   */
+  waitForNews(args: { signal: AbortSignal }): Promise<News>;
   close(): Promise<void>;
 };

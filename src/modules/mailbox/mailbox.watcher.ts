@@ -18,7 +18,8 @@ export function createMailboxWatcher({
   backoff = { baseMs: 1_000, capMs: 60_000 },
 }: {
   mailbox: Mailbox;
-  sync: (args: { uidValidity: string; signal: AbortSignal }) => Promise<number>;
+  /** `heardAt`: when the server reported the news this pass answers (for the messages' stage trace). */
+  sync: (args: { uidValidity: string; signal: AbortSignal; heardAt?: number }) => Promise<number>;
   pollCron: string;
   logger?: Logger;
   stableMs?: number;
@@ -44,12 +45,14 @@ export function createMailboxWatcher({
         everConnected = true;
         connectedAt = Date.now();
         logger.info({ uidValidity }, 'IMAP connected');
+        let heardAt: number | undefined;
         while (!stopping.signal.aborted) {
           wake = new AbortController();
-          await sync({ uidValidity, signal: stopping.signal });
+          await sync({ uidValidity, signal: stopping.signal, ...(heardAt === undefined ? {} : { heardAt }) });
+          heardAt = undefined;
           if (failures > 0 && Date.now() - connectedAt >= stableMs) failures = 0;
           if (wake.signal.aborted) continue; // a nudge came in while syncing
-          await mailbox.waitForNews({ signal: AbortSignal.any([stopping.signal, wake.signal]) });
+          ({ heardAt } = await mailbox.waitForNews({ signal: AbortSignal.any([stopping.signal, wake.signal]) }));
         }
       } catch (error) {
         if (connected) disconnectedAt = Date.now();

@@ -68,9 +68,9 @@ async function append(account: Account, subject: string, mailbox = 'INBOX'): Pro
   return uid;
 }
 
-function watch(promise: Promise<void>) {
-  const state = { settled: false };
-  void promise.finally(() => (state.settled = true));
+function watch<T>(promise: Promise<T>) {
+  const state: { settled: boolean; value?: T } = { settled: false };
+  void promise.then((value) => (state.value = value)).finally(() => (state.settled = true));
   return state;
 }
 
@@ -166,9 +166,13 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
 
     const waiting = watch(mailbox.waitForNews({ signal: new AbortController().signal }));
     expect(waiting.settled).toBe(false);
+    const beforeAppend = performance.now();
     const uid = await append('idle', 'new mail while idling');
 
     await vi.waitFor(() => expect(waiting.settled).toBe(true), { timeout: 10_000 });
+    // When the EXISTS came (the start of the message's stage trace): after the APPEND began, by now at the latest.
+    expect(waiting.value?.heardAt).toBeGreaterThan(beforeAppend);
+    expect(waiting.value?.heardAt).toBeLessThanOrEqual(performance.now());
     expect(await mailbox.listNewUids({ afterUid: 0 })).toEqual([{ uid, size: rawMail('new mail while idling').length }]);
   });
 
@@ -182,8 +186,11 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
     // Dovecot reports the new EXISTS as part of the reply to this unrelated command.
     await mailbox.fetchMany({ uids: [old] });
 
+    const askedAt = performance.now();
     const waiting = watch(mailbox.waitForNews({ signal: new AbortController().signal }));
     await vi.waitFor(() => expect(waiting.settled).toBe(true), { timeout: 2_000 });
+    // The news is dated when the server reported it, during the fetch, not when it was asked for.
+    expect(waiting.value?.heardAt).toBeLessThan(askedAt);
   });
 
   it('returns from waitForNews when the signal aborts or the idle period ends', async () => {
@@ -194,6 +201,7 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
     const aborted = watch(mailbox.waitForNews({ signal: controller.signal }));
     controller.abort();
     await vi.waitFor(() => expect(aborted.settled).toBe(true));
+    expect(aborted.value).toEqual({}); // woken without news: no moment to trace from
 
     const idleEnded = watch(mailbox.waitForNews({ signal: new AbortController().signal }));
     await vi.waitFor(() => expect(idleEnded.settled).toBe(true), { timeout: 5_000 });

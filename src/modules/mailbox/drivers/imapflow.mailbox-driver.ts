@@ -8,7 +8,7 @@ import { ImapFlow } from 'imapflow';
 import { createError, isTicketdError, type TicketdError } from '../../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../../shared/logger.js';
 import type { TokenSource } from '../../oauth2/oauth2.token-provider.js';
-import type { Mailbox, RawMessage } from '../mailbox.types.js';
+import type { Mailbox, News, RawMessage } from '../mailbox.types.js';
 
 /** Our own keyword, so a human (or another tool) can tell which mail ticketd has handled. */
 export const PROCESSED_KEYWORD = '$Ticketd';
@@ -51,8 +51,9 @@ export function createImapflowMailbox({
   const log = logger.child({ component: 'mailbox', host, port, mailbox });
   let client: ImapFlow | undefined;
   // Set by the server's EXISTS growth, cleared when a listing starts: news that arrived while no one
-  // was waiting (during a fetch or a move) must still wake the next waitForNews (imapflow#13).
-  let newsPending = false;
+  // was waiting (during a fetch or a move) must still wake the next waitForNews (imapflow#13). The moment of the
+  // first such EXISTS (monotonic clock), for the message's stage trace.
+  let newsSince: number | undefined;
   const wakers = new Set<() => void>();
   let processedFolderReady = false;
 
@@ -137,7 +138,7 @@ export function createImapflowMailbox({
     });
     fresh.on('exists', ({ count, prevCount }) => {
       if (count <= prevCount) return;
-      newsPending = true;
+      newsSince ??= performance.now();
       wakeAll();
     });
     return fresh;
@@ -169,7 +170,7 @@ export function createImapflowMailbox({
       }
       throw error;
     }
-    newsPending = false;
+    newsSince = undefined;
     log.info({ uidValidity: String(opened.uidValidity), exists: opened.exists }, 'IMAP mailbox opened');
     // UIDVALIDITY is a bigint in imapflow; it is stored and compared as text.
     return { uidValidity: String(opened.uidValidity) };
@@ -177,7 +178,7 @@ export function createImapflowMailbox({
 
   async function listNewUids({ afterUid, throughUid, signal }: { afterUid: number; throughUid?: number; signal?: AbortSignal }) {
     const current = connectedClient();
-    newsPending = false;
+    newsSince = undefined;
     // fetchAll collects before returning: nothing else may run while a FETCH streams (imapflow#110, #147).
     const messages = await bounded(
       'list',
@@ -255,12 +256,13 @@ export function createImapflowMailbox({
     if (!flagged) log.warn({ uids }, 'messages to mark as processed were not flagged');
   }
 
-  async function waitForNews({ signal }: { signal: AbortSignal }): Promise<void> {
+  async function waitForNews({ signal }: { signal: AbortSignal }): Promise<News> {
     const current = client;
-    if (signal.aborted || !current || !current.usable) return;
-    if (newsPending) {
-      newsPending = false;
-      return;
+    if (signal.aborted || !current || !current.usable) return {};
+    if (newsSince !== undefined) {
+      const heardAt = newsSince;
+      newsSince = undefined;
+      return { heardAt };
     }
     // Auto-IDLE only starts after 15 s of quiet; start it now so news arrives right away. The promise
     // settles when the next command breaks IDLE or the connection drops, both handled elsewhere.
@@ -277,7 +279,9 @@ export function createImapflowMailbox({
       wakers.delete(wake);
       signal.removeEventListener('abort', wake);
     }
-    newsPending = false;
+    const heardAt = newsSince;
+    newsSince = undefined;
+    return heardAt === undefined ? {} : { heardAt };
   }
 
   async function close(): Promise<void> {

@@ -15,6 +15,7 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import { systemClock, type Clock } from '../../../shared/clock.js';
 import { createError, describeError } from '../../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../../shared/logger.js';
+import type { ArrivalTrace } from '../../../shared/stage-trace.js';
 import type { BlobRef, BlobStore } from '../../store/blob-store.js';
 import { announcedSize, cleanAddress, HEAD_PEEK_BYTES, isSupportRecipient, traceDate, traceHeader } from '../lmtp.models.js';
 
@@ -25,7 +26,7 @@ export type DeliveredOutcome = { inboundId: number; outcome: string; ticketRef: 
  * The pipeline entry for a message already in the raw store; it commits the outcome before resolving. `raw`: the
  * same bytes when the message was small enough to keep a copy (parsed without reading the store back).
  */
-export type IngestDelivered = (arrival: { blob: BlobRef; raw?: Buffer; source: string }) => Promise<DeliveredOutcome>;
+export type IngestDelivered = (arrival: { blob: BlobRef; raw?: Buffer; source: string; trace: ArrivalTrace }) => Promise<DeliveredOutcome>;
 
 export type LmtpListenerStatus = { listening: boolean; host: string; port: number; connections: number; inHand: number };
 
@@ -114,6 +115,7 @@ export function createLmtpIntake({
 
   /** One message: trace header + bytes into the raw store, then the pipeline; the answers once it committed. */
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string[]> {
+    const heardAt = performance.now(); // the DATA began: for LMTP, the moment the mail server says there is mail
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const rcptTo = session.envelope.rcptTo.map((rcpt) => rcpt.address);
     const envelope = { mailFrom: cleanAddress(mailFrom), rcptTo: rcptTo.map(cleanAddress) };
@@ -139,7 +141,7 @@ export function createLmtpIntake({
     let result: DeliveredOutcome;
     try {
       const raw = trace.copy();
-      result = await ingest({ blob, ...(raw ? { raw } : {}), source });
+      result = await ingest({ blob, ...(raw ? { raw } : {}), source, trace: { heardAt, fetchedAt: performance.now() } });
     } catch (error) {
       log.error({ ...envelope, sha256: blob.sha256, err: describeError(error) }, 'LMTP message stored but not recorded: 451, the MTA keeps it and tries again');
       throw temporary('lmtp.ingest_failed', error);
