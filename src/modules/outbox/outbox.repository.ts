@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import type { PagerEvent } from '../pager/pager.types.js';
@@ -17,22 +17,45 @@ function toItem(row: OutboxRow): OutboxItem {
 /** Queries only; callers own the transaction. */
 export function createOutboxRepository({ db }: { db: Db }) {
   /** Enqueues an effect once: a second enqueue with the same effect key is ignored. */
+  const insertEffect = db
+    .insert(outbox)
+    .values({
+      kind: sql.placeholder('kind'),
+      effectKey: sql.placeholder('effectKey'),
+      ticketId: sql.placeholder('ticketId'),
+      payloadJson: sql.placeholder('payloadJson'),
+      nextAttemptAt: sql.placeholder('at'),
+      createdAt: sql.placeholder('at'),
+    })
+    .onConflictDoNothing()
+    .prepare();
+  /** Every message queues its effects here: prepared once. */
   function enqueue({ effectKey, ticketId, payload, at }: { effectKey: string; ticketId: number | null; payload: OutboxPayload; at: Date }): void {
-    db.insert(outbox)
-      .values({ kind: payload.kind, effectKey, ticketId, payloadJson: JSON.stringify(payload), nextAttemptAt: at, createdAt: at })
-      .onConflictDoNothing()
-      .run();
+    insertEffect.run({ kind: payload.kind, effectKey, ticketId, payloadJson: JSON.stringify(payload), at });
   }
 
-  function listDue({ now, limit }: { now: Date; limit: number }): OutboxItem[] {
+  /** One prepared statement per set of kinds asked for (the worker asks for the same two every round). */
+  const dueQueries = new Map<string, ReturnType<typeof prepareDue>>();
+  function prepareDue(kinds: Array<OutboxItem['kind']> | undefined) {
     return db
       .select()
       .from(outbox)
-      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)))
+      .where(and(eq(outbox.status, 'pending'), kinds ? inArray(outbox.kind, kinds) : undefined, lte(outbox.nextAttemptAt, sql.placeholder('now'))))
       .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
-      .limit(limit)
-      .all()
-      .map(toItem);
+      .limit(sql.placeholder('limit'))
+      .prepare();
+  }
+
+  /** Pending rows due by `now`, oldest first; only those of `kinds` when given (outbox_due_kind_idx). */
+  function listDue({ now, limit, kinds }: { now: Date; limit: number; kinds?: Array<OutboxItem['kind']> }): OutboxItem[] {
+    const key = kinds ? kinds.join(',') : '*';
+    let query = dueQueries.get(key);
+    if (!query) {
+      query = prepareDue(kinds);
+      dueQueries.set(key, query);
+    }
+    // A placeholder compared with a timestamp column is bound as is: milliseconds, as the column stores them.
+    return query.all({ now: now.getTime(), limit }).map(toItem);
   }
 
   /** Takes the row for one delivery attempt; false if another worker holds it or it is no longer pending. */

@@ -23,5 +23,5 @@ export const outbox = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     sentAt: integer('sent_at', { mode: 'timestamp_ms' }),
   },
-  (table) => [uniqueIndex('outbox_effect_key_unique').on(table.effectKey), index('outbox_due_idx').on(table.status, table.nextAttemptAt), index('outbox_ticket_idx').on(table.ticketId)],
+  (table) => [uniqueIndex('outbox_effect_key_unique').on(table.effectKey), index('outbox_due_idx').on(table.status, table.nextAttemptAt), index('outbox_due_kind_idx').on(table.status, table.kind, table.nextAttemptAt), index('outbox_ticket_idx').on(table.ticketId)],
 );

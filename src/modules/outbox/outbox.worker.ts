@@ -13,6 +13,9 @@ import { hasUnopenedPlaceholder, openSealedMail, type LinkSealer } from './seale
  * Delivers outbox rows: one pass at a time (passes never overlap), woken by `nudge()` after an ingest or by
  * its own timer. A retryable failure is rescheduled with backoff; a permanent one becomes a dead letter.
  */
+/** Deliveries a person waits on: sent before the mail of the same round. */
+const URGENT: Array<OutboxItem['kind']> = ['page', 'webhook'];
+
 export function createOutboxWorker({
   repository,
   mailSender,
@@ -96,13 +99,17 @@ export function createOutboxWorker({
     let attempted = 0;
     releaseDeadLeases();
     for (;;) {
-      const due = repository.listDue({ now: clock.now(), limit: batchSize });
+      // Pages and webhooks first in every round: someone is woken by them, and a confirmation to a slow mail
+      // server must not hold a page up. A page queued during a round waits at most for that round's mail.
+      const now = clock.now();
+      const due = [...repository.listDue({ now, limit: batchSize, kinds: URGENT }), ...repository.listDue({ now, limit: batchSize, kinds: ['email'] })];
       if (due.length === 0) return attempted;
       for (const item of due) {
         if (!shouldContinue()) return attempted;
         if (!repository.claim({ id: item.id, now: clock.now(), leaseMs, owner })) continue;
         attempted += 1;
         let failure: unknown;
+        const started = performance.now();
         try {
           await deliver(item);
         } catch (error) {
@@ -118,7 +125,8 @@ export function createOutboxWorker({
           maxAgeMs,
           ...(backoff ? { backoff } : {}),
         });
-        const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1 };
+        const sendMs = Math.round((performance.now() - started) * 10) / 10;
+        const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1, sendMs };
         if (verdict.status === 'sent') {
           repository.markSent({ id: item.id, at: clock.now() });
           repository.forgetSealed(item.id);

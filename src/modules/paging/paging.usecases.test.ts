@@ -95,6 +95,32 @@ describe('paging lifecycle through the outbox', () => {
     expect(JSON.stringify(events[0]?.payload?.custom_details)).not.toContain('Please help');
   });
 
+  it('sends the page before the confirmation queued with it, so a slow mail server does not hold the page up', async () => {
+    const config = testConfig(receiver);
+    const intake = createIntake({ db, config, clock, ...temporaryStores() });
+    const sent: Array<{ to: string; startedAt: number }> = [];
+    const slowMail: MailSender = {
+      ...noMail,
+      send: async (mail) => {
+        sent.push({ to: String(mail.to), startedAt: Date.now() });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { response: '250 ok' };
+      },
+    };
+    const worker = createOutboxWorker({ repository: createOutboxRepository({ db }), mailSender: slowMail, pager: createPagerDutyPager({ url: config.pager.url }), clock, maxAttempts: 3, maxAgeMs: 86_400_000, pollMs: 1000 });
+    const { ticketRef } = await intake.ingestRaw({ raw: mail({ subject: '[SEV1] API down', id: 'p1' }), source: 'test' });
+    // The confirmation was queued first (lower id), in the same commit as the page.
+    const queued = createOutboxRepository({ db }).list();
+    expect(queued.map((item) => item.kind).slice(0, 2)).toEqual(['email', 'page']);
+
+    expect(await worker.runOnce()).toBeGreaterThanOrEqual(2);
+    const [page] = await receiver.waitFor(1);
+    expect((page?.body as PagerEvent).dedup_key).toBe(ticketRef);
+    expect(sent.some((mail) => mail.to.includes('alice@acme.test'))).toBe(true);
+    // The page had reached the receiver before the first mail was even started.
+    expect(page?.receivedAt.getTime()).toBeLessThanOrEqual(Math.min(...sent.map((mail) => mail.startedAt)));
+  });
+
   it('enqueues acknowledge and resolve once per alert, however often they are called', async () => {
     const { intake, paging, outbox, ticket } = setup(testConfig(receiver));
     await intake.ingestRaw({ raw: mail({ subject: '[SEV2] slow', id: 'a2' }), source: 'test' });

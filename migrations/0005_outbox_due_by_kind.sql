@@ -1,0 +1,1 @@
+CREATE INDEX `outbox_due_kind_idx` ON `outbox` (`status`,`kind`,`next_attempt_at`);
