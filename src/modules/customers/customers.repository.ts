@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import { approvedDomains, bouncingAddresses, organisations, users, verificationTokens } from './customers.tables.js';
 import type { UserStatus } from './customers.models.js';
@@ -42,8 +42,12 @@ export function createCustomersRepository({ db }: { db: Db }) {
     return findDomain(domain) !== undefined;
   }
 
+  // Looked up for every message's sender: prepared once.
+  const userByEmail = db.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare();
+  const bouncing = db.select({ address: bouncingAddresses.address }).from(bouncingAddresses).where(eq(bouncingAddresses.address, sql.placeholder('address'))).prepare();
+
   function findUser(email: string): UserRow | undefined {
-    return db.select().from(users).where(eq(users.email, email.toLowerCase())).get();
+    return userByEmail.get({ email: email.toLowerCase() });
   }
 
   function findUserById(id: number): UserRow | undefined {
@@ -132,7 +136,7 @@ export function createCustomersRepository({ db }: { db: Db }) {
   }
 
   function isBouncing(address: string): boolean {
-    return db.select({ address: bouncingAddresses.address }).from(bouncingAddresses).where(eq(bouncingAddresses.address, address)).get() !== undefined;
+    return bouncing.get({ address }) !== undefined;
   }
 
   return { ensureOrganisation, addDomain, removeDomain, listDomains, findDomain, isApprovedDomain, findUser, findUserById, setRole, setName, findUsers, listUsers, upsertUser, setStatus, insertToken, findToken, useToken, markBouncing, isBouncing };

@@ -5,21 +5,24 @@ import { rateEvents } from './rate-limit.tables.js';
 
 /** Queries only; callers own the transaction (a check and its record belong in the same one). */
 export function createRateLimitRepository({ db }: { db: Db }) {
+  // Every message counts and records here (auto-replies, new tickets): prepared once.
+  const inWindow = db
+    .select({ count: sql<number>`count(*)` })
+    .from(rateEvents)
+    .where(and(eq(rateEvents.bucket, sql.placeholder('bucket')), eq(rateEvents.key, sql.placeholder('key')), gt(rateEvents.at, sql.placeholder('since'))))
+    .prepare();
+  const recordEvent = db.insert(rateEvents).values({ bucket: sql.placeholder('bucket'), key: sql.placeholder('key'), at: sql.placeholder('at') }).prepare();
+
   function count({ bucket, key, since }: { bucket: string; key: string; since: Date }): number {
-    return (
-      db
-        .select({ count: sql<number>`count(*)` })
-        .from(rateEvents)
-        .where(and(eq(rateEvents.bucket, bucket), eq(rateEvents.key, key), gt(rateEvents.at, since)))
-        .get()?.count ?? 0
-    );
+    // A placeholder compared with a timestamp column is bound as is: milliseconds, as the column stores them.
+    return inWindow.get({ bucket, key, since: since.getTime() })?.count ?? 0;
   }
 
   /** Records the event and returns true when it is within the limit; otherwise records nothing. */
   function take({ bucket, key, limit, now }: { bucket: string; key: string; limit: RateLimit; now: Date }): boolean {
     const countInWindow = count({ bucket, key, since: windowStart({ now, limit }) });
     if (!allowsAnother({ countInWindow, limit })) return false;
-    db.insert(rateEvents).values({ bucket, key, at: now }).run();
+    recordEvent.run({ bucket, key, at: now });
     return true;
   }
 

@@ -9,11 +9,20 @@ export type NewTicket = Omit<typeof tickets.$inferInsert, 'id' | 'ref'>;
 export type NewTicketMessage = Omit<typeof ticketMessages.$inferInsert, 'id'>;
 export type NewAttachment = Omit<typeof attachments.$inferInsert, 'id' | 'ticketMessageId'>;
 
-/** Queries only; callers own the transaction. */
+/** Queries only; callers own the transaction. What every message runs is prepared once. */
 export function createTicketsRepository({ db }: { db: Db }) {
+  const nextId = db.$client.prepare<[], { next: number }>('select coalesce(max(id), 0) + 1 as next from tickets');
+  const byId = db.select().from(tickets).where(eq(tickets.id, sql.placeholder('id'))).prepare();
+  const byRef = db.select().from(tickets).where(eq(tickets.ref, sql.placeholder('ref'))).prepare();
+  const touch = db
+    .update(tickets)
+    .set({ updatedAt: sql`${sql.placeholder('at')}` })
+    .where(eq(tickets.id, sql.placeholder('id')))
+    .prepare();
+
   /** Refs are PREFIX-N with N the row id, so they never repeat, even across prefixes. */
   function insertTicket({ prefix, ticket }: { prefix: string; ticket: NewTicket }): TicketRow {
-    const next = db.get<{ next: number }>(sql`select coalesce(max(id), 0) + 1 as next from tickets`).next;
+    const next = (nextId.get() as { next: number }).next;
     return db
       .insert(tickets)
       .values({ ...ticket, id: next, ref: formatTicketRef({ prefix, number: next }) })
@@ -24,7 +33,8 @@ export function createTicketsRepository({ db }: { db: Db }) {
   function appendMessage({ message, files = [] }: { message: NewTicketMessage; files?: NewAttachment[] }): TicketMessageRow {
     const row = db.insert(ticketMessages).values(message).returning().get();
     for (const file of files) db.insert(attachments).values({ ...file, ticketMessageId: row.id }).run();
-    db.update(tickets).set({ updatedAt: message.createdAt }).where(eq(tickets.id, message.ticketId)).run();
+    // A placeholder outside a column's values is bound as is: milliseconds, as the column stores them.
+    touch.run({ at: message.createdAt.getTime(), id: message.ticketId });
     return row;
   }
 
@@ -36,11 +46,11 @@ export function createTicketsRepository({ db }: { db: Db }) {
   }
 
   function findById(id: number): TicketRow | undefined {
-    return db.select().from(tickets).where(eq(tickets.id, id)).get();
+    return byId.get({ id });
   }
 
   function findByRef(ref: string): TicketRow | undefined {
-    return db.select().from(tickets).where(eq(tickets.ref, ref.toUpperCase())).get();
+    return byRef.get({ ref: ref.toUpperCase() });
   }
 
   /** Tickets holding any of these Message-IDs (inbound or outbound), in the order the ids were given. */
