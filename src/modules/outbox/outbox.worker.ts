@@ -9,13 +9,13 @@ import type { OutboxItem, OutboxRepository } from './outbox.repository.js';
 import { decideAfterAttempt } from './retry.models.js';
 import { hasUnopenedPlaceholder, openSealedMail, type LinkSealer } from './sealed-links.models.js';
 
+/** Deliveries a person waits on: sent before the mail of the same round. */
+const URGENT: Array<OutboxItem['kind']> = ['page', 'webhook'];
+
 /**
  * Delivers outbox rows: one pass at a time (passes never overlap), woken by `nudge()` after an ingest or by
  * its own timer. A retryable failure is rescheduled with backoff; a permanent one becomes a dead letter.
  */
-/** Deliveries a person waits on: sent before the mail of the same round. */
-const URGENT: Array<OutboxItem['kind']> = ['page', 'webhook'];
-
 export function createOutboxWorker({
   repository,
   mailSender,
