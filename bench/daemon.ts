@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { shippedLaunch } from '../src/shared/launch.js';
 import { TICKETD_BIN } from './built.js';
 import { waitUntil } from './stats.js';
 
@@ -23,7 +24,9 @@ export type DaemonChild = {
 export type LogEntry = { msg?: string; time?: number; messageId?: string };
 
 export function startDaemonChild(configFile: string, { nodeArgs = [], onLog }: { nodeArgs?: string[]; onLog?: (entry: LogEntry) => void } = {}): DaemonChild {
-  const child = spawn(process.execPath, [...nodeArgs, TICKETD_BIN, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Started with the runtime settings bin/ticketd.js ships (its first line), as an operator's process is.
+  const launch = shippedLaunch(TICKETD_BIN);
+  const child = spawn(process.execPath, [...launch.nodeArgs, ...nodeArgs, TICKETD_BIN, 'run', '--config', configFile], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const firstSeen = new Map<string, number>();
   let tail = '';
   let partial = '';

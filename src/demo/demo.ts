@@ -10,6 +10,7 @@ import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.r
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
 import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
+import { shippedLaunch } from '../shared/launch.js';
 import { escapeForTerminal } from '../shared/terminal-text.js';
 import { describeArrival, kindOfSentMail, productionDifferences, SENT_KIND_TITLES, type SentKind } from './demo-report.js';
 
@@ -30,7 +31,9 @@ async function main(): Promise<number> {
   const configFile = await stack.writeConfig('ticketd.yaml', { log: { level: 'warn' } });
   say(`  IMAP ${stack.dovecot.port}, SMTP ${stack.smtp.port}, pager ${stack.receiver.url}; config ${configFile}\n`);
 
-  const daemon = spawn(process.execPath, [`${root}bin/ticketd.js`, 'run', '--config', configFile], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const bin = `${root}bin/ticketd.js`;
+  const launch = shippedLaunch(bin);
+  const daemon = spawn(process.execPath, [...launch.nodeArgs, bin, 'run', '--config', configFile], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'inherit', 'pipe'] });
   let daemonLog = '';
   daemon.stderr.on('data', (chunk: Buffer) => (daemonLog += chunk.toString()));
   const db = openDatabase({ path: String(stack.config().database?.path) });

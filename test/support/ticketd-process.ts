@@ -1,14 +1,17 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { shippedLaunch } from '../../src/shared/launch.js';
 
 /** The built bin, run as a user would run it (`npm test` builds dist/ first). */
 export const TICKETD_BIN = fileURLToPath(new URL('../../bin/ticketd.js', import.meta.url));
+/** The runtime settings on the bin's first line: the tests run the daemon as it ships. */
+const LAUNCH = shippedLaunch(TICKETD_BIN);
 
 export type CliResult = { code: number; stdout: string; stderr: string };
 
 export function runTicketd(args: string[], { input, env, cwd }: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [TICKETD_BIN, ...args], { env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [...LAUNCH.nodeArgs, TICKETD_BIN, ...args], { env: { ...process.env, ...LAUNCH.env, ...env }, ...(cwd ? { cwd } : {}), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
@@ -34,7 +37,7 @@ export type DaemonProcess = {
 
 /** Starts `ticketd run --config FILE` as a child process. */
 export function startDaemonProcess(configFile: string, { env }: { env?: NodeJS.ProcessEnv } = {}): DaemonProcess {
-  const child = spawn(process.execPath, [TICKETD_BIN, 'run', '--config', configFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...LAUNCH.nodeArgs, TICKETD_BIN, 'run', '--config', configFile], { env: { ...process.env, ...LAUNCH.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

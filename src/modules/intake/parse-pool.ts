@@ -140,7 +140,8 @@ export function createParsePool({
       finish(() => resolve({ kind: 'over-budget', budgetMs: Date.now() - started }), false);
     }, task.budgetMs);
     slot.worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    slot.worker.postMessage(task);
+    // The task's bytes are its own copy (ownBytes): moved to the worker, not cloned, so they are held once.
+    slot.worker.postMessage(task, task.raw ? [task.raw.buffer as ArrayBuffer] : []);
   }
 
   function parse({ sha256, raw }: ParseInput, { budgetMs }: { budgetMs: number }): Promise<ParseOutcome> {
@@ -190,12 +191,12 @@ export function createInProcessParser({ rawStore, attachmentStore, supportAddres
 }
 
 /**
- * The message's bytes alone. A Buffer is often a view into a larger one (Node's 8 KiB pool, an IMAP response
- * holding a whole batch): posting the view copies the whole backing memory to the worker, each time. A copy of
- * just the message is cheaper, and its memory goes with the task.
+ * A copy of the message's bytes that the task owns, so it can be moved to the worker (transferred, not cloned)
+ * without taking the caller's memory away: a Buffer is often a view into a larger one (Node's 8 KiB pool, an
+ * IMAP response holding a whole batch) that others still read, and even a whole Buffer stays the caller's.
  */
 function ownBytes(raw: Buffer): Uint8Array {
-  return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : new Uint8Array(raw);
+  return new Uint8Array(raw);
 }
 
 /** Attachment bytes cross the thread boundary as Uint8Array; the pipeline reads Buffers. */
