@@ -33,5 +33,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.TICKETD_HTTP_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The runtime settings of bin/ticketd.js's first line (src/shared/launch.test.ts checks they match).
 ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["node", "--max-semi-space-size=2", "bin/ticketd.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--heap-growing-percent=30", "bin/ticketd.js"]
 CMD ["run", "--config", "/etc/ticketd/ticketd.yaml"]

@@ -24,9 +24,11 @@ export type DaemonChild = {
 export type LogEntry = { msg?: string; time?: number; messageId?: string };
 
 export function startDaemonChild(configFile: string, { nodeArgs = [], onLog }: { nodeArgs?: string[]; onLog?: (entry: LogEntry) => void } = {}): DaemonChild {
-  // Started with the runtime settings bin/ticketd.js ships (its first line), as an operator's process is.
+  // Started with the runtime settings bin/ticketd.js ships (its first line), as an operator's process is;
+  // BENCH_NODE_ARGS adds flags to try (bench/main.ts).
   const launch = shippedLaunch(TICKETD_BIN);
-  const child = spawn(process.execPath, [...launch.nodeArgs, ...nodeArgs, TICKETD_BIN, 'run', '--config', configFile], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...launch.nodeArgs, ...extra, ...nodeArgs, TICKETD_BIN, 'run', '--config', configFile], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const firstSeen = new Map<string, number>();
   let tail = '';
   let partial = '';

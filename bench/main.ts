@@ -7,6 +7,9 @@
  *   --runs=N           override the number of runs of every part (for profiling or a quick look)
  *   --only=a,b         latency, lmtp, backlog, first, memory, scale
  *   --cpu-prof=DIR     take a CPU profile of the daemon during the last backlog run
+ *
+ * BENCH_NODE_ARGS="--flag ..." adds node flags after the ones bin/ticketd.js ships, to try a runtime setting
+ * (with --no-write: the written figures are for the settings as shipped).
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { runBacklog, fillFolder } from './backlog.js';
 import { runBreakdown } from './breakdown.js';
 import { fillManySmall, runFirstOutcome } from './first-outcome.js';
-import { CORPUS_DIR, loadBuilt, PROJECT_ROOT } from './built.js';
+import { shippedLaunch } from '../src/shared/launch.js';
+import { CORPUS_DIR, loadBuilt, PROJECT_ROOT, TICKETD_BIN } from './built.js';
 import { runLatency } from './latency.js';
 import { runLmtpLatency } from './lmtp.js';
 import { generatedCustomerMails, readCorpus } from './mails.js';
@@ -108,6 +112,7 @@ async function main(): Promise<void> {
       memoryGb: os.totalmem() / 1024 ** 3,
       node: process.version,
       kernel: os.release(),
+      launch: shippedLaunch(TICKETD_BIN),
       loads,
       quick,
       totalSeconds: (performance.now() - began) / 1000,

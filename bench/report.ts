@@ -9,7 +9,7 @@ import type { MemoryRun } from './memory.js';
 import type { ScaleResult } from './scale.js';
 import { median, percentile, spread, type Spread } from './stats.js';
 
-export type Environment = { date: string; cpus: string; cores: number; memoryGb: number; node: string; kernel: string; loads: Array<{ section: string; before: number[]; after: number[] }>; quick: boolean; totalSeconds: number };
+export type Environment = { date: string; cpus: string; cores: number; memoryGb: number; node: string; kernel: string; launch: { env: Record<string, string>; nodeArgs: string[] }; loads: Array<{ section: string; before: number[]; after: number[] }>; quick: boolean; totalSeconds: number };
 
 export type Results = {
   env: Environment;
@@ -175,7 +175,8 @@ export function renderResults(results: Results): string {
     BEGIN,
     '',
     `Measured ${env.date} by \`npm run bench\`${env.quick ? ' (**--quick**: small sizes, not the reference figures)' : ''} in ${fmt(env.totalSeconds)} s on ${env.cores} cores (${env.cpus}), ` +
-      `${env.memoryGb.toFixed(1)} GB memory, Node ${env.node}, Linux ${env.kernel}. Dovecot, the SMTP peer, the HTTP receiver, the daemon and the bench all share these cores.`,
+      `${env.memoryGb.toFixed(1)} GB memory, Node ${env.node}, Linux ${env.kernel}. Dovecot, the SMTP peer, the HTTP receiver, the daemon and the bench all share these cores. ` +
+      `The daemon runs as bin/ticketd.js ships: \`${[...Object.entries(env.launch.env).map(([name, value]) => `${name}=${value}`), 'node', ...env.launch.nodeArgs].join(' ')}\` (README, Runtime settings).`,
     '',
     `Load average (1/5/15 min) before -> after each part: ${loads}.`,
     '',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 /**
  * How the daemon's Node process is started: the runtime settings on the first line of bin/ticketd.js, e.g.
- * `#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2`. That line is the one place they are
+ * `#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2 --heap-growing-percent=30`. That line is the one place they are
  * written; whatever starts the daemon another way (`node bin/ticketd.js` in the Dockerfile and the systemd unit,
  * `process.execPath` in the bench, the demo and the tests) reads them from here or is checked against them.
  */
