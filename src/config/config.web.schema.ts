@@ -38,6 +38,12 @@ export const http = z
     maxUploadBytes: z.number().int().min(1024).default(10 * 1024 * 1024).describe('Largest total size of the files attached to one web ticket or reply.'),
     maxUploadFiles: z.number().int().min(0).default(5).describe('Most files attached to one web ticket or reply.'),
     requestsPerMinute: z.number().int().min(1).default(300).describe('Most requests one client address makes to the public listener per minute (pages, forms, downloads).'),
+    formPostsPerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe('Most POSTs of each account form (sign-up, verify, sign-in, reset: each costs a password hash or sends mail) one client address makes per minute.'),
     readyOutboxMaxAgeSeconds: z
       .number()
       .int()

@@ -10,8 +10,6 @@ const field = (form: unknown, name: string, max = 1024): string => {
   const value = (form as Form | undefined)?.[name];
   return typeof value === 'string' ? value.slice(0, max) : '';
 };
-/** Forms that cost a hash or send mail get a tighter limit per client than pages. */
-const STRICT = { config: { rateLimit: { max: 20, timeWindow: 60_000 } } };
 const PASSWORD_RULES = { minChars: PASSWORD_MIN_CHARS, maxChars: PASSWORD_MAX_CHARS };
 
 /** /register, /verify, /login, /logout, /reset: the accounts' pages, thin over the registration and accounts modules. */
@@ -19,6 +17,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { registration, accounts, passwordLinks, config, logger } = deps;
   const help = registration.helpAddress;
   const page = renderPage.bind(null, deps);
+  /** Forms that cost a hash or send mail get a tighter limit per client than pages (`http.formPostsPerMinute`). */
+  const STRICT = { config: { rateLimit: { max: config.http.formPostsPerMinute, timeWindow: 60_000 } } };
 
   function signIn(request: FastifyRequest, reply: FastifyReply, sessionId: string, user: SignedIn): void {
     if (request.sessionId) accounts.endSession(request.sessionId);

@@ -197,3 +197,26 @@ describe('sign-in throttling and the same answer for every address', () => {
     expect((await attempt(other, 'alice@acme.test', PASSWORD)).status).toBe(303);
   });
 });
+
+describe('the account forms: a per-client limit of POSTs a minute (http.formPostsPerMinute)', () => {
+  let portal: Portal;
+  beforeAll(async () => {
+    portal = await startPortal({ http: { formPostsPerMinute: 3 } });
+    await portal.createUser({ email: 'carol@acme.test', name: 'Carol', password: PASSWORD });
+  });
+  afterAll(async () => portal?.close());
+
+  it('answers 429 to the fourth sign-in POST of a minute, even with the right password, while pages are still served', async () => {
+    const client = createFormClient(portal.base);
+    for (let round = 0; round < 3; round += 1) {
+      const { csrf } = await client.get('/login');
+      expect((await client.post('/login', { _csrf: csrf, email: `nobody${round}@acme.test`, password: 'wrong password' })).response.status).toBe(401);
+    }
+    const { csrf } = await client.get('/login');
+    const refused = await client.post('/login', { _csrf: csrf, email: 'carol@acme.test', password: PASSWORD });
+    expect(refused.response.status).toBe(429);
+    expect(refused.html).toContain('Too many requests');
+    expect(refused.response.headers.get('set-cookie') ?? '').not.toContain('ticketd-session');
+    expect((await client.get('/login')).response.status).toBe(200);
+  });
+});
