@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { shippedLaunch } from '../src/shared/launch.js';
+import { launchCommand, shippedLaunch } from '../src/shared/launch.js';
 import { TICKETD_BIN } from './built.js';
 import { waitUntil } from './stats.js';
 
@@ -26,9 +26,9 @@ export type LogEntry = { msg?: string; time?: number; messageId?: string };
 export function startDaemonChild(configFile: string, { nodeArgs = [], onLog }: { nodeArgs?: string[]; onLog?: (entry: LogEntry) => void } = {}): DaemonChild {
   // Started with the runtime settings bin/ticketd.js ships (its first line), as an operator's process is;
   // BENCH_NODE_ARGS adds flags to try (bench/main.ts).
-  const launch = shippedLaunch(TICKETD_BIN);
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...launch.nodeArgs, ...extra, ...nodeArgs, TICKETD_BIN, 'run', '--config', configFile], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = launchCommand(shippedLaunch(TICKETD_BIN), TICKETD_BIN, ['run', '--config', configFile], { extraNodeArgs: [...extra, ...nodeArgs] });
+  const child = spawn(process.execPath, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const firstSeen = new Map<string, number>();
   let tail = '';
   let partial = '';

@@ -10,7 +10,7 @@ import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.r
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
 import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
-import { shippedLaunch } from '../shared/launch.js';
+import { launchCommand, shippedLaunch } from '../shared/launch.js';
 import { escapeForTerminal } from '../shared/terminal-text.js';
 import { describeArrival, kindOfSentMail, productionDifferences, SENT_KIND_TITLES, type SentKind } from './demo-report.js';
 
@@ -32,8 +32,8 @@ async function main(): Promise<number> {
   say(`  IMAP ${stack.dovecot.port}, SMTP ${stack.smtp.port}, pager ${stack.receiver.url}; config ${configFile}\n`);
 
   const bin = `${root}bin/ticketd.js`;
-  const launch = shippedLaunch(bin);
-  const daemon = spawn(process.execPath, [...launch.nodeArgs, bin, 'run', '--config', configFile], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'inherit', 'pipe'] });
+  const command = launchCommand(shippedLaunch(bin), bin, ['run', '--config', configFile]);
+  const daemon = spawn(process.execPath, command.args, { env: command.env, stdio: ['ignore', 'inherit', 'pipe'] });
   let daemonLog = '';
   daemon.stderr.on('data', (chunk: Buffer) => (daemonLog += chunk.toString()));
   const db = openDatabase({ path: String(stack.config().database?.path) });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseLaunchLine, shippedLaunch } from './launch.js';
+import { launchCommand, parseLaunchLine, shippedLaunch } from './launch.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${root}bin/ticketd.js`;
@@ -12,6 +12,14 @@ describe('launch: the runtime settings on the first line of bin/ticketd.js', () 
   it('reads the environment and the node flags off an env -S line', () => {
     expect(parseLaunchLine('#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2')).toEqual({ env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: ['--max-semi-space-size=2'] });
     expect(parseLaunchLine('#!/usr/bin/env node')).toEqual({ env: {}, nodeArgs: [] });
+  });
+
+  it('builds the spawn arguments: the node flags of the bin, then extra ones, the bin and its arguments; its environment over the given one', () => {
+    const launch = parseLaunchLine('#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2');
+    expect(launchCommand(launch, '/x/bin/ticketd.js', ['run', '--config', 'c.yaml'], { env: { PATH: '/bin', MALLOC_ARENA_MAX: '8' }, extraNodeArgs: ['--cpu-prof'] })).toEqual({
+      args: ['--max-semi-space-size=2', '--cpu-prof', '/x/bin/ticketd.js', 'run', '--config', 'c.yaml'],
+      env: { PATH: '/bin', MALLOC_ARENA_MAX: '2' },
+    });
   });
 
   it('refuses a line it cannot read, rather than starting the daemon with half of it', () => {

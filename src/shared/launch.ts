@@ -35,3 +35,11 @@ export function shippedLaunch(bin: string): Launch {
   const firstLine = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
   return parseLaunchLine(firstLine);
 }
+
+/**
+ * The arguments and environment for `spawn(process.execPath, ...)` that run the bin as it ships: its node flags,
+ * then `extraNodeArgs` (a profile, a flag to try), the bin and `args`; its environment over `env`.
+ */
+export function launchCommand(launch: Launch, bin: string, args: string[], { env = process.env, extraNodeArgs = [] }: { env?: NodeJS.ProcessEnv; extraNodeArgs?: string[] } = {}): { args: string[]; env: NodeJS.ProcessEnv } {
+  return { args: [...launch.nodeArgs, ...extraNodeArgs, bin, ...args], env: { ...env, ...launch.env } };
+}

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { shippedLaunch } from '../../src/shared/launch.js';
+import { launchCommand, shippedLaunch } from '../../src/shared/launch.js';
 
 /** The built bin, run as a user would run it (`npm test` builds dist/ first). */
 export const TICKETD_BIN = fileURLToPath(new URL('../../bin/ticketd.js', import.meta.url));
@@ -11,7 +11,8 @@ export type CliResult = { code: number; stdout: string; stderr: string };
 
 export function runTicketd(args: string[], { input, env, cwd }: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [...LAUNCH.nodeArgs, TICKETD_BIN, ...args], { env: { ...process.env, ...LAUNCH.env, ...env }, ...(cwd ? { cwd } : {}), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
+    const command = launchCommand(LAUNCH, TICKETD_BIN, args, { env: { ...process.env, ...env } });
+    const child = execFile(process.execPath, command.args, { env: command.env, ...(cwd ? { cwd } : {}), maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
@@ -37,7 +38,8 @@ export type DaemonProcess = {
 
 /** Starts `ticketd run --config FILE` as a child process. */
 export function startDaemonProcess(configFile: string, { env }: { env?: NodeJS.ProcessEnv } = {}): DaemonProcess {
-  const child = spawn(process.execPath, [...LAUNCH.nodeArgs, TICKETD_BIN, 'run', '--config', configFile], { env: { ...process.env, ...LAUNCH.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = launchCommand(LAUNCH, TICKETD_BIN, ['run', '--config', configFile], { env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
