@@ -11,6 +11,8 @@ export type DaemonChild = {
   /** Epoch ms of the first pino line with this `msg`, once it was logged. */
   loggedAt(msg: string): number | undefined;
   waitForLog(msg: string, timeoutMs?: number): Promise<number>;
+  /** The last lines the daemon wrote (about 8 KB), for diagnosing a run that went wrong. */
+  logTail(): string;
   /** VmHWM: the peak resident set size of the process over its life so far, in MB. */
   peakRssMb(): number;
   stop(signal?: NodeJS.Signals): Promise<number | string>;
@@ -68,6 +70,7 @@ export function startDaemonChild(configFile: string, { nodeArgs = [], onLog }: {
       );
       return firstSeen.get(msg) as number;
     },
+    logTail: () => tail,
     peakRssMb: () => peakRssMb(pid),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

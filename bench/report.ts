@@ -65,7 +65,8 @@ export function renderResults(results: Results): string {
       `Latency: ${results.latency.count} mails per run APPENDed at ${results.latency.ratePerSecond}/s to a folder the daemon watches with IDLE ` +
         `(safety-net poll every 30 s, outbox poll 5 s: the production defaults). All ${pooled.length} pages of all runs pooled: p50 ${percentile(pooled, 50)} ms, ` +
         `p99 ${percentile(pooled, 99)} ms, max ${Math.max(...pooled)} ms. The APPEND itself took p50 ${median(runs.map((run) => percentile(run.appendMs, 50)))} ms. ` +
-        `Daemon peak RSS over a latency run: ${fmt(median(runs.map((run) => run.peakRssMb)))} MB.`,
+        `Daemon peak RSS over a latency run: ${fmt(median(runs.map((run) => run.peakRssMb)))} MB. ` +
+        `Isolated mails paged more than 5 s after their APPEND (IDLE did not bring them, the safety-net poll did): ${runs.map((run) => run.isolatedSlow).join(', ')} per run.`,
     );
   }
   if (results.lmtp) {
