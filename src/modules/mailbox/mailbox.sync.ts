@@ -109,8 +109,12 @@ export async function syncMailbox({
   // one short listing, not after listing them all.
   let after = afterUid;
   let heard = heardAt;
+  let first = true;
   while (!signal.aborted) {
-    let pending = await onConnection(() => mailbox.listNewUids({ afterUid: after, throughUid: after + listWindow, signal }));
+    // Only the first listing answers the server's news: news that comes during the pass wakes the next one.
+    const answersNews = first;
+    first = false;
+    let pending = await onConnection(() => mailbox.listNewUids({ afterUid: after, throughUid: after + listWindow, answersNews, signal }));
     if (pending.length === 0) {
       // A whole window without mail: nothing more, or a gap in the UIDs (mail expunged). What lies above, at once.
       pending = await onConnection(() => mailbox.listNewUids({ afterUid: after + listWindow, signal }));

@@ -14,8 +14,12 @@ export type Mailbox = {
   /**
    * UIDs strictly greater than `afterUid` (and at most `throughUid`, when given), ascending, with their sizes.
    * Never returns uid <= afterUid.
+   * `answersNews`: this listing starts from the cursor, so the news the server reported before it is answered
+   * and the next waitForNews waits for newer news. Only a pass's first listing may say so: news reported during
+   * it can be about mail the server's old view left out, and a later listing above the cursor cannot see that
+   * mail.
    */
-  listNewUids(args: { afterUid: number; throughUid?: number; signal?: AbortSignal }): Promise<Array<{ uid: number; size: number }>>;
+  listNewUids(args: { afterUid: number; throughUid?: number; answersNews?: boolean; signal?: AbortSignal }): Promise<Array<{ uid: number; size: number }>>;
   /**
    * Several messages' raw sources into memory with ONE command (small mail: a backlog costs one round trip per
    * batch, not two per message). In UID order; a UID no longer in the folder is left out.

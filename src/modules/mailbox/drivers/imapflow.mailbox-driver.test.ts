@@ -7,7 +7,7 @@ import type { Mailbox } from '../mailbox.types.js';
 import { createImapflowMailbox, PROCESSED_KEYWORD, type ImapflowMailboxOptions } from './imapflow.mailbox-driver.js';
 
 // One maildir per user, so every test starts from an empty INBOX on the same server.
-const ACCOUNTS = ['list', 'after', 'move', 'flag', 'idle', 'busy', 'abort', 'outage', 'freeze', 'auth', 'missing'] as const;
+const ACCOUNTS = ['list', 'after', 'move', 'flag', 'idle', 'busy', 'abort', 'outage', 'freeze', 'auth', 'missing', 'race'] as const;
 type Account = (typeof ACCOUNTS)[number];
 const PASSWORD = 'secret';
 
@@ -191,6 +191,36 @@ describe('imapflow mailbox driver against a real Dovecot', () => {
     await vi.waitFor(() => expect(waiting.settled).toBe(true), { timeout: 2_000 });
     // The news is dated when the server reported it, during the fetch, not when it was asked for.
     expect(waiting.value?.heardAt).toBeLessThan(askedAt);
+  });
+
+  // The bench caught this: a mail APPENDed just before the safety-net poll broke IDLE waited 30 s for the next
+  // poll. Dovecot ran the pass's first listing on its old view and reported the mail (EXISTS) only at the end of
+  // that command; the pass's second listing (the UIDs above the first window) forgot that news, although it could
+  // not list the mail, and the IDLE that followed had nothing new to say.
+  it('keeps news reported during a pass\'s first listing for the next waitForNews, whatever a later listing covers', async () => {
+    const mailbox = mailboxFor('race');
+    await mailbox.open({});
+    let cursor = 0;
+    for (let round = 0; round < 3; round += 1) {
+      const controller = new AbortController();
+      const idle = mailbox.waitForNews({ signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await append('race', `arrives just before the poll ${round}`);
+      controller.abort(); // the poll tick: the pass starts without news
+      await idle;
+      // One pass as syncMailbox lists: the window above the cursor, then (empty) everything above that window.
+      let listed = await mailbox.listNewUids({ afterUid: cursor, throughUid: cursor + 2000, answersNews: true });
+      if (listed.length === 0) listed = await mailbox.listNewUids({ afterUid: cursor + 2000 });
+      if (listed.length === 0) {
+        // Not in the view the listings saw: the news must wake the next wait at once, not the next poll.
+        const waiting = watch(mailbox.waitForNews({ signal: AbortSignal.timeout(5_000) }));
+        await vi.waitFor(() => expect(waiting.settled).toBe(true), { timeout: 6_000 });
+        expect(waiting.value?.heardAt).toBeTypeOf('number');
+        listed = await mailbox.listNewUids({ afterUid: cursor, answersNews: true });
+      }
+      expect(listed).toHaveLength(1);
+      cursor = listed[0]!.uid;
+    }
   });
 
   it('returns from waitForNews when the signal aborts or the idle period ends', async () => {

@@ -50,7 +50,7 @@ export function createImapflowMailbox({
 }: ImapflowMailboxOptions): Mailbox {
   const log = logger.child({ component: 'mailbox', host, port, mailbox });
   let client: ImapFlow | undefined;
-  // Set by the server's EXISTS growth, cleared when a listing starts: news that arrived while no one
+  // Set by the server's EXISTS growth, cleared when a pass's first listing starts: news that arrived while no one
   // was waiting (during a fetch or a move) must still wake the next waitForNews (imapflow#13). The moment of the
   // first such EXISTS (monotonic clock), for the message's stage trace.
   let newsSince: number | undefined;
@@ -176,9 +176,11 @@ export function createImapflowMailbox({
     return { uidValidity: String(opened.uidValidity) };
   }
 
-  async function listNewUids({ afterUid, throughUid, signal }: { afterUid: number; throughUid?: number; signal?: AbortSignal }) {
+  async function listNewUids({ afterUid, throughUid, answersNews = false, signal }: { afterUid: number; throughUid?: number; answersNews?: boolean; signal?: AbortSignal }) {
     const current = connectedClient();
-    newsSince = undefined;
+    // Dovecot answers a FETCH from the view it had when the command began and reports mail it noticed meanwhile
+    // (EXISTS) only at its end; that news survives this listing and wakes the next waitForNews at once.
+    if (answersNews) newsSince = undefined;
     // fetchAll collects before returning: nothing else may run while a FETCH streams (imapflow#110, #147).
     const messages = await bounded(
       'list',
