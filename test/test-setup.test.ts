@@ -9,7 +9,7 @@ import { corpusSuiteGate, postfixSuiteGate } from './support/suite-gates.js';
 describe("the test run's own setup", () => {
   it('names each missing binary in one line with the apt-get line that installs it', () => {
     expect(missingBinariesLine(() => false)).toBe(
-      "npm test: missing /usr/sbin/dovecot (the IMAP and end-to-end tests), /usr/bin/chromium (the portal's browser tests): run  apt-get install -y dovecot-imapd chromium  (as root; .ci/run does it); those tests fail until then",
+      "npm test: missing /usr/sbin/dovecot (the IMAP and end-to-end tests), /usr/bin/chromium (the portal's browser tests), /usr/lib/postgresql (the PostgreSQL tests): run  apt-get install -y dovecot-imapd chromium postgresql  (as root; .ci/run does it); those tests fail until then",
     );
     expect(missingBinariesLine((file) => file !== '/usr/bin/chromium')).toMatch(/^npm test: missing \/usr\/bin\/chromium \(the portal's browser tests\): run {2}apt-get install -y chromium {2}/);
   });

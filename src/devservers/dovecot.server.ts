@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import { findFreePort } from './listen.js';
 
 const DOVECOT_BIN = '/usr/sbin/dovecot';
 const START_TIMEOUT_MS = 15_000;
@@ -323,17 +324,6 @@ function imapGreets(port: number): Promise<boolean> {
     });
     socket.once('error', () => done(false));
     socket.once('timeout', () => done(false));
-  });
-}
-
-async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 
 type Listenable = {
   listen(port: number, host: string, callback: () => void): unknown;
@@ -21,4 +21,16 @@ export async function listenOnLoopback(server: Listenable, port: number, { what,
   const address = addressOf();
   if (!address || typeof address === 'string') throw new Error(`${what} did not bind a TCP port`);
   return address.port;
+}
+
+/** A loopback TCP port nothing listens on right now (bound, then released), for a server started by a child process. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * What `npm test` needs from the machine beside Node: the tests start their own throwaway Dovecot and drive the
- * registration pages in Chromium. `.ci/run` installs both; on a machine without them the run says so in one
+ * What `npm test` needs from the machine beside Node: the tests start their own throwaway Dovecot and PostgreSQL
+ * and drive the registration pages in Chromium. `.ci/run` installs them; on a machine without them the run says so in one
  * line up front (the tests that need them then fail with the same hint) instead of an obscure spawn error.
  * Postfix is not listed: it also needs root, and where it cannot run vitest.config.ts leaves its suite
  * (`*.postfix.test.ts`) out with a line of its own (test/support/suite-gates.ts).
@@ -13,6 +13,7 @@ import path from 'node:path';
 export const REQUIRED_BINARIES = [
   { binary: '/usr/sbin/dovecot', apt: 'dovecot-imapd', neededBy: 'the IMAP and end-to-end tests' },
   { binary: '/usr/bin/chromium', apt: 'chromium', neededBy: "the portal's browser tests" },
+  { binary: '/usr/lib/postgresql', apt: 'postgresql', neededBy: 'the PostgreSQL tests' },
 ] as const;
 
 /** One line naming what is missing and the apt-get line that installs it, or undefined when nothing is. */
