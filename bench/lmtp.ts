@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { stringify } from 'yaml';
+import { findFreePort } from '../src/devservers/listen.js';
 import type { LocalStack } from '../src/devservers/local-stack.js';
 import type { Built } from './built.js';
 import { startDaemonChild } from './daemon.js';
@@ -47,7 +47,7 @@ export async function runLmtpLatency(built: Built, stack: LocalStack, { runs, co
   const results: LmtpRun[] = [];
   for (let run = 1; run <= runs; run += 1) {
     const dir = path.join(stack.dir, `lmtp-${run}`);
-    const lmtpPort = await freePort();
+    const lmtpPort = await findFreePort();
     const { imap: _imap, ...config } = stack.config({
       database: { path: path.join(dir, 'ticketd.sqlite') },
       lmtp: { port: lmtpPort },
@@ -170,15 +170,4 @@ export async function runLmtpLatency(built: Built, stack: LocalStack, { runs, co
     }
   }
   return results;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

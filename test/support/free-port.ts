@@ -1,14 +1,2 @@
-import { createServer } from 'node:net';
-
-/** A TCP port nothing listens on right now (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port nothing listens on right now (bound, then released): the devservers' own helper. */
+export { findFreePort as freePort } from '../../src/devservers/listen.js';
