@@ -68,7 +68,7 @@ export async function startPostgres({ dir, port }: { dir?: string; port?: number
     try {
       await tool('initdb', ['-D', data, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
     } catch (error) {
-      throw new Error(`initdb failed in ${data}: ${describe(error)}`);
+      throw new Error(`initdb failed in ${data}: ${failureText(error)}`);
     }
   }
 
@@ -91,7 +91,7 @@ export async function startPostgres({ dir, port }: { dir?: string; port?: number
     try {
       await tool('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', String(START_TIMEOUT_S), 'start']);
     } catch (error) {
-      throw new Error(`PostgreSQL did not start on 127.0.0.1:${chosenPort}: ${describe(error)}\n--- postgres.log ---\n${await tail(logFile)}`);
+      throw new Error(`PostgreSQL did not start on 127.0.0.1:${chosenPort}: ${failureText(error)}\n--- postgres.log ---\n${await tail(logFile)}`);
     }
     running = true;
     process.on('exit', stopOnExit);
@@ -114,8 +114,8 @@ export async function startPostgres({ dir, port }: { dir?: string; port?: number
 
   async function createDatabase(name: string): Promise<string> {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${JSON.stringify(name)}`);
-    await tool('createdb', ['-h', '127.0.0.1', '-p', String(chosenPort), '-U', SUPERUSER, name]).catch(async (error: unknown) => {
-      throw new Error(`createdb ${name} failed: ${describe(error)}`);
+    await tool('createdb', ['-h', '127.0.0.1', '-p', String(chosenPort), '-U', SUPERUSER, name]).catch((error: unknown) => {
+      throw new Error(`createdb ${name} failed: ${failureText(error)}`);
     });
     return url(name);
   }
@@ -152,7 +152,7 @@ async function tail(file: string): Promise<string> {
     .join('\n');
 }
 
-function describe(error: unknown): string {
+function failureText(error: unknown): string {
   const failed = error as { stderr?: string; message?: string };
   return (failed.stderr?.trim() || failed.message || String(error)).slice(0, 2000);
 }
