@@ -20,6 +20,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**', ...(corpus.run ? [] : ['**/*.corpus.test.ts']), ...(postfix.run ? [] : ['**/*.postfix.test.ts'])],
     // Its own temp folder per run, checked for leftovers at the end; a one-line notice when Dovecot or Chromium is missing.
     globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/close-databases.ts', 'test/support/no-promise-assertions.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -22,7 +22,7 @@ export async function runBreakdown(built: Built, stack: LocalStack, { folder }: 
   const dbPath = path.join(stack.dir, 'breakdown', 'ticketd.sqlite');
   const checked = built.validateConfig(stack.config({ database: { path: dbPath }, imap: { mailbox: folder }, limits: { autoRepliesPerHour: 1_000_000, newTicketsPerHour: 1_000_000 }, log: { level: 'silent' } }));
   if (!checked.ok) throw new Error(`breakdown config invalid: ${JSON.stringify(checked.problems)}`);
-  const services = built.buildServices({ config: checked.config, logger: built.createSilentLogger() });
+  const services = await built.buildServices({ config: checked.config, logger: built.createSilentLogger() });
   const mailbox = built.createImapflowMailbox({ host: stack.imap.host, port: stack.imap.port, secure: false, user: stack.imap.user, password: stack.imap.password, mailbox: folder });
   const signal = new AbortController().signal;
   try {

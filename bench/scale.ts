@@ -107,7 +107,7 @@ function batchMails({ size, batch, count, seededTickets }: { size: number; batch
  * the sizes so load on the machine hits both alike.
  */
 export async function runScale(built: Built, stack: LocalStack, { sizes, runs, batch, log }: { sizes: number[]; runs: number; batch: number; log: (line: string) => void }): Promise<ScaleResult> {
-  const services = new Map<number, ReturnType<Built['buildServices']>>();
+  const services = new Map<number, Awaited<ReturnType<Built['buildServices']>>>();
   const result: ScaleResult = { sizes, seedSeconds: {}, dbMegabytes: {}, msPerMessage: {}, outcomes: {}, batch, load: Number.NaN };
   try {
     for (const size of sizes) {
@@ -124,7 +124,7 @@ export async function runScale(built: Built, stack: LocalStack, { sizes, runs, b
       result.dbMegabytes[size] = ((probe.pragma('page_count', { simple: true }) as number) * (probe.pragma('page_size', { simple: true }) as number)) / 1048576;
       probe.close();
       log(`scale: seeded ${size} messages in ${result.seedSeconds[size]?.toFixed(1)} s (${result.dbMegabytes[size]?.toFixed(0)} MB)`);
-      services.set(size, built.buildServices({ config: checked.config }));
+      services.set(size, await built.buildServices({ config: checked.config }));
       result.msPerMessage[size] = [];
       result.outcomes[size] = {};
     }

@@ -1,7 +1,7 @@
 /**
- * What the async transaction API of src/shared/sqlite-async.ts costs against today's synchronous drizzle
- * transactions, on the same file in the same run (issue 18, step 1 of docs/postgresql-plan.md). Not part of
- * `npm run bench` (nothing in the daemon uses the async API yet):
+ * What the async database of src/shared/db.ts (two connections, transactions that may await) costs against the
+ * synchronous drizzle transactions ticketd used before issue 18, on the same file in the same run. Not part of
+ * `npm run bench`:
  *
  *   npm run build && tsc -p bench/tsconfig.json && node dist/bench/bench/sqlite-async.js
  *
@@ -12,15 +12,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { Db } from '../src/shared/db.js';
-import type { AsyncDatabase } from '../src/shared/sqlite-async.js';
 import { DIST } from './built.js';
 import { median } from './stats.js';
 
 // The built modules (dist/), as the other benches load them: they find the migrations relative to themselves.
 const { closeDatabase, openDatabase } = (await import(new URL('shared/db.js', DIST).href)) as typeof import('../src/shared/db.js');
-const { openAsyncDatabase } = (await import(new URL('shared/sqlite-async.js', DIST).href)) as typeof import('../src/shared/sqlite-async.js');
+
+type SyncDb = BetterSQLite3Database;
+// A repository method: async, its statement synchronous inside (as src/shared/db.ts's asyncRepository makes them).
+const awaited = async <T>(statement: () => T): Promise<T> => statement();
 
 const ROUNDS = 7;
 const SINGLE = 5_000;
@@ -28,10 +32,10 @@ const BATCHES = 200;
 const BATCH = 50;
 
 let counter = 0;
-const insertOne = (db: Db) => db.run(sql`insert into rate_events (bucket, key, at) values ('bench', ${`k${(counter += 1)}`}, ${counter})`);
-const lookup = (db: Db) => db.get(sql`select count(*) as n from rate_events where bucket = 'bench' and key = ${`k${counter}`}`);
+const insertOne = (db: SyncDb | Db) => db.run(sql`insert into rate_events (bucket, key, at) values ('bench', ${`k${(counter += 1)}`}, ${counter})`);
+const lookup = (db: SyncDb | Db) => db.get(sql`select count(*) as n from rate_events where bucket = 'bench' and key = ${`k${counter}`}`);
 
-function syncSingle(db: Db): number {
+function syncSingle(db: SyncDb): number {
   const began = performance.now();
   for (let n = 0; n < SINGLE; n += 1) {
     db.transaction(() => {
@@ -42,18 +46,18 @@ function syncSingle(db: Db): number {
   return ((performance.now() - began) * 1000) / SINGLE;
 }
 
-async function asyncSingle(database: AsyncDatabase): Promise<number> {
+async function asyncSingle(database: Db): Promise<number> {
   const began = performance.now();
   for (let n = 0; n < SINGLE; n += 1) {
     await database.transaction(async () => {
-      await insertOne(database.current());
-      await lookup(database.current());
+      await awaited(() => insertOne(database));
+      await awaited(() => lookup(database));
     });
   }
   return ((performance.now() - began) * 1000) / SINGLE;
 }
 
-function syncBatch(db: Db): number {
+function syncBatch(db: SyncDb): number {
   const began = performance.now();
   for (let b = 0; b < BATCHES; b += 1) {
     db.transaction(() => {
@@ -68,14 +72,14 @@ function syncBatch(db: Db): number {
   return ((performance.now() - began) * 1000) / (BATCHES * BATCH);
 }
 
-async function asyncBatch(database: AsyncDatabase): Promise<number> {
+async function asyncBatch(database: Db): Promise<number> {
   const began = performance.now();
   for (let b = 0; b < BATCHES; b += 1) {
     await database.transaction(async () => {
       for (let n = 0; n < BATCH; n += 1) {
         await database.transaction(async () => {
-          await insertOne(database.current());
-          await lookup(database.current());
+          await awaited(() => insertOne(database));
+          await awaited(() => lookup(database));
         });
       }
     });
@@ -86,8 +90,11 @@ async function asyncBatch(database: AsyncDatabase): Promise<number> {
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-bench-async-'));
   const file = path.join(dir, 'ticketd.sqlite');
-  const database = openAsyncDatabase({ path: file });
-  const db = openDatabase({ path: file });
+  const database = openDatabase({ path: file });
+  const client = new Sqlite(file);
+  client.pragma('journal_mode = WAL');
+  client.pragma('synchronous = NORMAL');
+  const db = drizzle(client);
   const figures = { syncSingle: [] as number[], asyncSingle: [] as number[], syncBatch: [] as number[], asyncBatch: [] as number[] };
   try {
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -97,8 +104,8 @@ async function main(): Promise<void> {
       figures.asyncBatch.push(await asyncBatch(database));
     }
   } finally {
-    closeDatabase(db);
-    database.close();
+    client.close();
+    closeDatabase(database);
     await rm(dir, { recursive: true, force: true });
   }
   const ratios = (a: number[], b: number[]) => median(a.map((value, index) => value / (b[index] as number)));

@@ -33,7 +33,7 @@ const baseConfig = {
   security: { senderAuth: 'authres', authservId: OURS, replyTokenSecret: 'test-secret' },
 };
 
-function setup(
+async function setup(
   overrides: { security?: Record<string, unknown>; limits?: Record<string, unknown>; pager?: Record<string, unknown>; webhook?: Record<string, unknown>; resolver?: (name: string, type: string) => Promise<string[][]> } = {},
 ) {
   const config = configSchema.parse({
@@ -46,9 +46,9 @@ function setup(
   const db = openDatabase({ path: ':memory:' });
   const at = new Date('2026-11-25T09:00:00Z');
   let now = at;
-  seedCustomerDomains({ db, domains: config.support.customerDomains, at });
+  await seedCustomerDomains({ db, domains: config.support.customerDomains, at });
   const customers = createCustomersRepository({ db });
-  for (const email of ['alice@acme.test', 'carol@globex.test']) customers.upsertUser({ email, name: '', status: 'verified', at });
+  for (const email of ['alice@acme.test', 'carol@globex.test']) await customers.upsertUser({ email, name: '', status: 'verified', at });
   const senderAuth = createSenderAuth({ security: config.security, ...(overrides.resolver ? { resolver: overrides.resolver } : {}) });
   const intake = createIntake({ db, config, clock: { now: () => now }, senderAuth, ...temporaryStores() });
   const outbox = createOutboxRepository({ db });
@@ -60,8 +60,8 @@ function setup(
     inboundLog: createInboundLogRepository({ db }),
     outbox,
     ingest: (raw: string | Buffer) => intake.ingestRaw({ raw: Buffer.isBuffer(raw) ? raw : Buffer.from(raw), source: 'file' }),
-    pages: () => outbox.list().filter((item) => item.kind === 'page'),
-    mails: () => outbox.list().flatMap((item) => (item.payload.kind === 'email' ? [item.payload.mail] : [])),
+    pages: async () => (await outbox.list()).filter((item) => item.kind === 'page'),
+    mails: async () => (await outbox.list()).flatMap((item) => (item.payload.kind === 'email' ? [item.payload.mail] : [])),
     advance: (ms: number) => (now = new Date(now.getTime() + ms)),
     clock: { now: () => now },
   };
@@ -75,7 +75,7 @@ function mail({ from, subject = 'Printer on fire', id, authres, headers = [], bo
 
 describe('class 1: the identity is the one From mailbox DMARC authenticated', () => {
   it('quarantines a From holding a group or several mailboxes although DMARC passed for the attacker\'s domain', async () => {
-    const { ingest, tickets, pages, mails } = setup();
+    const { ingest, tickets, pages, mails } = await setup();
     const group = await ingest(mail({ from: 'Acme: alice@acme.test;, attacker@evil.test', subject: 'SEV1 pay now', id: 'g1@evil.test', authres: `${OURS}; dmarc=pass header.from=evil.test` }));
     const two = await ingest(mail({ from: 'alice@acme.test, attacker@evil.test', subject: 'SEV1 pay now', id: 'g2@evil.test', authres: `${OURS}; dmarc=pass header.from=evil.test` }));
     // Our parsers read alice here; the receiving server's DMARC evaluated evil.test: the readings disagree.
@@ -83,9 +83,9 @@ describe('class 1: the identity is the one From mailbox DMARC authenticated', ()
     expect(group).toMatchObject({ outcome: 'quarantined', reason: 'sender-not-authenticated: the From header holds a group' });
     expect(two).toMatchObject({ outcome: 'quarantined', reason: 'sender-not-authenticated: the From header holds 2 mailboxes' });
     expect(misread).toMatchObject({ outcome: 'quarantined', reason: 'sender-not-authenticated: DMARC passed for evil.test, not the From domain acme.test' });
-    expect(tickets.listTickets()).toEqual([]);
-    expect(pages()).toEqual([]);
-    expect(mails()).toEqual([]);
+    expect(await tickets.listTickets()).toEqual([]);
+    expect(await pages()).toEqual([]);
+    expect(await mails()).toEqual([]);
   });
 
   it('in verify mode refuses a group From whose attacker mailbox carries a valid DKIM signature and DMARC pass', async () => {
@@ -100,14 +100,14 @@ describe('class 1: the identity is the one From mailbox DMARC authenticated', ()
       if (records) return records;
       throw Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
     };
-    const { ingest, tickets, pages } = setup({ security: { senderAuth: 'verify' }, resolver });
+    const { ingest, tickets, pages } = await setup({ security: { senderAuth: 'verify' }, resolver });
     const raw = Buffer.from(['From: Acme: alice@acme.test;, attacker@evil.test', 'To: help@cloudsoft.test', 'Subject: SEV1 production down', 'Message-ID: <v1@evil.test>', 'Date: Wed, 25 Nov 2026 09:00:00 +0000', '', 'Page them.', ''].join('\r\n'));
     const options = { signatureData: [{ signingDomain: 'evil.test', selector: 's1', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }] };
     const signed = await dkimSign(raw, options as unknown as Parameters<typeof dkimSign>[1]);
     const result = await ingest(Buffer.concat([Buffer.from(signed.signatures), raw]));
     expect(result).toMatchObject({ outcome: 'quarantined', reason: 'sender-not-authenticated: the From header holds a group' });
-    expect(tickets.listTickets()).toEqual([]);
-    expect(pages()).toEqual([]);
+    expect(await tickets.listTickets()).toEqual([]);
+    expect(await pages()).toEqual([]);
   });
 
   it('in verify mode checks SPF for our server\'s topmost Return-Path, not for one the sender added further down', async () => {
@@ -117,7 +117,7 @@ describe('class 1: the identity is the one From mailbox DMARC authenticated', ()
       if (records) return records;
       throw Object.assign(new Error(`query${type} ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
     };
-    const { ingest, tickets } = setup({ security: { senderAuth: 'verify' }, resolver });
+    const { ingest, tickets } = await setup({ security: { senderAuth: 'verify' }, resolver });
     // The client at 192.0.2.7 (a shared provider acme.test's SPF allows) gave MAIL FROM:<x@evil.test>.
     const raw = [
       'Return-Path: <x@evil.test>',
@@ -135,20 +135,20 @@ describe('class 1: the identity is the one From mailbox DMARC authenticated', ()
     const result = await ingest(raw);
     expect(result).toMatchObject({ outcome: 'quarantined' });
     expect(result.reason).toMatch(/^sender-not-authenticated: dmarc=fail/);
-    expect(tickets.listTickets()).toEqual([]);
+    expect(await tickets.listTickets()).toEqual([]);
   });
 
   it('holds an engineer to the same rule: a group From naming an engineer neither resolves the ticket nor reaches the customer', async () => {
-    const { ingest, tickets, outbox } = setup();
+    const { ingest, tickets, outbox } = await setup();
     const opened = await ingest(mail({ from: 'alice@acme.test', subject: 'SEV2 export broken', id: 'c1@acme.test' }));
     expect(opened.outcome).toBe('ticket');
-    const queued = outbox.list().length;
+    const queued = (await outbox.list()).length;
     const forged = await ingest(
       mail({ from: 'Support: eve@cloudsoft.test;, attacker@evil.test', subject: `Re: [${opened.ticketRef}] SEV2 export broken`, id: 'e1@evil.test', authres: `${OURS}; dmarc=pass header.from=evil.test`, headers: ['In-Reply-To: <c1@acme.test>'], body: 'Fixed, visit https://evil.test/login\n#resolve' }),
     );
     expect(forged).toMatchObject({ outcome: 'quarantined', reason: 'sender-not-authenticated: the From header holds a group' });
-    expect(tickets.listTickets()[0]?.status).toBe('new');
-    expect(outbox.list()).toHaveLength(queued);
+    expect((await tickets.listTickets())[0]?.status).toBe('new');
+    expect(await outbox.list()).toHaveLength(queued);
   });
 });
 
@@ -186,10 +186,10 @@ describe('class 2: automatic mail touches a ticket only when it answers mail we 
     ].join('\r\n');
 
   it('keeps an outsider\'s auto-reply and fake bounce naming a guessed ref or the customer\'s own id off the ticket and the customer\'s status', async () => {
-    const { ingest, tickets, customers } = setup();
+    const { ingest, tickets, customers } = await setup();
     const opened = await ingest(mail({ from: 'alice@acme.test', subject: 'SEV3 reports slow', id: 'c2@acme.test' }));
-    const ticketId = tickets.listTickets()[0]?.id as number;
-    const before = tickets.listMessages(ticketId).length;
+    const ticketId = (await tickets.listTickets())[0]?.id as number;
+    const before = (await tickets.listMessages(ticketId)).length;
     const autoReply = [
       'From: bot@evil.test',
       'To: help@cloudsoft.test',
@@ -214,25 +214,25 @@ describe('class 2: automatic mail touches a ticket only when it answers mail we 
     ].join('\r\n');
     expect(await ingest(autoReply)).toMatchObject({ outcome: 'auto-reply', ticketRef: undefined });
     expect(await ingest(dsn({ id: 'b1@evil.test', subject: `Undeliverable: [${opened.ticketRef}]`, returnedId: 'c2@acme.test', recipient: 'alice@acme.test' }))).toMatchObject({ outcome: 'bounce', ticketRef: undefined });
-    expect(tickets.listMessages(ticketId)).toHaveLength(before);
-    expect(customers.isBouncing('alice@acme.test')).toBe(false);
+    expect(await tickets.listMessages(ticketId)).toHaveLength(before);
+    expect(await customers.isBouncing('alice@acme.test')).toBe(false);
   });
 
   it('records a bounce that returns our confirmation on its ticket, and marks only the recipient it names as bouncing', async () => {
-    const { ingest, tickets, customers, mails } = setup();
+    const { ingest, tickets, customers, mails } = await setup();
     const opened = await ingest(mail({ from: 'alice@acme.test', subject: 'SEV3 reports slow', id: 'c3@acme.test' }));
-    const confirmation = mails().find((item) => item.to.includes('alice@acme.test'));
+    const confirmation = (await mails()).find((item) => item.to.includes('alice@acme.test'));
     expect(confirmation).toBeDefined();
     const bounce = await ingest(dsn({ id: 'b2@mx.acme.test', subject: 'Undelivered Mail Returned to Sender', returnedId: confirmation?.messageId ?? '', recipient: 'alice@acme.test' }));
     expect(bounce).toMatchObject({ outcome: 'bounce', ticketRef: opened.ticketRef });
-    expect(tickets.listMessages(tickets.listTickets()[0]?.id as number).some((row) => row.messageId === 'b2@mx.acme.test')).toBe(true);
-    expect(customers.isBouncing('alice@acme.test')).toBe(true);
+    expect((await tickets.listMessages((await tickets.listTickets())[0]?.id as number)).some((row) => row.messageId === 'b2@mx.acme.test')).toBe(true);
+    expect(await customers.isBouncing('alice@acme.test')).toBe(true);
   });
 });
 
 describe('class 3: a repeated single-instance header is quarantined, never read one way by us and another by DKIM', () => {
   it('quarantines an unsigned Subject, Message-ID, In-Reply-To or From put above the signed ones', async () => {
-    const { ingest, tickets, pages } = setup();
+    const { ingest, tickets, pages } = await setup();
     const first = await ingest(mail({ from: 'alice@acme.test', subject: 'SEV3 question', id: 'c4@acme.test' }));
     expect(first.outcome).toBe('ticket');
     const signed = mail({ from: 'carol@globex.test', subject: 'SEV4 typo', id: 'c5@globex.test', headers: ['In-Reply-To: <earlier@globex.test>'] });
@@ -250,14 +250,14 @@ describe('class 3: a repeated single-instance header is quarantined, never read 
       ['quarantined', 'malformed-headers: 2 In-Reply-To'],
       ['quarantined', 'malformed-headers: 2 From'],
     ]);
-    expect(tickets.listTickets()).toHaveLength(1);
-    expect(pages()).toHaveLength(1);
+    expect(await tickets.listTickets()).toHaveLength(1);
+    expect(await pages()).toHaveLength(1);
   });
 });
 
 describe('class 4: Authentication-Results read by its grammar, every dmarc result considered', () => {
   it('quarantines a ";" smuggled in a quoted value, a second dmarc result, and a pass without header.from', async () => {
-    const { ingest, tickets } = setup();
+    const { ingest, tickets } = await setup();
     const attempts = [
       `${OURS}; dmarc=fail reason="x; dmarc=pass header.from=acme.test" header.from=acme.test`,
       `${OURS}; dmarc=pass header.from=acme.test; dmarc=fail header.from=acme.test`,
@@ -268,16 +268,16 @@ describe('class 4: Authentication-Results read by its grammar, every dmarc resul
     for (const [index, authres] of attempts.entries()) results.push(await ingest(mail({ from: 'alice@acme.test', subject: 'SEV1 forged', id: `f${index}@evil.test`, authres })));
     expect(results.map((result) => result.outcome)).toEqual(['quarantined', 'quarantined', 'quarantined', 'quarantined']);
     for (const result of results) expect(result.reason).toMatch(/^sender-not-authenticated: /);
-    expect(tickets.listTickets()).toEqual([]);
+    expect(await tickets.listTickets()).toEqual([]);
   });
 });
 
 describe('class 6: mail we send to an unproven address carries nothing its sender wrote', () => {
   it('answers an outsider and an unregistered customer without their display name, subject, links or domain', async () => {
-    const { ingest, mails } = setup();
+    const { ingest, mails } = await setup();
     await ingest(mail({ from: '"Win at https://prize.evil.test" <victim@prize-evil.test>', subject: 'Claim https://prize.evil.test/now', id: 'o1@prize-evil.test', authres: `${OURS}; dmarc=none`, body: 'https://prize.evil.test' }));
     await ingest(mail({ from: '"Bob www.phish.test" <bob@acme.test>', subject: 'Open http://phish.test', id: 'o2@acme.test' }));
-    const [refusal, invite] = mails();
+    const [refusal, invite] = await mails();
     expect(refusal?.to).toEqual(['victim@prize-evil.test']);
     expect(invite?.to).toEqual(['bob@acme.test']);
     for (const sent of [refusal, invite]) {
@@ -292,13 +292,13 @@ describe('class 6: mail we send to an unproven address carries nothing its sende
 
 describe('the flood guard does not silently eat a real emergency', () => {
   it('pages an authenticated customer\'s SEV1 past the guard once an hour, marked as a flood, and shows the held mail', async () => {
-    const { ingest, pages, inboundLog, db, advance } = setup({ limits: { newTicketsPerHour: 2 } });
+    const { ingest, pages, inboundLog, db, advance } = await setup({ limits: { newTicketsPerHour: 2 } });
     for (const n of [1, 2, 3]) await ingest(mail({ from: 'alice@acme.test', subject: `SEV3 flood ${n}`, id: `fl${n}@acme.test` }));
     const sev1 = await ingest(mail({ from: 'alice@acme.test', subject: 'SEV1 checkout down', id: 'fl4@acme.test' }));
     const sev1again = await ingest(mail({ from: 'alice@acme.test', subject: 'SEV1 still down', id: 'fl5@acme.test' }));
     expect([sev1.outcome, sev1again.outcome]).toEqual(['quarantined', 'quarantined']);
     expect(sev1.reason).toMatch(/^flood-guard/);
-    const flood = pages().filter((item) => item.payload.kind === 'page' && item.payload.event.dedup_key === 'flood/alice@acme.test');
+    const flood = (await pages()).filter((item) => item.payload.kind === 'page' && item.payload.event.dedup_key === 'flood/alice@acme.test');
     expect(flood).toHaveLength(1);
     const event = flood[0]?.payload.kind === 'page' ? flood[0].payload.event : undefined;
     expect(event?.payload?.summary).toMatch(/^\[flood\] SEV1 from alice@acme\.test/);
@@ -306,7 +306,7 @@ describe('the flood guard does not silently eat a real emergency', () => {
     expect(JSON.stringify(event)).not.toContain('checkout');
     advance(61 * 60_000);
     await ingest(mail({ from: 'alice@acme.test', subject: 'SEV3 after the hour', id: 'fl6@acme.test' }));
-    expect(inboundLog.listQuarantined().map((row) => row.subject)).toEqual(['SEV1 still down', 'SEV1 checkout down', 'SEV3 flood 3']);
+    expect((await inboundLog.listQuarantined()).map((row) => row.subject)).toEqual(['SEV1 still down', 'SEV1 checkout down', 'SEV3 flood 3']);
     const metrics = await createMetrics({ db, processMetrics: false }).render();
     expect(metrics).toContain('ticketd_quarantined_messages{reason="flood-guard"} 3');
   });
@@ -321,7 +321,7 @@ describe('the flood guard does not silently eat a real emergency', () => {
     afterAll(() => receiver.close());
 
     it('delivers the held SEV1 as a signed flood.sev1_held event naming sender, organisation and inbound id, without its words', async () => {
-      const { ingest, outbox, clock } = setup({ limits: { newTicketsPerHour: 2 }, pager: { kind: 'webhook' }, webhook: { url: `${receiver.url}/hooks/ticketd`, secret: 'flood-secret' } });
+      const { ingest, outbox, clock } = await setup({ limits: { newTicketsPerHour: 2 }, pager: { kind: 'webhook' }, webhook: { url: `${receiver.url}/hooks/ticketd`, secret: 'flood-secret' } });
       for (const n of [1, 2, 3]) await ingest(mail({ from: 'alice@acme.test', subject: `SEV3 flood ${n}`, id: `fw${n}@acme.test` }));
       const sev1 = await ingest(mail({ from: 'alice@acme.test', subject: 'SEV1 checkout down', id: 'fw4@acme.test', body: 'Checkout returns 500 for every basket.' }));
       await ingest(mail({ from: 'alice@acme.test', subject: 'SEV1 still down', id: 'fw5@acme.test' }));
@@ -353,7 +353,7 @@ describe('the flood guard does not silently eat a real emergency', () => {
       } satisfies WebhookEvent);
       expect(request?.headers['x-ticketd-event-id']).toBe(`hook:flood:alice@acme.test:${sev1.inboundId}`);
       expect(request?.rawBody).not.toMatch(/checkout|basket/i);
-      expect(outbox.list().filter((item) => item.payload.kind === 'webhook' && item.payload.event.type === 'flood.sev1_held').map((item) => item.status)).toEqual(['sent']);
+      expect((await outbox.list()).filter((item) => item.payload.kind === 'webhook' && item.payload.event.type === 'flood.sev1_held').map((item) => item.status)).toEqual(['sent']);
     });
   });
 });

@@ -20,9 +20,9 @@ describe('ticketd sla report', () => {
     const tickets = createTicketsRepository({ db });
     const created = new Date('2026-11-02T09:00:00Z');
     for (const [email, minutes] of [['a@acme.test', 10], ['a@acme.test', 50], ['b@globex.test', 20]] as const) {
-      tickets.insertTicket({ prefix: 'CS', ticket: { subject: 's', severity: 'SEV1', priority: 'Urgent', status: 'open', requesterEmail: email, requesterName: '', createdAt: created, updatedAt: created, firstRespondedAt: new Date(created.getTime() + minutes * 60_000) } });
+      await tickets.insertTicket({ prefix: 'CS', ticket: { subject: 's', severity: 'SEV1', priority: 'Urgent', status: 'open', requesterEmail: email, requesterName: '', createdAt: created, updatedAt: created, firstRespondedAt: new Date(created.getTime() + minutes * 60_000) } });
     }
-    tickets.insertTicket({ prefix: 'CS', ticket: { subject: 'old', severity: 'SEV1', priority: 'Urgent', status: 'closed', requesterEmail: 'a@acme.test', requesterName: '', createdAt: new Date('2026-01-05T09:00:00Z'), updatedAt: created, firstRespondedAt: null } });
+    await tickets.insertTicket({ prefix: 'CS', ticket: { subject: 'old', severity: 'SEV1', priority: 'Urgent', status: 'closed', requesterEmail: 'a@acme.test', requesterName: '', createdAt: new Date('2026-01-05T09:00:00Z'), updatedAt: created, firstRespondedAt: null } });
     closeDatabase(db);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -142,7 +142,7 @@ function checkDatabaseAndDisk(config: Config): DoctorCheck[] {
     // Opening applies pending migrations, as the daemon would at start-up.
     const db = openDatabase({ path: file });
     try {
-      const verdict = checkDatabaseWritable(db);
+      const verdict = checkDatabaseWritable(db.$writer);
       database = verdict.ok
         ? { name: 'database', verdict: 'ok', detail: `${file}: ${verdict.detail}`, hint: '' }
         : { name: 'database', verdict: 'fail', detail: `${file}: ${verdict.detail}`, hint: 'the user running ticketd must be able to write the database file and its folder' };

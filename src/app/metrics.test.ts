@@ -35,7 +35,7 @@ describe('metrics', () => {
     const metrics = createMetrics({ db, clock: { now: () => now }, processMetrics: false });
     expect(sample(await metrics.render(), 'ticketd_outbox_oldest_pending_age_seconds')).toBe(0);
 
-    createOutboxRepository({ db }).enqueue({ effectKey: 'page:CS-1', ticketId: null, payload: page, at });
+    await createOutboxRepository({ db }).enqueue({ effectKey: 'page:CS-1', ticketId: null, payload: page, at });
     expect(sample(await metrics.render(), 'ticketd_outbox_pending')).toBe(1);
     expect(sample(await metrics.render(), 'ticketd_outbox_oldest_pending_age_seconds')).toBe(90);
     now = new Date(at.getTime() + 120_000);

@@ -95,7 +95,7 @@ describe('the PostgreSQL schema, made from the same tables as SQLite', () => {
     const postgres = drizzle(pool);
     for (const [key, table] of inReferenceOrder(sqliteTables)) {
       const row = sampleRow(table);
-      sqlite.insert(table).values(row).run();
+      await sqlite.transaction(() => sqlite.insert(table).values(row).run());
       await postgres.insert(postgresTables[key]!).values(row);
       const fromSqlite = sqlite.select().from(table).all();
       const fromPostgres = await postgres.select().from(postgresTables[key]!);

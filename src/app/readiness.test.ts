@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
 import { checkDatabaseWritable, checkReadiness } from './readiness.js';
@@ -65,7 +64,7 @@ describe('readiness', () => {
     closeDatabase(openDatabase({ path: file }));
     const sqlite = new Database(file, { readonly: true });
     cleanup.push(() => void sqlite.close());
-    const verdict = checkDatabaseWritable(Object.assign(drizzle(sqlite), { $client: sqlite }) as Db);
+    const verdict = checkDatabaseWritable(sqlite);
     expect(verdict.ok).toBe(false);
     expect(verdict.detail).toMatch(/READONLY/i);
   });
@@ -79,8 +78,8 @@ describe('readiness', () => {
     const other = new Database(file);
     cleanup.push(() => void other.close());
     other.exec('BEGIN IMMEDIATE');
-    expect(checkDatabaseWritable(db)).toEqual({ ok: true, detail: 'writable (locked by another writer just now)' });
+    expect(checkDatabaseWritable(db.$writer)).toEqual({ ok: true, detail: 'writable (locked by another writer just now)' });
     other.exec('ROLLBACK');
-    expect(db.$client.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(db.$writer.pragma('busy_timeout', { simple: true })).toBe(5000);
   });
 });

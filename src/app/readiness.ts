@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import type { Db } from '../shared/db.js';
+import type Sqlite from 'better-sqlite3';
 import type { HealthReport } from './web/web.context.js';
 
 export type ImapReadiness = { connected: boolean; everConnected: boolean; disconnectedForMs: number };
@@ -25,7 +26,7 @@ export function checkReadiness({
   outboxMaxAgeSeconds: number;
   imapGraceSeconds: number;
 }): HealthReport {
-  const database = checkDatabaseWritable(db);
+  const database = checkDatabaseWritable(db.$writer);
   const imapCheck = !imap
     ? undefined
     : imap.connected
@@ -50,8 +51,7 @@ export function checkReadiness({
 /**
  * The file is writable by this process and the write lock can be taken (then let go, changing nothing). Another process holding the lock right now means it is writable, just busy.
  */
-export function checkDatabaseWritable(db: Db): { ok: boolean; detail: string } {
-  const sqlite = db.$client;
+export function checkDatabaseWritable(sqlite: Sqlite.Database): { ok: boolean; detail: string } {
   if (sqlite.readonly) return { ok: false, detail: 'SQLITE_READONLY: the database is open read-only' };
   if (sqlite.name !== ':memory:' && sqlite.name !== '') {
     try {
@@ -60,6 +60,8 @@ export function checkDatabaseWritable(db: Db): { ok: boolean; detail: string } {
       return { ok: false, detail: `${(error as NodeJS.ErrnoException).code ?? 'error'}: ${sqlite.name} is not writable` };
     }
   }
+  // One of our own transactions is open on it (between two of its awaits): it holds the write lock, so it can write.
+  if (sqlite.inTransaction) return { ok: true, detail: 'writable (a transaction of this process is open)' };
   const previousTimeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
   sqlite.pragma('busy_timeout = 250');
   try {

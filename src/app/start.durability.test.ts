@@ -7,7 +7,7 @@ import { buildServices } from './start.js';
 import { createSilentLogger } from '../shared/logger.js';
 
 /** SQLite's PRAGMA synchronous values: 1 NORMAL, 2 FULL. */
-function synchronousOf({ processedFolder, lmtpPort = 0 }: { processedFolder: string; lmtpPort?: number }): number {
+async function synchronousOf({ processedFolder, lmtpPort = 0 }: { processedFolder: string; lmtpPort?: number }): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketd-durability-'));
   const config = configSchema.parse({
     database: { path: path.join(dir, 'ticketd.sqlite') },
@@ -16,9 +16,9 @@ function synchronousOf({ processedFolder, lmtpPort = 0 }: { processedFolder: str
     support: { address: 'help@cloudsoft.test' },
     lmtp: { port: lmtpPort },
   });
-  const services = buildServices({ config, logger: createSilentLogger() });
+  const services = await buildServices({ config, logger: createSilentLogger() });
   try {
-    return services.db.$client.pragma('synchronous', { simple: true }) as number;
+    return services.db.$writer.pragma('synchronous', { simple: true }) as number;
   } finally {
     services.close();
     rmSync(dir, { recursive: true, force: true });
@@ -26,15 +26,15 @@ function synchronousOf({ processedFolder, lmtpPort = 0 }: { processedFolder: str
 }
 
 describe('durability of a commit before the server is told', () => {
-  it('makes every commit durable (synchronous FULL) when handled mail is moved out of the watched folder', () => {
-    expect(synchronousOf({ processedFolder: 'Processed' })).toBe(2);
+  it('makes every commit durable (synchronous FULL) when handled mail is moved out of the watched folder', async () => {
+    expect(await synchronousOf({ processedFolder: 'Processed' })).toBe(2);
   });
 
-  it('keeps synchronous NORMAL when handled mail stays in the folder, flagged (a rolled-back commit reads it again)', () => {
-    expect(synchronousOf({ processedFolder: '' })).toBe(1);
+  it('keeps synchronous NORMAL when handled mail stays in the folder, flagged (a rolled-back commit reads it again)', async () => {
+    expect(await synchronousOf({ processedFolder: '' })).toBe(1);
   });
 
-  it('makes every commit durable when LMTP is on: the MTA deletes its copy on our 250', () => {
-    expect(synchronousOf({ processedFolder: '', lmtpPort: 2424 })).toBe(2);
+  it('makes every commit durable when LMTP is on: the MTA deletes its copy on our 250', async () => {
+    expect(await synchronousOf({ processedFolder: '', lmtpPort: 2424 })).toBe(2);
   });
 });

@@ -44,7 +44,7 @@ import { checkReadiness } from './readiness.js';
  * The one composition root: everything ticketd is made of, wired from the parsed config. Commands that only
  * read (tickets list, ...) use the repositories; `ingest` adds the intake and the outbox; `run` the daemon.
  */
-export function buildServices({ config, logger = createLogger({ level: config.log.level, format: config.log.format }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
+export async function buildServices({ config, logger = createLogger({ level: config.log.level, format: config.log.format }), clock = systemClock }: { config: Config; logger?: Logger; clock?: Clock }) {
   // Templates first: a broken operator template stops start-up with every problem listed, before anything opens.
   const templates = requireMailTemplates({ dir: config.templates.dir });
   const pages = requirePageTemplates({ dir: config.templates.pagesDir });
@@ -52,7 +52,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   // mail acknowledged over LMTP, which the MTA deletes on our 250.
   const durable = Boolean(config.imap?.processedFolder) || config.lmtp.port > 0;
   const db = openDatabase({ path: config.database.path, synchronous: durable ? 'FULL' : 'NORMAL' });
-  seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
+  await seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
     customers: createCustomersRepository({ db }),
     tickets: createTicketsRepository({ db }),
@@ -117,7 +117,7 @@ export function buildServices({ config, logger = createLogger({ level: config.lo
   return { config, logger, clock, db, templates, pages, repositories, stores, parser, intake, accounts, passwordLinks, registration, portal, linkSealer, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
 }
 
-export type Services = ReturnType<typeof buildServices>;
+export type Services = Awaited<ReturnType<typeof buildServices>>;
 
 /** The IMAP side: the watcher of the help@ folder (IDLE + poll), syncing into the intake. */
 function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>) {
@@ -187,7 +187,7 @@ export async function startDaemon(services: Services) {
   const watcher = config.imap ? createImapWatcher(services, config.imap) : undefined;
   const lmtp = config.lmtp.port > 0 ? createLmtpListener(services) : undefined;
   // Rate-limit events only matter inside their window (an hour); keep two days for operators to look at.
-  createRateLimitRepository({ db: services.db }).prune({ before: new Date(services.clock.now().getTime() - 2 * 86_400_000) });
+  await createRateLimitRepository({ db: services.db }).prune({ before: new Date(services.clock.now().getTime() - 2 * 86_400_000) });
   if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
   if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
   if (watcher) services.metrics.watchImap(() => watcher.status());
@@ -241,11 +241,9 @@ export async function startDaemon(services: Services) {
    * answer the MTA keeps), drain the outbox briefly, close SMTP, IMAP and the database.
    */
   async function stop({ drainMs = 3_000 }: { drainMs?: number } = {}): Promise<void> {
-    slaJob.stop();
+    await slaJob.stop();
     await Promise.all([lmtp?.stop({ deadlineMs: 2 * drainMs }), watcher?.stop()]);
-    services.autoClose.stop();
-    services.heldExpiry.stop();
-    sessionSweep.stop();
+    await Promise.all([services.autoClose.stop(), services.heldExpiry.stop(), sessionSweep.stop()]);
     await services.outboxWorker.stop({ drainMs });
     await http.close();
     services.close();

@@ -9,12 +9,12 @@ import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliI
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]+$/;
 
 /** Opens the database with support.customerDomains seeded, as the daemon does at start-up. */
-export function withCustomersDb<T>(io: CliIo, configFile: string | undefined, work: (db: Db, config: ReturnType<typeof requireConfig>) => T): T {
+export async function withCustomersDb<T>(io: CliIo, configFile: string | undefined, work: (db: Db, config: ReturnType<typeof requireConfig>) => T | Promise<T>): Promise<T> {
   const config = requireConfig(io, configFile);
   const db = openDatabase({ path: config.database.path });
   try {
-    seedCustomerDomains({ db, domains: config.support.customerDomains, at: new Date() });
-    return work(db, config);
+    await seedCustomerDomains({ db, domains: config.support.customerDomains, at: new Date() });
+    return await work(db, config);
   } finally {
     closeDatabase(db);
   }
@@ -30,7 +30,7 @@ export function registerDomainsCommands(program: Command, io: CliIo): void {
     .option(...CONFIG_OPTION)
     .option('--organisation <name>', 'customer organisation (default: the domain)')
     .addHelpText('after', '\nExample:\n  ticketd domains add acme.com --organisation "ACME Corp" --config config/ticketd.yaml')
-    .action((raw: string, options: { config?: string; organisation?: string }) => {
+    .action(async (raw: string, options: { config?: string; organisation?: string }) => {
       const domain = raw.trim().toLowerCase();
       if (!DOMAIN.test(domain)) {
         io.err(`ticketd: not a domain name: ${raw}`);
@@ -40,8 +40,8 @@ export function registerDomainsCommands(program: Command, io: CliIo): void {
         io.err(`ticketd: ${domain} is a public suffix: anyone can register names under it, so approving it would let strangers sign up. Approve the organisation's own domain (e.g. acme.${domain}).`);
         throw new CliExit(1);
       }
-      withCustomersDb(io, options.config, (db) => {
-        const added = createCustomersRepository({ db }).addDomain({ domain, organisation: options.organisation ?? defaultOrganisationOf(domain), origin: 'cli', at: new Date() });
+      await withCustomersDb(io, options.config, async (db) => {
+        const added = await createCustomersRepository({ db }).addDomain({ domain, organisation: options.organisation ?? defaultOrganisationOf(domain), origin: 'cli', at: new Date() });
         io.out(added ? `approved ${domain}` : `${domain} was already approved`);
       });
     });
@@ -51,11 +51,9 @@ export function registerDomainsCommands(program: Command, io: CliIo): void {
     .description('list approved domains')
     .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
-    .action((options: { config?: string; json?: boolean }) => {
-      withCustomersDb(io, options.config, (db) => {
-        const rows = createCustomersRepository({ db })
-          .listDomains()
-          .map((row) => ({ domain: row.domain, organisation: row.organisation, origin: row.origin, createdAt: row.createdAt.toISOString() }));
+    .action(async (options: { config?: string; json?: boolean }) => {
+      await withCustomersDb(io, options.config, async (db) => {
+        const rows = (await createCustomersRepository({ db }).listDomains()).map((row) => ({ domain: row.domain, organisation: row.organisation, origin: row.origin, createdAt: row.createdAt.toISOString() }));
         if (options.json) printJson(io, rows);
         else printTable(io, ['DOMAIN', 'ORGANISATION', 'ORIGIN', 'ADDED'], rows.map((r) => [r.domain, r.organisation, r.origin, r.createdAt]));
       });
@@ -66,10 +64,10 @@ export function registerDomainsCommands(program: Command, io: CliIo): void {
     .description('withdraw approval of a domain (its users keep their status; new sign-ups are refused)')
     .argument('<domain>')
     .option(...CONFIG_OPTION)
-    .action((raw: string, options: { config?: string }) => {
+    .action(async (raw: string, options: { config?: string }) => {
       const domain = raw.trim().toLowerCase();
-      withCustomersDb(io, options.config, (db, config) => {
-        if (!createCustomersRepository({ db }).removeDomain(domain)) {
+      await withCustomersDb(io, options.config, async (db, config) => {
+        if (!(await createCustomersRepository({ db }).removeDomain(domain))) {
           io.err(`ticketd: ${domain} is not an approved domain`);
           throw new CliExit(1);
         }

@@ -12,12 +12,10 @@ export function registerHeldCommands(program: Command, io: CliIo): void {
     .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd held list --config config/ticketd.yaml --json\n\nRelease one sender\'s mail by registering them: ticketd users add EMAIL --config FILE')
-    .action((options: { config?: string; json?: boolean }) => {
+    .action(async (options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
-        const rows = createInboundLogRepository({ db })
-          .listAllHeld()
-          .map((row) => ({ id: row.id, from: row.fromAddress, subject: row.subject, reason: row.reason, receivedAt: row.receivedAt.toISOString() }));
+        const rows = (await createInboundLogRepository({ db }).listAllHeld()).map((row) => ({ id: row.id, from: row.fromAddress, subject: row.subject, reason: row.reason, receivedAt: row.receivedAt.toISOString() }));
         if (options.json) printJson(io, rows);
         else printTable(io, ['ID', 'RECEIVED', 'FROM', 'REASON', 'SUBJECT'], rows.map((r) => [r.id, r.receivedAt, r.from, r.reason, r.subject]));
       } finally {

@@ -36,7 +36,7 @@ export function registerIngestCommand(program: Command, io: CliIo): void {
       const config = requireConfig(io, options.config);
       // Loaded on demand: the read-only commands start fast without the mail and HTTP libraries.
       const { buildServices } = await import('../app/start.js');
-      const services = buildServices({ config, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level }) });
+      const services = await buildServices({ config, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level }) });
       let failures = 0;
       try {
         const progress = createProgress({ stream: process.stderr, total: paths.length, label: 'ingesting', enabled: Boolean(process.stderr.isTTY) && !options.json && paths.length > 1 });

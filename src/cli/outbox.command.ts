@@ -29,12 +29,10 @@ export function registerOutboxCommands(program: Command, io: CliIo): void {
     .option('--failed', 'only dead letters (permanent failures)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd outbox list --config config/ticketd.yaml --failed --json')
-    .action((options: { config?: string; failed?: boolean; json?: boolean }) => {
+    .action(async (options: { config?: string; failed?: boolean; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
-        const rows = createOutboxRepository({ db })
-          .list(options.failed ? { status: 'failed' } : {})
-          .map(itemJson);
+        const rows = (await createOutboxRepository({ db }).list(options.failed ? { status: 'failed' } : {})).map(itemJson);
         if (options.json) printJson(io, rows);
         else printTable(io, ['ID', 'KIND', 'STATUS', 'ATTEMPTS', 'TARGET', 'LAST ERROR'], rows.map((r) => [r.id, r.kind, r.status, r.attempts, r.target, r.lastError ?? '']));
       } finally {
@@ -48,16 +46,16 @@ export function registerOutboxCommands(program: Command, io: CliIo): void {
     .argument('<id>', 'outbox id from `outbox list`')
     .option(...CONFIG_OPTION)
     .addHelpText('after', '\nThe running daemon picks it up within outbox.pollSeconds.\n\nExample:\n  ticketd outbox retry 12 --config config/ticketd.yaml')
-    .action((id: string, options: { config?: string }) => {
+    .action(async (id: string, options: { config?: string }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const repository = createOutboxRepository({ db });
-        const item = repository.findById(Number(id));
+        const item = await repository.findById(Number(id));
         if (!item || item.status === 'sent') {
           io.err(item ? `ticketd: outbox ${id} was already sent` : `ticketd: no outbox entry ${id}`);
           throw new CliExit(1);
         }
-        repository.requeue({ id: item.id, at: new Date() });
+        await repository.requeue({ id: item.id, at: new Date() });
         io.out(`outbox ${id} queued for delivery`);
       } finally {
         closeDatabase(db);

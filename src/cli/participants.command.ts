@@ -16,9 +16,9 @@ export function registerParticipantsCommands(program: Command, io: CliIo): void 
     .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd participants list CS-12 --config config/ticketd.yaml --json')
-    .action((ref: string, options: { config?: string; json?: boolean }) => {
-      withTicket(io, options.config, ref, ({ ticket, participants }) => {
-        const result = { ref: ticket.ref, requester: ticket.requesterEmail, participants: participants.list(ticket.id) };
+    .action(async (ref: string, options: { config?: string; json?: boolean }) => {
+      await withTicket(io, options.config, ref, async ({ ticket, participants }) => {
+        const result = { ref: ticket.ref, requester: ticket.requesterEmail, participants: await participants.list(ticket.id) };
         if (options.json) printJson(io, result);
         else io.out([`requester: ${result.requester}`, ...result.participants.map((address) => `participant: ${address}`)].join('\n'));
       });
@@ -32,35 +32,35 @@ export function registerParticipantsCommands(program: Command, io: CliIo): void 
       .argument('<address>', 'email address')
       .option(...CONFIG_OPTION)
       .addHelpText('after', `\nExample:\n  ticketd participants ${action} CS-12 carl@partner.example --config config/ticketd.yaml\n\nEngineers can do the same by mail: a line "#participant ${action} ADDRESS" in their reply.`)
-      .action((ref: string, address: string, options: { config?: string }) => {
+      .action(async (ref: string, address: string, options: { config?: string }) => {
         const command = participantCommandOf(`#participant ${action} ${address}`);
         if (!command?.address) {
           io.err(`ticketd: not an email address: ${JSON.stringify(address.slice(0, 200))}`);
           throw new CliExit(2);
         }
-        withTicket(io, options.config, ref, ({ db, ticket, participants }) => {
-          const said = db.transaction(() => participants.change({ ticket, change: command, by: 'an operator (ticketd participants)', at: new Date() }), { behavior: 'immediate' });
+        await withTicket(io, options.config, ref, async ({ db, ticket, participants }) => {
+          const said = await db.transaction(() => participants.change({ ticket, change: command, by: 'an operator (ticketd participants)', at: new Date() }));
           io.out(said);
         });
       });
   }
 }
 
-function withTicket(
+async function withTicket(
   io: CliIo,
   configFile: string | undefined,
   ref: string,
-  work: (context: { db: ReturnType<typeof openDatabase>; ticket: NonNullable<ReturnType<ReturnType<typeof createTicketsRepository>['findByRef']>>; participants: ReturnType<typeof createParticipants> }) => void,
-): void {
+  work: (context: { db: ReturnType<typeof openDatabase>; ticket: NonNullable<Awaited<ReturnType<ReturnType<typeof createTicketsRepository>['findByRef']>>>; participants: ReturnType<typeof createParticipants> }) => Promise<void>,
+): Promise<void> {
   const config = requireConfig(io, configFile);
   const db = openDatabase({ path: config.database.path });
   try {
-    const ticket = createTicketsRepository({ db }).findByRef(ref);
+    const ticket = await createTicketsRepository({ db }).findByRef(ref);
     if (!ticket) {
       io.err(`ticketd: no ticket ${ref}`);
       throw new CliExit(1);
     }
-    work({ db, ticket, participants: createParticipants({ db, supportAddress: config.support.address }) });
+    await work({ db, ticket, participants: createParticipants({ db, supportAddress: config.support.address }) });
   } finally {
     closeDatabase(db);
   }

@@ -13,12 +13,10 @@ export function registerQuarantineCommands(program: Command, io: CliIo): void {
     .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd quarantine list --config config/ticketd.yaml --json')
-    .action((options: { config?: string; json?: boolean }) => {
+    .action(async (options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
-        const rows = createInboundLogRepository({ db })
-          .listQuarantined()
-          .map((row) => ({ id: row.id, from: row.fromAddress, subject: row.subject, reason: row.reason, receivedAt: row.receivedAt.toISOString() }));
+        const rows = (await createInboundLogRepository({ db }).listQuarantined()).map((row) => ({ id: row.id, from: row.fromAddress, subject: row.subject, reason: row.reason, receivedAt: row.receivedAt.toISOString() }));
         if (options.json) printJson(io, rows);
         else printTable(io, ['ID', 'RECEIVED', 'FROM', 'REASON', 'SUBJECT'], rows.map((r) => [r.id, r.receivedAt, r.from, r.reason, r.subject]));
       } finally {

@@ -9,16 +9,16 @@ import { createProgress } from './progress.js';
 export async function reprocessMessages(
   io: CliIo,
   configFile: string | undefined,
-  pick: (services: Services) => number[],
+  pick: (services: Services) => number[] | Promise<number[]>,
   { release = false, json = false }: { release?: boolean; json?: boolean } = {},
 ): Promise<void> {
   const config = requireConfig(io, configFile);
   // Loaded on demand: the read-only commands start fast without the mail and HTTP libraries.
   const { buildServices } = await import('../app/start.js');
-  const services = buildServices({ config, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level }) });
+  const services = await buildServices({ config, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level }) });
   let failures = 0;
   try {
-    const ids = pick(services);
+    const ids = await pick(services);
     if (ids.length === 0) io.out('nothing to reprocess');
     const progress = createProgress({ stream: process.stderr, total: ids.length, label: 'reprocessing', enabled: Boolean(process.stderr.isTTY) && !json && ids.length > 1 });
     for (const [index, inboundId] of ids.entries()) {
@@ -58,7 +58,7 @@ export function registerReprocessCommand(program: Command, io: CliIo): void {
       await reprocessMessages(
         io,
         options.config,
-        (services) => (options.quarantined ? services.repositories.inboundLog.listQuarantined().map((row) => row.id).reverse() : ids.map(Number)),
+        async (services) => (options.quarantined ? (await services.repositories.inboundLog.listQuarantined()).map((row) => row.id).reverse() : ids.map(Number)),
         { json: options.json ?? false },
       );
     });

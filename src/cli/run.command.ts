@@ -12,7 +12,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       const config = requireConfig(io, options.config, { ready: true });
       // Loaded on demand: the read-only commands start fast without the mail and HTTP libraries.
       const { buildServices, startDaemon } = await import('../app/start.js');
-      const services = buildServices({ config });
+      const services = await buildServices({ config });
       const { logger } = services;
       if (config.pager.kind === 'none') logger.warn('pager.kind is none: new tickets page nobody');
       const daemon = await startDaemon(services);

@@ -13,7 +13,7 @@ export function registerSlaCommands(program: Command, io: CliIo): void {
     .option('--since <date>', 'only tickets created at or after this date (YYYY-MM-DD or ISO 8601)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd sla report --config config/ticketd.yaml --since 2026-11-01 --json')
-    .action((options: { config?: string; since?: string; json?: boolean }) => {
+    .action(async (options: { config?: string; since?: string; json?: boolean }) => {
       const config = requireConfig(io, options.config);
       const since = options.since === undefined ? undefined : new Date(options.since);
       if (since && Number.isNaN(since.getTime())) {
@@ -22,7 +22,7 @@ export function registerSlaCommands(program: Command, io: CliIo): void {
       }
       const db = openDatabase({ path: config.database.path });
       try {
-        const rows = slaReport({ db, config, now: new Date(), ...(since ? { since } : {}) });
+        const rows = await slaReport({ db, config, now: new Date(), ...(since ? { since } : {}) });
         if (options.json) return printJson(io, rows);
         printTable(
           io,

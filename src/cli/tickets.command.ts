@@ -26,10 +26,10 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets list --config config/ticketd.yaml --json')
-    .action((options: { config?: string; json?: boolean }) => {
+    .action(async (options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
-        const rows = createTicketsRepository({ db }).listTickets().map(ticketJson);
+        const rows = (await createTicketsRepository({ db }).listTickets()).map(ticketJson);
         if (options.json) printJson(io, rows);
         else printTable(io, ['REF', 'SEV', 'PRIORITY', 'STATUS', 'MSGS', 'REQUESTER', 'SUBJECT'], rows.map((t) => [t.ref, t.severity, t.priority, t.status, t.messageCount, t.requester, t.subject]));
       } finally {
@@ -44,16 +44,16 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .option(...CONFIG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets show CS-12 --config config/ticketd.yaml --json')
-    .action((ref: string, options: { config?: string; json?: boolean }) => {
+    .action(async (ref: string, options: { config?: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const repository = createTicketsRepository({ db });
-        const ticket = repository.findByRef(ref);
+        const ticket = await repository.findByRef(ref);
         if (!ticket) {
           io.err(`ticketd: no ticket ${ref}`);
           throw new CliExit(1);
         }
-        const messages = repository.listMessages(ticket.id).map((message) => ({
+        const messages = (await repository.listMessages(ticket.id)).map((message) => ({
           direction: message.direction,
           from: message.fromAddress,
           to: JSON.parse(message.toJson) as string[],
@@ -66,13 +66,13 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
           visibility: message.visibility,
           fromOutsideOrganisation: message.fromOutsideOrganisation,
         }));
-        const linked = ticket.linkedTicketId === null ? undefined : repository.findById(ticket.linkedTicketId);
+        const linked = ticket.linkedTicketId === null ? undefined : await repository.findById(ticket.linkedTicketId);
         const result = {
           ...ticketJson({ ...ticket, messageCount: messages.length }),
           assignee: ticket.assignee,
           firstRespondedAt: ticket.firstRespondedAt?.toISOString() ?? null,
           linkedTicket: linked?.ref ?? null,
-          participants: createLifecycleRepository({ db }).listParticipants(ticket.id),
+          participants: await createLifecycleRepository({ db }).listParticipants(ticket.id),
           messages,
         };
         if (options.json) return printJson(io, result);
@@ -94,13 +94,11 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .option('--limit <n>', 'at most this many messages', '100')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets search "disk quota" --config config/ticketd.yaml --json')
-    .action((text: string, options: { config?: string; limit: string; json?: boolean }) => {
+    .action(async (text: string, options: { config?: string; limit: string; json?: boolean }) => {
       const db = openDatabase({ path: requireConfig(io, options.config).database.path });
       try {
         const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 100));
-        const rows = createTicketsRepository({ db })
-          .searchText({ query: text, limit })
-          .map((row) => ({ ref: row.ref, subject: row.subject, visibility: row.visibility, foundIn: row.filename ?? 'body', snippet: snippetOf(row.filename ? (row.attachmentText ?? '') : row.bodyText, text) }));
+        const rows = (await createTicketsRepository({ db }).searchText({ query: text, limit })).map((row) => ({ ref: row.ref, subject: row.subject, visibility: row.visibility, foundIn: row.filename ?? 'body', snippet: snippetOf(row.filename ? (row.attachmentText ?? '') : row.bodyText, text) }));
         if (options.json) printJson(io, rows);
         else printTable(io, ['REF', 'FOUND IN', 'SNIPPET', 'SUBJECT'], rows.map((row) => [row.ref, row.foundIn, row.snippet, row.subject]));
       } finally {

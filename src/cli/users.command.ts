@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { buildServices } from '../app/start.js';
+import { buildServices, type Services } from '../app/start.js';
 import { isEmail, normalizeEmail, type UserStatus } from '../modules/customers/customers.models.js';
 import { createCustomersRepository } from '../modules/customers/customers.repository.js';
 import { importUsers } from '../modules/registration/users-import.usecases.js';
@@ -14,7 +14,7 @@ import { domainOf } from '../modules/desk/address.models.js';
 import { portalBaseUrl } from '../modules/desk/portal-url.models.js';
 
 /** Verified users' held mail becomes tickets now; the daemon delivers the confirmations and pages. */
-async function releaseHeldOf(services: ReturnType<typeof buildServices>, emails: string[]): Promise<string[]> {
+async function releaseHeldOf(services: Services, emails: string[]): Promise<string[]> {
   const refs: string[] = [];
   const held = new Set(services.db.$client.prepare<[], { from_address: string }>("select distinct from_address from inbound_messages where outcome = 'held'").all().map((row) => row.from_address));
   for (const email of emails.filter((address) => held.has(address))) {
@@ -52,28 +52,28 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
         throw new CliExit(2);
       }
       const config = requireConfig(io, options.config);
-      const services = buildServices({ config, logger: createLogger({ level: 'warn' }) });
+      const services = await buildServices({ config, logger: createLogger({ level: 'warn' }) });
       try {
         const customers = createCustomersRepository({ db: services.db });
         if (options.engineer && !config.support.engineerDomains.includes(domainOf(email))) {
           io.err(`ticketd: ${domainOf(email)} is not one of support.engineerDomains (${config.support.engineerDomains.join(', ') || 'none'})`);
           throw new CliExit(1);
         }
-        if (!options.engineer && !customers.isApprovedDomain(domainOf(email))) {
+        if (!options.engineer && !(await customers.isApprovedDomain(domainOf(email)))) {
           io.err(`ticketd: ${domainOf(email)} is not an approved domain (ticketd domains add ${domainOf(email)})`);
           throw new CliExit(1);
         }
         const now = new Date();
-        const { user, change } = services.db.transaction(() => {
-          const result = customers.upsertUser({ email, name: options.name, organisation: options.engineer ? undefined : options.organisation, status: 'verified', at: now, reenable: true });
+        const { user, change } = await services.db.transaction(async () => {
+          const result = await customers.upsertUser({ email, name: options.name, organisation: options.engineer ? undefined : options.organisation, status: 'verified', at: now, reenable: true });
           const role = options.engineer ? 'engineer' : (options.role as 'member' | 'manager' | undefined);
-          if (role && result.user.role !== role) customers.setRole({ email, role });
+          if (role && result.user.role !== role) await customers.setRole({ email, role });
           if (options.welcome) {
-            const link = portalBaseUrl(config.http) ? services.passwordLinks.issueLink({ userId: result.user.id, purpose: 'welcome', at: now }) : undefined;
+            const link = portalBaseUrl(config.http) ? await services.passwordLinks.issueLink({ userId: result.user.id, purpose: 'welcome', at: now }) : undefined;
             const mail = renderWelcome({ to: email, name: result.user.name, organisation: options.organisation, support: { address: config.support.address, name: config.support.name }, messageId: `welcome.${randomUUID()}@${config.support.address.split('@')[1]}`, templates: services.templates, ...(link ? { link: link.url, linkHours: config.accounts.welcomeLinkHours } : {}) });
-            services.repositories.outbox.enqueue({ effectKey: `welcome:${email}`, ticketId: null, payload: { kind: 'email', mail, ...(link ? { sealed: link.sealed } : {}) }, at: now });
+            await services.repositories.outbox.enqueue({ effectKey: `welcome:${email}`, ticketId: null, payload: { kind: 'email', mail, ...(link ? { sealed: link.sealed } : {}) }, at: now });
           }
-          return { ...result, user: customers.findUser(email) ?? result.user };
+          return { ...result, user: (await customers.findUser(email)) ?? result.user };
         });
         const refs = options.engineer ? [] : await releaseHeldOf(services, [email]);
         io.out(`${change} ${user.email} (${user.status}, ${user.role})${refs.length ? `; held mail became ${refs.join(', ')}` : ''}`);
@@ -88,15 +88,13 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
     .option(...CONFIG_OPTION)
     .option('--status <status>', 'only pending, verified or disabled')
     .option('--json', 'print JSON')
-    .action((options: { config?: string; status?: string; json?: boolean }) => {
+    .action(async (options: { config?: string; status?: string; json?: boolean }) => {
       if (options.status && !['pending', 'verified', 'disabled'].includes(options.status)) {
         io.err(`ticketd: --status must be pending, verified or disabled`);
         throw new CliExit(2);
       }
-      withCustomersDb(io, options.config, (db) => {
-        const rows = createCustomersRepository({ db })
-          .listUsers({ status: options.status as UserStatus | undefined })
-          .map((u) => ({ email: u.email, name: u.name, organisation: u.organisation, status: u.status, role: u.role, verifiedAt: u.verifiedAt?.toISOString() ?? null, bouncing: u.bouncingSince !== null }));
+      await withCustomersDb(io, options.config, async (db) => {
+        const rows = (await createCustomersRepository({ db }).listUsers({ status: options.status as UserStatus | undefined })).map((u) => ({ email: u.email, name: u.name, organisation: u.organisation, status: u.status, role: u.role, verifiedAt: u.verifiedAt?.toISOString() ?? null, bouncing: u.bouncingSince !== null }));
         if (options.json) printJson(io, rows);
         else printTable(io, ['EMAIL', 'NAME', 'ORGANISATION', 'STATUS', 'ROLE', 'VERIFIED'], rows.map((u) => [u.email, u.name, u.organisation ?? '', u.status + (u.bouncing ? ' (bouncing)' : ''), u.role, u.verifiedAt ?? '']));
       });
@@ -107,9 +105,9 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
     .description('disable a user: their mail no longer opens tickets')
     .argument('<email>')
     .option(...CONFIG_OPTION)
-    .action((raw: string, options: { config?: string }) => {
-      withCustomersDb(io, options.config, (db) => {
-        const user = createCustomersRepository({ db }).setStatus({ email: normalizeEmail(raw), status: 'disabled', at: new Date() });
+    .action(async (raw: string, options: { config?: string }) => {
+      await withCustomersDb(io, options.config, async (db) => {
+        const user = await createCustomersRepository({ db }).setStatus({ email: normalizeEmail(raw), status: 'disabled', at: new Date() });
         if (!user) {
           io.err(`ticketd: no user ${raw}`);
           throw new CliExit(1);
@@ -135,7 +133,7 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
         io.err(`ticketd: cannot read ${file}: ${(error as Error).message}`);
         throw new CliExit(1);
       }
-      const services = buildServices({ config, logger: createLogger({ level: 'warn' }) });
+      const services = await buildServices({ config, logger: createLogger({ level: 'warn' }) });
       try {
         const started = Date.now();
         let progress: Progress | undefined;
@@ -143,7 +141,7 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
           progress ??= createProgress({ stream: process.stderr, total, label: 'importing', enabled: Boolean(process.stderr.isTTY) && !options.json });
           progress.update(done);
         };
-        const report = importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), templates: services.templates, passwordLinks: services.passwordLinks, onProgress });
+        const report = await importUsers({ db: services.db, config, csvText, welcome: options.welcome ?? false, at: new Date(), templates: services.templates, passwordLinks: services.passwordLinks, onProgress });
         progress?.done();
         const released = await releaseHeldOf(services, report.newlyVerified);
         const seconds = (Date.now() - started) / 1000;

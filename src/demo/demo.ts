@@ -37,10 +37,10 @@ async function main(): Promise<number> {
   let daemonLog = '';
   daemon.stderr.on('data', (chunk: Buffer) => (daemonLog += chunk.toString()));
   const db = openDatabase({ path: String(stack.config().database?.path) });
-  const outcomes = () => Object.values(createInboundLogRepository({ db }).countByOutcome()).reduce((sum, count) => sum + count, 0);
+  const outcomes = async () => Object.values(await createInboundLogRepository({ db }).countByOutcome()).reduce((sum, count) => sum + count, 0);
   const settled = async (count: number) => {
     const deadline = Date.now() + 60_000;
-    while (outcomes() < count || createOutboxRepository({ db }).countPending() > 0) {
+    while ((await outcomes()) < count || (await createOutboxRepository({ db }).countPending()) > 0) {
       if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`the daemon did not handle ${count} messages in time. Its log:\n${daemonLog}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -71,14 +71,14 @@ async function main(): Promise<number> {
     }
 
     say('\n== Every delivered mail and its recorded outcome ==');
-    for (const line of arrivalLines(db, delivered)) say(`  ${line}`);
-    const tally = Object.entries(createInboundLogRepository({ db }).countByOutcome()).map(([outcome, count]) => `${outcome} ${count}`);
+    for (const line of await arrivalLines(db, delivered)) say(`  ${line}`);
+    const tally = Object.entries(await createInboundLogRepository({ db }).countByOutcome()).map(([outcome, count]) => `${outcome} ${count}`);
     say(`  (every message got one recorded outcome: ${tally.join(', ')})`);
     say('\n== Tickets (ticketd tickets list) ==');
     await runCli(['tickets', 'list', '--config', configFile]);
     say('\n== Quarantine (ticketd quarantine list) ==');
     await runCli(['quarantine', 'list', '--config', configFile]);
-    printSentMail(db, stack.smtp.received);
+    await printSentMail(db, stack.smtp.received);
     say(`\n== Pages received by the PagerDuty stand-in (${stack.receiver.requests.length}) ==`);
     for (const request of stack.receiver.requests) {
       const event = request.body as { event_action: string; dedup_key: string; payload?: { severity: string; summary: string } };
@@ -97,19 +97,21 @@ async function main(): Promise<number> {
 }
 
 /** One line per delivered mail: its recorded outcome (found by Message-ID), the ticket, and why. */
-function arrivalLines(db: Db, delivered: Array<{ label: string; messageId: string | undefined }>): string[] {
+async function arrivalLines(db: Db, delivered: Array<{ label: string; messageId: string | undefined }>): Promise<string[]> {
   const rows = db.select().from(inboundMessages).orderBy(asc(inboundMessages.id)).all();
   const tickets = createTicketsRepository({ db });
-  return delivered.map(({ label, messageId }) => {
+  const lines: string[] = [];
+  for (const { label, messageId } of delivered) {
     const row = rows.find((candidate) => candidate.messageId === messageId);
-    const ticket = row?.ticketId ? tickets.findById(row.ticketId) : undefined;
-    return describeArrival(label, row && { outcome: row.outcome, reason: row.reason, ...(ticket ? { ticket: { ref: ticket.ref, severity: ticket.severity, priority: ticket.priority } } : {}) });
-  });
+    const ticket = row?.ticketId ? await tickets.findById(row.ticketId) : undefined;
+    lines.push(describeArrival(label, row && { outcome: row.outcome, reason: row.reason, ...(ticket ? { ticket: { ref: ticket.ref, severity: ticket.severity, priority: ticket.priority } } : {}) }));
+  }
+  return lines;
 }
 
 /** The SMTP peer's mail, by what it is: the outbox row each was sent from says (confirmation, relay, refusal, ...). */
-function printSentMail(db: Db, received: Array<{ envelopeTo: string[]; parsed: { subject: string; messageId?: string; inReplyTo?: string } }>): void {
-  const kinds = new Map(createOutboxRepository({ db }).list().flatMap((item) => (item.payload.kind === 'email' ? [[item.payload.mail.messageId, kindOfSentMail(item.effectKey)] as const] : [])));
+async function printSentMail(db: Db, received: Array<{ envelopeTo: string[]; parsed: { subject: string; messageId?: string; inReplyTo?: string } }>): Promise<void> {
+  const kinds = new Map((await createOutboxRepository({ db }).list()).flatMap((item) => (item.payload.kind === 'email' ? [[item.payload.mail.messageId, kindOfSentMail(item.effectKey)] as const] : [])));
   say(`\n== Mail received by the SMTP peer (${received.length}) ==`);
   for (const kind of Object.keys(SENT_KIND_TITLES) as SentKind[]) {
     const mails = received.filter((mail) => (kinds.get(mail.parsed.messageId ?? '') ?? 'other') === kind);

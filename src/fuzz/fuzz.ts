@@ -55,7 +55,7 @@ export async function runFuzz({
     limits: { messageBudgetMs, newTicketsPerHour: 1_000_000, autoRepliesPerHour: 1_000_000 },
     log: { level: 'silent' },
   });
-  const services = buildServices({ config, logger: createLogger({ level: 'silent' }) });
+  const services = await buildServices({ config, logger: createLogger({ level: 'silent' }) });
   const random = seededRandom(seed);
   const times: number[] = [];
   const failures: string[] = [];

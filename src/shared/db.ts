@@ -1,35 +1,167 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import Sqlite from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 
-export type Db = BetterSQLite3Database & { $client: Database.Database };
+/** drizzle over one better-sqlite3 connection. */
+export type SqliteDb = BetterSQLite3Database & { $client: Sqlite.Database };
+
+/**
+ * The database the repositories and use cases are given (issue 18, step 1 of docs/postgresql-plan.md): drizzle's
+ * query builders, answered by the connection of the current async context, and transactions that may `await`.
+ * - `transaction(work)`: one write transaction (BEGIN IMMEDIATE), run one at a time in call order; `work` may await.
+ *   Called inside another, it is a savepoint of it: its failure undoes only its own part.
+ * - `write(work)`: a single write: inside a transaction it joins it, outside it runs in its own.
+ * - queries outside a transaction read from a read-only connection that sees committed rows only; a write there
+ *   fails loudly (SQLITE_READONLY) instead of slipping into somebody else's open transaction.
+ */
+export type Db = Omit<SqliteDb, 'transaction'> & {
+  transaction<T>(work: () => T | Promise<T>): Promise<T>;
+  write<T>(work: () => T | Promise<T>): Promise<T>;
+  /** The file, or ':memory:' for a private database in a temporary file removed on close. */
+  readonly path: string;
+  /** The writer connection itself, for checks that must look at it (readiness, pragmas); never for queries. */
+  readonly $writer: Sqlite.Database;
+  /** drizzle over the connection of the caller's context (what every query on this object uses). */
+  $connection(): SqliteDb;
+  close(): void;
+};
 
 /** The drizzle-kit migrations folder, found from this file in src/ (tests) and in dist/ (built) alike. */
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
+// One per transaction: open until it commits or rolls back; savepoints numbered across it.
+type Root = { open: boolean; savepoints: number };
+// One per level (the transaction, each savepoint): `nested` is the tail of this level's own savepoints, which run
+// one at a time. Each savepoint's work runs in a scope of its own, so its children queue behind each other, not
+// behind their parent (which waits for them).
+type Scope = { root: Root; nested: Promise<unknown> };
+
+// `:memory:` databases still open, by their close: the test setup closes what a test file left open
+// (test/support/close-databases.ts), so no temporary file outlives its test file.
+const openTemporaries = new Set<() => void>();
+
+/** Closes every `:memory:` database still open and removes its temporary file. For test teardown. */
+export function closeTemporaryDatabases(): void {
+  for (const close of [...openTemporaries]) close();
+}
 /**
- * Opens (creating if needed) the SQLite database and applies pending migrations. One connection per
- * process; WAL so CLI reads do not block the daemon's writes.
+ * Opens (creating if needed) the SQLite database and applies pending migrations.
+ *
+ * Two connections to one WAL file, because transactions may await: between two awaits of an open transaction,
+ * another piece of code may run, and on a single connection its queries would land inside that transaction
+ * (reading uncommitted rows, or writing into it). So the writer connection runs transactions only, one at a time,
+ * and everything outside a transaction reads through the read-only connection. The connection for a query is
+ * chosen from the async context (AsyncLocalStorage), so repositories just use `db`.
  *
  * `synchronous`: NORMAL (WAL) survives a process crash; a power cut may roll back the last commits. That is
  * safe while handled mail stays in the watched folder (flagged): the cursor rolls back with them and the mail
  * is read again. FULL makes each commit durable before it returns; the daemon uses it when handled mail is
  * MOVED away (imap.processedFolder), since a rolled-back commit would then leave mail nobody reads again.
+ *
+ * `:memory:` (tests, one-off commands) gets a private temporary file, removed on `close()`: an in-memory database
+ * has no second connection, and the two-connection behaviour is the one worth testing.
  */
 export function openDatabase({ path, synchronous = 'NORMAL' }: { path: string; synchronous?: 'NORMAL' | 'FULL' }): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${synchronous}`);
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  cachePreparedStatements(sqlite);
-  const db = drizzle(sqlite) as Db;
-  migrate(db, { migrationsFolder });
-  return db;
+  const temporary = path === ':memory:' ? mkdtempSync(join(tmpdir(), 'ticketd-db-')) : undefined;
+  const file = temporary ? join(temporary, 'ticketd.sqlite') : path;
+  if (!temporary) mkdirSync(dirname(file), { recursive: true });
+  const writerClient = new Sqlite(file);
+  writerClient.pragma('journal_mode = WAL');
+  writerClient.pragma(`synchronous = ${synchronous}`);
+  writerClient.pragma('foreign_keys = ON');
+  writerClient.pragma('busy_timeout = 5000');
+  cachePreparedStatements(writerClient);
+  const writer = drizzle(writerClient) as SqliteDb;
+  migrate(writer, { migrationsFolder });
+  const readerClient = new Sqlite(file, { readonly: true, fileMustExist: true });
+  readerClient.pragma('busy_timeout = 5000');
+  cachePreparedStatements(readerClient);
+  const reader = drizzle(readerClient) as SqliteDb;
+
+  const scopes = new AsyncLocalStorage<Scope>();
+  // The tail of the queue of transactions: each starts once the one before it has settled.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function inSavepoint<T>(scope: Scope, work: () => T | Promise<T>): Promise<T> {
+    const run = scope.nested.then(() => savepoint(scope, work));
+    scope.nested = run.catch(() => undefined);
+    return run;
+  }
+
+  async function savepoint<T>(scope: Scope, work: () => T | Promise<T>): Promise<T> {
+    if (!scope.root.open) throw new Error('a nested transaction outlived the transaction it was started in');
+    const name = `nested_${(scope.root.savepoints += 1)}`;
+    writerClient.exec(`SAVEPOINT ${name}`);
+    const own: Scope = { root: scope.root, nested: Promise.resolve() };
+    try {
+      const result = await scopes.run(own, work);
+      // Its own savepoints started but not awaited finish before it is released.
+      await own.nested;
+      writerClient.exec(`RELEASE ${name}`);
+      return result;
+    } catch (error) {
+      writerClient.exec(`ROLLBACK TO ${name}`);
+      writerClient.exec(`RELEASE ${name}`);
+      throw error;
+    }
+  }
+
+  async function inTransaction<T>(work: () => T | Promise<T>): Promise<T> {
+    const scope: Scope = { root: { open: true, savepoints: 0 }, nested: Promise.resolve() };
+    writerClient.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await scopes.run(scope, work);
+      // Savepoints started but not awaited by `work` finish before the commit.
+      await scope.nested;
+      writerClient.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (writerClient.inTransaction) writerClient.exec('ROLLBACK');
+      throw error;
+    } finally {
+      // Work started inside but not awaited keeps this context; once closed, it reads like code outside.
+      scope.root.open = false;
+    }
+  }
+
+  function transaction<T>(work: () => T | Promise<T>): Promise<T> {
+    const scope = scopes.getStore();
+    if (scope?.root.open) return inSavepoint(scope, work);
+    const run = queue.then(() => inTransaction(work));
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async function write<T>(work: () => T | Promise<T>): Promise<T> {
+    if (scopes.getStore()?.root.open) return work();
+    return transaction(work);
+  }
+
+  const current = (): SqliteDb => (scopes.getStore()?.root.open ? writer : reader);
+  let closed = false;
+  function close(): void {
+    if (closed) return;
+    closed = true;
+    openTemporaries.delete(close);
+    readerClient.close();
+    writerClient.close();
+    if (temporary) rmSync(temporary, { recursive: true, force: true });
+  }
+  if (temporary) openTemporaries.add(close);
+  const own = { transaction, write, path, $writer: writerClient, $connection: current, close };
+  return new Proxy(own, {
+    get(target, key) {
+      if (key in target) return Reflect.get(target, key);
+      const connection = current();
+      const value: unknown = Reflect.get(connection, key, connection);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(connection) : value;
+    },
+  }) as unknown as Db;
 }
 
 /**
@@ -39,9 +171,9 @@ export function openDatabase({ path, synchronous = 'NORMAL' }: { path: string; s
  * be: raw mode off (drizzle switches it on right before the calls that want arrays). Nothing in ticketd
  * iterates a statement (which would keep it busy), so sharing one is safe.
  */
-function cachePreparedStatements(sqlite: Database.Database, capacity = 500): void {
+function cachePreparedStatements(sqlite: Sqlite.Database, capacity = 500): void {
   const prepare = sqlite.prepare.bind(sqlite);
-  const cache = new Map<string, Database.Statement>();
+  const cache = new Map<string, Sqlite.Statement>();
   sqlite.prepare = ((source: string) => {
     let statement = cache.get(source);
     if (statement) {
@@ -54,9 +186,44 @@ function cachePreparedStatements(sqlite: Database.Database, capacity = 500): voi
     }
     cache.set(source, statement);
     return statement;
-  }) as Database.Database['prepare'];
+  }) as Sqlite.Database['prepare'];
 }
 
 export function closeDatabase(db: Db): void {
-  if (db.$client.open) db.$client.close();
+  db.close();
+}
+
+/**
+ * A statement built and prepared once per connection (drizzle `.prepare()`), handed out for the connection of
+ * the caller's context: what every message runs skips drizzle's building of its SQL text (issue 17's profile).
+ */
+export function preparedPerConnection<T>(db: Db, build: (connection: SqliteDb) => T): () => T {
+  const byConnection = new WeakMap<SqliteDb, T>();
+  return () => {
+    const connection = db.$connection();
+    let statement = byConnection.get(connection);
+    if (statement === undefined) {
+      statement = build(connection);
+      byConnection.set(connection, statement);
+    }
+    return statement;
+  };
+}
+
+type Queries = Record<string, (...args: never[]) => unknown>;
+export type AsyncQueries<T extends Queries> = { [K in keyof T]: (...args: Parameters<T[K]>) => Promise<ReturnType<T[K]>> };
+
+/**
+ * A repository's API, async (issue 18, step 1): its queries are still better-sqlite3's synchronous statements
+ * inside, so each one is atomic by itself; those named in `writes` run through `db.write` (joining the caller's
+ * transaction, or in their own), the others read from the connection of the caller's context.
+ */
+export function asyncRepository<T extends Queries>(db: Db, queries: T, writes: ReadonlyArray<keyof T>): AsyncQueries<T> {
+  const writing = new Set<keyof T>(writes);
+  const api: Partial<AsyncQueries<T>> = {};
+  for (const key of Object.keys(queries) as Array<keyof T>) {
+    const query = queries[key] as (...args: unknown[]) => unknown;
+    api[key] = (writing.has(key) ? (...args: unknown[]) => db.write(() => query(...args)) : async (...args: unknown[]) => query(...args)) as AsyncQueries<T>[typeof key];
+  }
+  return api as AsyncQueries<T>;
 }

@@ -25,7 +25,7 @@ export async function startPortal({ http = {}, accounts = {}, support = {}, secu
     accounts,
     log: { level: 'silent' },
   });
-  const services = buildServices({ config, logger: createSilentLogger() });
+  const services = await buildServices({ config, logger: createSilentLogger() });
   const listeners = await startWebServers({
     config,
     logger: createSilentLogger(),
@@ -41,11 +41,12 @@ export async function startPortal({ http = {}, accounts = {}, support = {}, secu
   });
   async function createUser({ email, name = '', role = 'member', password }: { email: string; name?: string; role?: 'member' | 'manager' | 'engineer'; password?: string }) {
     const customers = services.repositories.customers;
+    // Hashed before the transaction: argon2 never runs while the write lock is held.
     const hash = password ? await services.accounts.hashPassword(password) : undefined;
-    services.db.transaction(() => {
-      const { user } = customers.upsertUser({ email, name, status: 'verified', at: new Date(), reenable: true });
-      customers.setRole({ email, role });
-      if (hash) services.accounts.storePassword({ userId: user.id, hash, at: new Date() });
+    await services.db.transaction(async () => {
+      const { user } = await customers.upsertUser({ email, name, status: 'verified', at: new Date(), reenable: true });
+      await customers.setRole({ email, role });
+      if (hash) await services.accounts.storePassword({ userId: user.id, hash, at: new Date() });
     });
   }
   return {

@@ -16,7 +16,7 @@ export function registerAdminRoutes(app: FastifyInstance, { readiness, metrics, 
     if (!allowed(request)) return refuse(reply);
     let report: HealthReport;
     try {
-      report = readiness();
+      report = await readiness();
     } catch (error) {
       report = { ok: false, checks: { readiness: { ok: false, detail: (error as Error).message } } };
     }

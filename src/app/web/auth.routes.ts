@@ -20,8 +20,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
   /** Forms that cost a hash or send mail get a tighter limit per client than pages (`http.formPostsPerMinute`). */
   const STRICT = { config: { rateLimit: { max: config.http.formPostsPerMinute, timeWindow: 60_000 } } };
 
-  function signIn(request: FastifyRequest, reply: FastifyReply, sessionId: string, user: SignedIn): void {
-    if (request.sessionId) accounts.endSession(request.sessionId);
+  async function signIn(request: FastifyRequest, reply: FastifyReply, sessionId: string, user: SignedIn): Promise<void> {
+    if (request.sessionId) await accounts.endSession(request.sessionId);
     reply.setCookie(SESSION_COOKIE, sessionId, { path: '/', secure: true, httpOnly: true, sameSite: 'lax', maxAge: config.accounts.sessionMaxHours * 3600 });
     request.signedIn = user;
     request.sessionId = sessionId;
@@ -42,7 +42,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.post('/register', STRICT, async (request, reply) => {
     const name = field(request.body, 'name', 200);
     const email = field(request.body, 'email', 254);
-    const result = registration.signUp({ name, email, ip: request.ip });
+    const result = await registration.signUp({ name, email, ip: request.ip });
     if (result.kind === 'invalid') return page(request, reply.code(400), 'register', { pageTitle: 'Sign up', supportName: config.support.name, name, email, problems: result.problems, helpAddress: help, csrfToken: reply.generateCsrf() });
     if (result.kind === 'rate-limited') return page(request, reply.code(429), 'message', messageView({ title: 'Too many attempts', paragraphs: ['Please wait an hour before trying again, or check your mailbox for the link we already sent.'], ok: false, help }));
     deps.onChange();
@@ -51,7 +51,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   app.get('/verify', async (request, reply) => {
     const token = field(request.query, 'token', 100);
-    const state = registration.verificationState(token);
+    const state = await registration.verificationState(token);
     if (state.kind !== 'valid') return linkProblem(reply, request, state.kind, { href: '/register', text: 'Sign up again' });
     return page(request, reply, 'verify', { pageTitle: 'Confirm your address', token, email: state.email, name: state.name, problems: {}, csrfToken: reply.generateCsrf(), ...PASSWORD_RULES });
   });
@@ -66,11 +66,11 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
       return page(request, reply.code(500), 'message', messageView({ title: 'Something went wrong', paragraphs: ['Please open the link again in a minute.'], ok: false, help }));
     }
     if (result.kind === 'invalid') {
-      const state = registration.verificationState(token);
+      const state = await registration.verificationState(token);
       return page(request, reply.code(400), 'verify', { pageTitle: 'Confirm your address', token, email: state.kind === 'valid' ? state.email : '', name, problems: result.problems, csrfToken: reply.generateCsrf(), ...PASSWORD_RULES });
     }
     if (result.kind !== 'verified') return linkProblem(reply, request, result.kind, { href: '/register', text: 'Sign up again' });
-    signIn(request, reply, result.sessionId, result.user);
+    await signIn(request, reply, result.sessionId, result.user);
     deps.onChange();
     const next =
       result.ticketRefs.length > 0
@@ -90,7 +90,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
     const next = safeNext(field(request.body, 'next', 300));
     const result = await accounts.login({ email, password: field(request.body, 'password'), ip: request.ip });
     if (result.kind === 'ok') {
-      signIn(request, reply, result.sessionId, result.user);
+      await signIn(request, reply, result.sessionId, result.user);
       return reply.redirect(next, 303);
     }
     // The same page for a wrong password and an unknown address; only the throttle says more.
@@ -98,7 +98,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
   });
 
   app.post('/logout', async (request, reply) => {
-    if (request.sessionId) accounts.endSession(request.sessionId);
+    if (request.sessionId) await accounts.endSession(request.sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
     return reply.redirect('/login', 303);
   });
@@ -106,7 +106,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.get('/reset', async (request, reply) => {
     const token = field(request.query, 'token', 100);
     if (!token) return page(request, reply, 'reset-request', { pageTitle: 'Forgot your password?', email: '', csrfToken: reply.generateCsrf() });
-    const state = passwordLinks.linkState(token);
+    const state = await passwordLinks.linkState(token);
     if (state.kind !== 'valid') return linkProblem(reply, request, state.kind, { href: '/reset', text: 'Ask for a new link' });
     return page(request, reply, 'reset-form', { pageTitle: 'Choose a password', token, email: state.email, welcome: state.purpose === 'welcome', problem: '', csrfToken: reply.generateCsrf(), ...PASSWORD_RULES });
   });
@@ -114,17 +114,17 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps): void {
     const token = field(request.body, 'token', 100);
     if (!token) {
       const email = field(request.body, 'email', 254);
-      if (passwordLinks.requestReset({ email, ip: request.ip }) === 'rate-limited') return page(request, reply.code(429), 'message', messageView({ title: 'Too many attempts', paragraphs: ['Please wait an hour before asking again, or use the link we already sent.'], ok: false, help }));
+      if ((await passwordLinks.requestReset({ email, ip: request.ip })) === 'rate-limited') return page(request, reply.code(429), 'message', messageView({ title: 'Too many attempts', paragraphs: ['Please wait an hour before asking again, or use the link we already sent.'], ok: false, help }));
       deps.onChange();
       return page(request, reply, 'message', messageView({ title: 'Check your mailbox', paragraphs: [`If ${email.trim()} has an account, we have sent it a link to choose a new password. It works once, for ${config.accounts.resetLinkMinutes} minutes.`], ok: true, help }));
     }
     const result = await passwordLinks.setByLink({ token, password: field(request.body, 'password') });
     if (result.kind === 'invalid-password') {
-      const state = passwordLinks.linkState(token);
+      const state = await passwordLinks.linkState(token);
       return page(request, reply.code(400), 'reset-form', { pageTitle: 'Choose a password', token, email: state.kind === 'valid' ? state.email : '', welcome: state.kind === 'valid' && state.purpose === 'welcome', problem: result.problem, csrfToken: reply.generateCsrf(), ...PASSWORD_RULES });
     }
     if (result.kind !== 'done') return linkProblem(reply, request, result.kind, { href: '/reset', text: 'Ask for a new link' });
-    signIn(request, reply, result.sessionId, result.user);
+    await signIn(request, reply, result.sessionId, result.user);
     return reply.redirect(result.user.role === 'engineer' ? '/queue?done=password' : '/tickets?done=password', 303);
   });
 }

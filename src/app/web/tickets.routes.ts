@@ -34,7 +34,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
     if (!user) return toLogin(request, reply);
     const q = text(request.query, 'q', 200);
     const status = statusFilterOf((request.query as Record<string, unknown>).status);
-    const { tickets, truncated } = portal.list({ viewer: viewerOf(user), q, status });
+    const { tickets, truncated } = await portal.list({ viewer: viewerOf(user), q, status });
     return page(request, reply, 'tickets', {
       heading: user.role === 'engineer' ? 'All tickets' : user.role === 'manager' ? 'Tickets of my organisation' : 'My tickets',
       canCreate: user.role !== 'engineer',
@@ -79,9 +79,9 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
     return page(request, reply.code(409), 'ticket-new', newTicketView(reply, { subject, description, severity, problems: { form: problem } }));
   });
 
-  function ticketPage(request: FastifyRequest, reply: FastifyReply, ref: string, { problem = '' }: { problem?: string } = {}) {
+  async function ticketPage(request: FastifyRequest, reply: FastifyReply, ref: string, { problem = '' }: { problem?: string } = {}) {
     const user = request.signedIn as SignedIn;
-    const found = portal.view({ viewer: viewerOf(user), ref });
+    const found = await portal.view({ viewer: viewerOf(user), ref });
     if (!found) return notFound(request, reply);
     const { ticket, messages, names, slaDueAt, linked, canMarkResolved, engineers } = found;
     const engineer = user.role === 'engineer';
@@ -155,7 +155,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
 
   app.post<{ Params: { ref: string } }>('/tickets/:ref/reply', async (request, reply) => {
     if (!request.signedIn) return toLogin(request, reply);
-    const ticket = portal.visibleTicket(viewerOf(request.signedIn), request.params.ref);
+    const ticket = await portal.visibleTicket(viewerOf(request.signedIn), request.params.ref);
     if (!ticket) return notFound(request, reply);
     const { fields, files } = await readMultipart(request, { store: deps.attachmentStore, maxBytes: config.http.maxUploadBytes });
     const message = (fields.message ?? '').slice(0, 100_000);
@@ -169,7 +169,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
 
   app.post<{ Params: { ref: string } }>('/tickets/:ref/note', async (request, reply) => {
     if (!request.signedIn) return toLogin(request, reply);
-    const ticket = request.signedIn.role === 'engineer' ? portal.visibleTicket(viewerOf(request.signedIn), request.params.ref) : undefined;
+    const ticket = request.signedIn.role === 'engineer' ? await portal.visibleTicket(viewerOf(request.signedIn), request.params.ref) : undefined;
     if (!ticket) return notFound(request, reply);
     const note = text(request.body, 'note', 100_000);
     if (!note.trim()) return ticketPage(request, reply.code(400), ticket.ref, { problem: 'The note is empty.' });
@@ -180,7 +180,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
 
   app.post<{ Params: { ref: string } }>('/tickets/:ref/resolve', async (request, reply) => {
     if (!request.signedIn) return toLogin(request, reply);
-    const result = portal.markResolved({ viewer: viewerOf(request.signedIn), ref: request.params.ref });
+    const result = await portal.markResolved({ viewer: viewerOf(request.signedIn), ref: request.params.ref });
     if (result.kind === 'not-found') return notFound(request, reply);
     if (result.kind === 'refused') return ticketPage(request, reply.code(409), request.params.ref, { problem: result.problem });
     deps.onChange();
@@ -191,7 +191,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
     app.post<{ Params: { ref: string } }>(`/tickets/:ref/${name}`, async (request, reply) => {
       if (!request.signedIn) return toLogin(request, reply);
       const action = parse(request.body);
-      const result = action ? portal.act({ viewer: viewerOf(request.signedIn), ref: request.params.ref, action }) : { kind: 'refused' as const, problem: 'That choice is not available.' };
+      const result = action ? await portal.act({ viewer: viewerOf(request.signedIn), ref: request.params.ref, action }) : { kind: 'refused' as const, problem: 'That choice is not available.' };
       if (result.kind === 'not-found') return notFound(request, reply);
       if (result.kind === 'refused') return ticketPage(request, reply.code(409), request.params.ref, { problem: result.problem });
       deps.onChange();
@@ -213,7 +213,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
 
   app.get<{ Params: { ref: string; id: string } }>('/tickets/:ref/attachments/:id', async (request, reply) => {
     if (!request.signedIn) return toLogin(request, reply);
-    const file = /^\d{1,12}$/.test(request.params.id) ? portal.attachment({ viewer: viewerOf(request.signedIn), ref: request.params.ref, id: Number(request.params.id) }) : undefined;
+    const file = /^\d{1,12}$/.test(request.params.id) ? await portal.attachment({ viewer: viewerOf(request.signedIn), ref: request.params.ref, id: Number(request.params.id) }) : undefined;
     if (!file || !deps.attachmentStore.has(file.sha256)) return notFound(request, reply);
     // Always a download, never rendered here: a customer's HTML file must not run on the portal's origin.
     const ascii = file.filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -228,7 +228,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
   app.get('/queue', async (request, reply) => {
     if (!request.signedIn) return toLogin(request, reply);
     if (request.signedIn.role !== 'engineer') return notFound(request, reply);
-    const tickets = portal.queue();
+    const tickets = await portal.queue();
     return page(request, reply, 'queue', {
       pageTitle: 'Queue',
       none: tickets.length === 0,

@@ -20,7 +20,7 @@ export type HealthReport = { ok: boolean; checks: Record<string, { ok: boolean; 
 
 /** What the operator's endpoints need: readiness checks and the Prometheus text. */
 export type AdminDeps = {
-  readiness: () => HealthReport;
+  readiness: () => HealthReport | Promise<HealthReport>;
   metrics?: { contentType: string; render(): Promise<string> };
 };
 

@@ -82,15 +82,18 @@ export async function buildPublicApp(deps: WebDeps & { admin: AdminDeps }): Prom
   });
   await app.register(fastifyStatic, { root: path.join(BUILT_IN_PAGES_DIR, 'assets'), prefix: '/assets/', maxAge: 3_600_000, index: false, list: false });
 
-  app.addHook('preHandler', (request, reply, done) => {
+  // The session first (the CSRF error page shows who is signed in), then the form token of every POST. Two hooks:
+  // the session lookup is async, and csrfProtection answers a bad token itself instead of calling `done`.
+  app.addHook('preHandler', async (request, reply) => {
     const sessionId = request.cookies[SESSION_COOKIE];
-    if (sessionId) {
-      const signedIn = deps.accounts.sessionOf(sessionId);
-      if (signedIn) {
-        request.signedIn = signedIn;
-        request.sessionId = sessionId;
-      } else reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
-    }
+    if (!sessionId) return;
+    const signedIn = await deps.accounts.sessionOf(sessionId);
+    if (signedIn) {
+      request.signedIn = signedIn;
+      request.sessionId = sessionId;
+    } else reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
+  });
+  app.addHook('preHandler', (request, reply, done) => {
     if (request.method === 'POST') app.csrfProtection(request, reply, done);
     else done();
   });

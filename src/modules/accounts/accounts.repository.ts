@@ -1,5 +1,5 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, type Db } from '../../shared/db.js';
 import { users } from '../customers/customers.tables.js';
 import { passwords, passwordTokens, sessions } from './accounts.tables.js';
 
@@ -68,7 +68,11 @@ export function createAccountsRepository({ db }: { db: Db }) {
     db.update(passwordTokens).set({ usedAt: at }).where(and(eq(passwordTokens.userId, userId), isNull(passwordTokens.usedAt))).run();
   }
 
-  return { passwordOf, setPassword, hasPassword, insertSession, findSession, touchSession, deleteSession, deleteSessionsOf, deleteStaleSessions, insertToken, findToken, useToken, retireTokensOf };
+  return asyncRepository(
+    db,
+    { passwordOf, setPassword, hasPassword, insertSession, findSession, touchSession, deleteSession, deleteSessionsOf, deleteStaleSessions, insertToken, findToken, useToken, retireTokensOf },
+    ['setPassword', 'insertSession', 'touchSession', 'deleteSession', 'deleteSessionsOf', 'deleteStaleSessions', 'insertToken', 'useToken', 'retireTokensOf'],
+  );
 }
 
 export type AccountsRepository = ReturnType<typeof createAccountsRepository>;

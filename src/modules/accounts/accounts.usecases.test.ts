@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
 import { openDatabase } from '../../shared/db.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
@@ -15,67 +15,98 @@ const config = configSchema.parse({
 });
 const PASSWORD = 'correct horse battery staple';
 
-function setup() {
+async function setup() {
   const db = openDatabase({ path: ':memory:' });
+  onTestFinished(() => db.close());
   let now = new Date('2026-11-25T09:00:00Z');
-  seedCustomerDomains({ db, domains: ['acme.test'], at: now });
+  await seedCustomerDomains({ db, domains: ['acme.test'], at: now });
   const calls: string[] = [];
   const real = createArgon2Hasher();
-  const hasher: PasswordHasher = { hash: (password) => (calls.push('hash'), real.hash(password)), verify: (stored, password) => (calls.push('verify'), real.verify(stored, password)) };
+  // Runs after a verification, before sign-in goes on: what another request may do meanwhile.
+  let afterVerify: (() => Promise<void>) | undefined;
+  const hasher: PasswordHasher = {
+    hash: (password) => (calls.push('hash'), real.hash(password)),
+    verify: async (stored, password) => {
+      calls.push('verify');
+      const matches = await real.verify(stored, password);
+      await afterVerify?.();
+      return matches;
+    },
+  };
   const accounts = createAccounts({ db, config, hasher, clock: { now: () => now }, commonPasswords: async () => new Set(['password1']) });
   const customers = createCustomersRepository({ db });
   async function user(email: string, role: 'member' | 'manager' | 'engineer' = 'member') {
-    const { user: row } = customers.upsertUser({ email, name: email, status: 'verified', at: now });
-    customers.setRole({ email, role });
+    const { user: row } = await customers.upsertUser({ email, name: email, status: 'verified', at: now });
+    await customers.setRole({ email, role });
     const hash = await accounts.hashPassword(PASSWORD);
-    db.transaction(() => accounts.storePassword({ userId: row.id, hash, at: now }));
+    await db.transaction(() => accounts.storePassword({ userId: row.id, hash, at: now }));
     return row.id;
   }
-  return { db, accounts, customers, user, calls, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
+  return { db, accounts, customers, user, calls, advance: (ms: number) => (now = new Date(now.getTime() + ms)), meanwhile: (work: () => Promise<void>) => (afterVerify = work) };
 }
 
 describe('portal accounts', () => {
   it('stores argon2id with the OWASP parameters (19 MiB, 2 passes, 1 lane), never the password', async () => {
-    const { accounts, user } = setup();
+    const { accounts, user } = await setup();
     const id = await user('dana@acme.test');
-    const hash = accounts.repository.passwordOf(id) as string;
+    const hash = (await accounts.repository.passwordOf(id)) as string;
     expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(hash).not.toContain(PASSWORD);
   });
 
   it('ends a session after 30 idle minutes, and any session 12 hours after sign-in however active', async () => {
-    const { accounts, user, advance } = setup();
+    const { accounts, user, advance } = await setup();
     await user('dana@acme.test');
     const first = await accounts.login({ email: 'dana@acme.test', password: PASSWORD, ip: '192.0.2.1' });
     if (first.kind !== 'ok') throw new Error(first.kind);
     advance(29 * 60_000);
-    expect(accounts.sessionOf(first.sessionId)).toMatchObject({ email: 'dana@acme.test' });
+    expect(await accounts.sessionOf(first.sessionId)).toMatchObject({ email: 'dana@acme.test' });
     advance(30 * 60_000);
-    expect(accounts.sessionOf(first.sessionId)).toBeUndefined();
+    expect(await accounts.sessionOf(first.sessionId)).toBeUndefined();
     const second = await accounts.login({ email: 'dana@acme.test', password: PASSWORD, ip: '192.0.2.1' });
     if (second.kind !== 'ok') throw new Error(second.kind);
     expect(second.sessionId).not.toBe(first.sessionId);
     for (let hour = 0; hour < 12 * 3; hour += 1) {
       advance(20 * 60_000);
-      accounts.sessionOf(second.sessionId);
+      await accounts.sessionOf(second.sessionId);
     }
-    expect(accounts.sessionOf(second.sessionId)).toBeUndefined();
+    expect(await accounts.sessionOf(second.sessionId)).toBeUndefined();
   });
 
   it('ends every session of a user whose password changes, and of one who is disabled', async () => {
-    const { accounts, user, db, customers } = setup();
+    const { accounts, user, db, customers } = await setup();
     const id = await user('dana@acme.test');
     const sessions = await Promise.all([1, 2].map(() => accounts.login({ email: 'dana@acme.test', password: PASSWORD, ip: '192.0.2.1' })));
+    // Both were real sessions before the change (otherwise the checks below would prove nothing).
+    for (const session of sessions) expect(session.kind === 'ok' && (await accounts.sessionOf(session.sessionId))).toMatchObject({ email: 'dana@acme.test' });
     const hash = await accounts.hashPassword('another long passphrase');
-    db.transaction(() => accounts.storePassword({ userId: id, hash, at: new Date() }));
-    for (const session of sessions) expect(session.kind === 'ok' && accounts.sessionOf(session.sessionId)).toBeFalsy();
+    await db.transaction(() => accounts.storePassword({ userId: id, hash, at: new Date() }));
+    for (const session of sessions) expect(session.kind === 'ok' && (await accounts.sessionOf(session.sessionId))).toBeFalsy();
     const again = await accounts.login({ email: 'dana@acme.test', password: 'another long passphrase', ip: '192.0.2.1' });
-    customers.setStatus({ email: 'dana@acme.test', status: 'disabled', at: new Date() });
-    expect(again.kind === 'ok' && accounts.sessionOf(again.sessionId)).toBeFalsy();
+    expect(again.kind === 'ok' && (await accounts.sessionOf(again.sessionId))).toMatchObject({ email: 'dana@acme.test' });
+    await customers.setStatus({ email: 'dana@acme.test', status: 'disabled', at: new Date() });
+    expect(again.kind === 'ok' && (await accounts.sessionOf(again.sessionId))).toBeFalsy();
+  });
+
+  it('does not sign in with a password changed while it was being checked, nor for a user disabled meanwhile', async () => {
+    const { accounts, user, db, customers, meanwhile } = await setup();
+    const id = await user('dana@acme.test');
+    const hash = await accounts.hashPassword('another long passphrase');
+    meanwhile(async () => {
+      meanwhile(async () => undefined);
+      await db.transaction(() => accounts.storePassword({ userId: id, hash, at: new Date() }));
+    });
+    expect(await accounts.login({ email: 'dana@acme.test', password: PASSWORD, ip: '192.0.2.1' })).toEqual({ kind: 'wrong' });
+    expect(await accounts.login({ email: 'dana@acme.test', password: 'another long passphrase', ip: '192.0.2.1' })).toMatchObject({ kind: 'ok' });
+    meanwhile(async () => {
+      meanwhile(async () => undefined);
+      await customers.setStatus({ email: 'dana@acme.test', status: 'disabled', at: new Date() });
+    });
+    expect(await accounts.login({ email: 'dana@acme.test', password: 'another long passphrase', ip: '192.0.2.1' })).toEqual({ kind: 'wrong' });
   });
 
   it('lets the engineer role count only for an address of an engineer domain', async () => {
-    const { accounts, user } = setup();
+    const { accounts, user } = await setup();
     await user('eve@cloudsoft.test', 'engineer');
     await user('mallory@acme.test', 'engineer');
     expect(await accounts.login({ email: 'eve@cloudsoft.test', password: PASSWORD, ip: '192.0.2.1' })).toMatchObject({ kind: 'ok', user: { role: 'engineer' } });
@@ -83,7 +114,7 @@ describe('portal accounts', () => {
   });
 
   it('checks an unknown address against a decoy hash: one argon2 verification, like a known one', async () => {
-    const { accounts, user, calls } = setup();
+    const { accounts, user, calls } = await setup();
     await user('dana@acme.test');
     calls.length = 0;
     await accounts.login({ email: 'dana@acme.test', password: 'wrong', ip: '192.0.2.1' });

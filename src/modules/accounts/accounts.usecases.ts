@@ -69,77 +69,92 @@ export function createAccounts({
   }
 
   /**
-   * Stores a new password hash (computed before, outside the transaction: hashing is async) and ends every
-   * session of the user: whoever knew the old password is signed out everywhere. Inside the caller's transaction.
+   * Stores a new password hash (computed before, outside the transaction: hashing must never hold the write
+   * lock) and ends every session of the user: whoever knew the old password is signed out everywhere. Inside
+   * the caller's transaction (`await db.transaction(async () => ...)`), so all of it commits or none does.
    */
-  function storePassword({ userId, hash, at }: { userId: number; hash: string; at: Date }): void {
-    repository.setPassword({ userId, hash, at });
-    repository.retireTokensOf({ userId, at });
-    const ended = repository.deleteSessionsOf(userId);
-    const user = customers.findUserById(userId);
-    if (user) rates.clear({ bucket: LOGIN_ACCOUNT, key: user.email });
+  async function storePassword({ userId, hash, at }: { userId: number; hash: string; at: Date }): Promise<void> {
+    await repository.setPassword({ userId, hash, at });
+    await repository.retireTokensOf({ userId, at });
+    const ended = await repository.deleteSessionsOf(userId);
+    const user = await customers.findUserById(userId);
+    if (user) await rates.clear({ bucket: LOGIN_ACCOUNT, key: user.email });
     logger.info({ userId, endedSessions: ended }, 'password set');
   }
 
   /** A new session (a new id at every sign-in: a session id known before it never becomes valid). Inside a transaction. */
-  function startSession({ userId, at }: { userId: number; at: Date }): string {
+  async function startSession({ userId, at }: { userId: number; at: Date }): Promise<string> {
     const { token, tokenHash } = newSecretToken({ bytes: 16 });
-    repository.insertSession({ idHash: tokenHash, userId, at });
+    await repository.insertSession({ idHash: tokenHash, userId, at });
     return token;
   }
 
-  /** The signed-in user of a session cookie, or undefined (unknown, idle, too old, user no longer allowed). */
-  function sessionOf(sessionId: string): SignedIn | undefined {
+  /**
+   * The signed-in user of a session cookie, or undefined (unknown, idle, too old, user no longer allowed). Not in
+   * a transaction (every request asks): deleting a dead session and touching a live one are single writes that
+   * may find the row already gone, which changes nothing.
+   */
+  async function sessionOf(sessionId: string): Promise<SignedIn | undefined> {
     if (!/^[A-Za-z0-9_-]{22}$/.test(sessionId)) return undefined;
     const idHash = sha256Hex(sessionId);
-    const found = repository.findSession(idHash);
+    const found = await repository.findSession(idHash);
     if (!found) return undefined;
     const now = clock.now();
     const signedIn = signedInOf(found.user);
     if (sessionState(found.session, now, limits) !== 'valid' || !signedIn) {
-      repository.deleteSession(idHash);
+      await repository.deleteSession(idHash);
       return undefined;
     }
-    if (needsTouch(found.session, now)) repository.touchSession({ idHash, at: now });
+    if (needsTouch(found.session, now)) await repository.touchSession({ idHash, at: now });
     return signedIn;
   }
 
-  function endSession(sessionId: string): void {
-    repository.deleteSession(sha256Hex(sessionId));
+  async function endSession(sessionId: string): Promise<void> {
+    await repository.deleteSession(sha256Hex(sessionId));
   }
 
   /**
    * Sign-in. The same answer for a wrong password, an unknown address, an address without a password and a
    * disabled user, each after one argon2 verification. Failures count per address (known or not) and per
    * client; past either limit the answer is `throttled` without looking at the password, until the window passes.
+   * The argon2 check runs outside the transaction; inside it, the limits and the stored hash are read again,
+   * so a password changed (or a limit reached) meanwhile is what decides, not what was read before the check.
    */
   async function login({ email: rawEmail, password, ip }: { email: string; password: string; ip: string }): Promise<LoginResult> {
     const email = normalizeEmail(rawEmail).slice(0, 254);
     const now = clock.now();
     const accountLimit = { limit: config.accounts.loginFailuresPerAccount, windowMs: throttleMs };
     const ipLimit = { limit: config.accounts.loginFailuresPerIp, windowMs: throttleMs };
-    if (!rates.peek({ bucket: LOGIN_ACCOUNT, key: email, limit: accountLimit, now }) || !rates.peek({ bucket: LOGIN_IP, key: ip, limit: ipLimit, now })) {
+    const throttled = async () => !(await rates.peek({ bucket: LOGIN_ACCOUNT, key: email, limit: accountLimit, now })) || !(await rates.peek({ bucket: LOGIN_IP, key: ip, limit: ipLimit, now }));
+    if (await throttled()) {
       logger.warn({ ip }, 'sign-in refused: too many failures');
       return { kind: 'throttled' };
     }
-    const user = customers.findUser(email);
-    const stored = user ? repository.passwordOf(user.id) : undefined;
+    const user = await customers.findUser(email);
+    const stored = user ? await repository.passwordOf(user.id) : undefined;
     decoy ??= hasher.hash(randomBytes(16).toString('hex'));
     const matches = await hasher.verify(stored ?? (await decoy), password.slice(0, 1024));
-    const signedIn = user && stored !== undefined && matches ? signedInOf(user) : undefined;
-    return db.transaction((): LoginResult => {
+    return db.transaction(async (): Promise<LoginResult> => {
+      if (await throttled()) {
+        logger.warn({ ip }, 'sign-in refused: too many failures');
+        return { kind: 'throttled' };
+      }
+      // The password was checked against `stored`: it signs in only if that is still the user's password.
+      const current = user && stored !== undefined && matches ? await customers.findUser(email) : undefined;
+      const still = current && current.id === user?.id && (await repository.passwordOf(current.id)) === stored;
+      const signedIn = still ? signedInOf(current) : undefined;
       if (!signedIn) {
-        rates.take({ bucket: LOGIN_ACCOUNT, key: email, limit: accountLimit, now });
-        rates.take({ bucket: LOGIN_IP, key: ip, limit: ipLimit, now });
+        await rates.take({ bucket: LOGIN_ACCOUNT, key: email, limit: accountLimit, now });
+        await rates.take({ bucket: LOGIN_IP, key: ip, limit: ipLimit, now });
         return { kind: 'wrong' };
       }
-      rates.clear({ bucket: LOGIN_ACCOUNT, key: email });
-      return { kind: 'ok', sessionId: startSession({ userId: signedIn.userId, at: now }), user: signedIn };
-    }, { behavior: 'immediate' });
+      await rates.clear({ bucket: LOGIN_ACCOUNT, key: email });
+      return { kind: 'ok', sessionId: await startSession({ userId: signedIn.userId, at: now }), user: signedIn };
+    });
   }
 
   /** Deletes sessions past their limits (run with the other scheduled jobs). */
-  function sweepSessions(): number {
+  async function sweepSessions(): Promise<number> {
     const now = clock.now().getTime();
     return repository.deleteStaleSessions({ idleBefore: new Date(now - limits.idleMs), createdBefore: new Date(now - limits.maxMs) });
   }

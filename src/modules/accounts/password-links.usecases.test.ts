@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
 import { openDatabase } from '../../shared/db.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
@@ -24,20 +24,21 @@ const MINUTE = 60_000;
 
 async function setup() {
   const db = openDatabase({ path: ':memory:' });
+  onTestFinished(() => db.close());
   let now = new Date('2026-11-25T09:00:00Z');
   const clock = { now: () => now };
-  seedCustomerDomains({ db, domains: ['acme.test'], at: now });
+  await seedCustomerDomains({ db, domains: ['acme.test'], at: now });
   const sealer = createLinkSealer({ key: () => KEY });
   const accounts = createAccounts({ db, config, clock, commonPasswords: async () => new Set(['password1']) });
   const links = createPasswordLinks({ db, config, accounts, sealer, templates, clock });
   const customers = createCustomersRepository({ db });
-  const { user } = customers.upsertUser({ email: 'dana@acme.test', name: 'Dana', status: 'verified', at: now });
+  const { user } = await customers.upsertUser({ email: 'dana@acme.test', name: 'Dana', status: 'verified', at: now });
   const hash = await accounts.hashPassword(PASSWORD);
-  db.transaction(() => accounts.storePassword({ userId: user.id, hash, at: now }));
+  await db.transaction(() => accounts.storePassword({ userId: user.id, hash, at: now }));
   const outbox = createOutboxRepository({ db });
   /** The token of the newest reset mail, as the SMTP server would get it (the worker opens the sealed link). */
-  const lastLink = () => {
-    const mails = outbox.list().flatMap((item) => (item.payload.kind === 'email' && item.payload.sealed ? [openSealedMail(item.payload.mail, item.payload.sealed, sealer)] : []));
+  const lastLink = async () => {
+    const mails = (await outbox.list()).flatMap((item) => (item.payload.kind === 'email' && item.payload.sealed ? [openSealedMail(item.payload.mail, item.payload.sealed, sealer)] : []));
     return /https:\/\/support\.cloudsoft\.test\/reset\?token=([A-Za-z0-9_-]+)/.exec(mails.at(-1)?.text ?? '')?.[1] as string;
   };
   const signIn = (password: string) => accounts.login({ email: 'dana@acme.test', password, ip: '192.0.2.1' });
@@ -47,11 +48,11 @@ async function setup() {
 describe('password links (in-memory SQLite, real migrations, a test clock)', () => {
   it('sets the password through a reset link used just before resetLinkMinutes have passed', async () => {
     const { links, lastLink, signIn, advance } = await setup();
-    expect(links.requestReset({ email: 'Dana@ACME.test', ip: '192.0.2.1' })).toBe('sent');
-    const token = lastLink();
+    expect(await links.requestReset({ email: 'Dana@ACME.test', ip: '192.0.2.1' })).toBe('sent');
+    const token = await lastLink();
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     advance(29 * MINUTE + 59_000);
-    expect(links.linkState(token)).toEqual({ kind: 'valid', email: 'dana@acme.test', name: 'Dana', purpose: 'reset' });
+    expect(await links.linkState(token)).toEqual({ kind: 'valid', email: 'dana@acme.test', name: 'Dana', purpose: 'reset' });
     expect(await links.setByLink({ token, password: 'a brand new passphrase' })).toMatchObject({ kind: 'done', user: { email: 'dana@acme.test' } });
     expect(await signIn('a brand new passphrase')).toMatchObject({ kind: 'ok' });
     expect(await signIn(PASSWORD)).toEqual({ kind: 'wrong' });
@@ -59,10 +60,11 @@ describe('password links (in-memory SQLite, real migrations, a test clock)', () 
 
   it('refuses a reset link from the moment resetLinkMinutes have passed, and leaves the password as it was', async () => {
     const { links, lastLink, signIn, advance } = await setup();
-    links.requestReset({ email: 'dana@acme.test', ip: '192.0.2.1' });
-    const token = lastLink();
+    expect(await links.requestReset({ email: 'dana@acme.test', ip: '192.0.2.1' })).toBe('sent');
+    const token = await lastLink();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     advance(30 * MINUTE);
-    expect(links.linkState(token)).toEqual({ kind: 'expired' });
+    expect(await links.linkState(token)).toEqual({ kind: 'expired' });
     expect(await links.setByLink({ token, password: 'a brand new passphrase' })).toEqual({ kind: 'expired' });
     expect(await signIn('a brand new passphrase')).toEqual({ kind: 'wrong' });
     expect(await signIn(PASSWORD)).toMatchObject({ kind: 'ok' });
@@ -70,11 +72,11 @@ describe('password links (in-memory SQLite, real migrations, a test clock)', () 
 
   it('keeps a welcome link valid past the reset lifetime, until welcomeLinkHours (72 by default)', async () => {
     const { db, links, sealer, userId, advance } = await setup();
-    const { sealed } = db.transaction(() => links.issueLink({ userId, purpose: 'welcome', at: new Date('2026-11-25T09:00:00Z') }));
+    const { sealed } = await db.transaction(() => links.issueLink({ userId, purpose: 'welcome', at: new Date('2026-11-25T09:00:00Z') }));
     const token = sealer.unseal(sealed[0]?.box as string);
     advance(31 * MINUTE);
-    expect(links.linkState(token)).toMatchObject({ kind: 'valid', purpose: 'welcome' });
+    expect(await links.linkState(token)).toMatchObject({ kind: 'valid', purpose: 'welcome' });
     advance(72 * 60 * MINUTE - 31 * MINUTE);
-    expect(links.linkState(token)).toEqual({ kind: 'expired' });
+    expect(await links.linkState(token)).toEqual({ kind: 'expired' });
   });
 });

@@ -55,71 +55,76 @@ export function createPasswordLinks({
   const lifetimeMs = (purpose: LinkPurpose) => (purpose === 'reset' ? config.accounts.resetLinkMinutes * 60_000 : config.accounts.welcomeLinkHours * HOUR_MS);
 
   /** A new link for the user, for a mail the caller queues: the URL with a placeholder, and the sealed token. Inside a transaction. */
-  function issueLink({ userId, purpose, at }: { userId: number; purpose: LinkPurpose; at: Date }): { url: string; sealed: SealedSecret[] } {
+  async function issueLink({ userId, purpose, at }: { userId: number; purpose: LinkPurpose; at: Date }): Promise<{ url: string; sealed: SealedSecret[] }> {
     const { token, tokenHash } = newSecretToken();
-    accounts.repository.insertToken({ tokenHash, userId, purpose, expiresAt: new Date(at.getTime() + lifetimeMs(purpose)), createdAt: at });
+    await accounts.repository.insertToken({ tokenHash, userId, purpose, expiresAt: new Date(at.getTime() + lifetimeMs(purpose)), createdAt: at });
     const { placeholders, sealed } = sealSecrets(sealer, [token]);
     return { url: `${portalBaseUrl(config.http)}/reset?token=${placeholders[0]}`, sealed };
   }
 
-  function queue(mail: OutboundMail, sealed: SealedSecret[], effectKey: string, at: Date): void {
-    outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail, sealed }, at });
+  async function queue(mail: OutboundMail, sealed: SealedSecret[], effectKey: string, at: Date): Promise<void> {
+    await outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail, sealed }, at });
   }
 
   /** The mail of `/reset`: a link for a verified user; nothing for anyone else (the page answers the same). Inside a transaction. */
-  function queueResetMail({ email, at }: { email: string; at: Date }): boolean {
-    const user = customers.findUser(email);
+  async function queueResetMail({ email, at }: { email: string; at: Date }): Promise<boolean> {
+    const user = await customers.findUser(email);
     if (!user || !accounts.signedInOf(user)) return false;
-    const { url, sealed } = issueLink({ userId: user.id, purpose: 'reset', at });
+    const { url, sealed } = await issueLink({ userId: user.id, purpose: 'reset', at });
     const mail = renderPasswordReset({ to: user.email, link: url, expiresMinutes: config.accounts.resetLinkMinutes, support, helpAddress, messageId: `reset.${newMessageId()}@${supportDomain}`, templates });
-    queue(mail, sealed, `reset-mail:${mail.messageId}`, at);
+    await queue(mail, sealed, `reset-mail:${mail.messageId}`, at);
     return true;
   }
 
   /**
    * `/reset` POST: one answer for every address. Limited per client (signupsPerHourPerIp) and per address
    * (signupsPerHour), so the form cannot mail-bomb anyone; only the client's own limit shows in the answer.
+   * The limits are counted and recorded in the same transaction as the mail is queued.
    */
-  function requestReset({ email: rawEmail, ip }: { email: string; ip: string }): 'sent' | 'rate-limited' {
+  async function requestReset({ email: rawEmail, ip }: { email: string; ip: string }): Promise<'sent' | 'rate-limited'> {
     const email = normalizeEmail(rawEmail).slice(0, 254);
     const now = clock.now();
-    return db.transaction(() => {
-      if (!rates.take({ bucket: 'reset-ip', key: ip, limit: { limit: config.limits.signupsPerHourPerIp, windowMs: HOUR_MS }, now })) return 'rate-limited';
-      if (!rates.take({ bucket: 'reset-address', key: email, limit: { limit: config.limits.signupsPerHour, windowMs: HOUR_MS }, now })) return 'sent';
-      if (queueResetMail({ email, at: now })) logger.info({ email }, 'password link queued');
+    return db.transaction(async (): Promise<'sent' | 'rate-limited'> => {
+      if (!(await rates.take({ bucket: 'reset-ip', key: ip, limit: { limit: config.limits.signupsPerHourPerIp, windowMs: HOUR_MS }, now }))) return 'rate-limited';
+      if (!(await rates.take({ bucket: 'reset-address', key: email, limit: { limit: config.limits.signupsPerHour, windowMs: HOUR_MS }, now }))) return 'sent';
+      if (await queueResetMail({ email, at: now })) logger.info({ email }, 'password link queued');
       return 'sent';
-    }, { behavior: 'immediate' });
+    });
   }
 
-  function linkState(token: string): LinkState {
-    const row = /^[A-Za-z0-9_-]{43}$/.test(token) ? accounts.repository.findToken(sha256Hex(token)) : undefined;
+  /** What the page shows for a link (nothing changes); setByLink asks again inside its transaction. */
+  async function linkState(token: string): Promise<LinkState> {
+    const row = /^[A-Za-z0-9_-]{43}$/.test(token) ? await accounts.repository.findToken(sha256Hex(token)) : undefined;
     if (!row) return { kind: 'unknown' };
     if (row.usedAt) return { kind: 'used' };
     if (clock.now() >= row.expiresAt) return { kind: 'expired' };
-    const user = customers.findUserById(row.userId);
+    const user = await customers.findUserById(row.userId);
     if (!user || !accounts.signedInOf(user)) return { kind: 'unknown' };
     return { kind: 'valid', email: user.email, name: user.name, purpose: row.purpose };
   }
 
-  /** Sets the password through a link (once), ends every other session, and signs the user in. */
+  /**
+   * Sets the password through a link (once), ends every other session, and signs the user in. The password is
+   * checked and hashed first, outside the transaction; the link is then checked again and used in one.
+   */
   async function setByLink({ token, password }: { token: string; password: string }): Promise<SetByLinkResult> {
-    const before = linkState(token);
+    const before = await linkState(token);
     if (before.kind !== 'valid') return before;
     const problem = await accounts.problemOf({ password, email: before.email });
     if (problem) return { kind: 'invalid-password', problem };
     const hash = await accounts.hashPassword(password);
-    return db.transaction((): SetByLinkResult => {
+    return db.transaction(async (): Promise<SetByLinkResult> => {
       const now = clock.now();
-      const state = linkState(token);
+      const state = await linkState(token);
       if (state.kind !== 'valid') return state;
       const tokenHash = sha256Hex(token);
-      const row = accounts.repository.findToken(tokenHash);
-      const user = row ? customers.findUserById(row.userId) : undefined;
+      const row = await accounts.repository.findToken(tokenHash);
+      const user = row ? await customers.findUserById(row.userId) : undefined;
       const signedIn = user ? accounts.signedInOf(user) : undefined;
-      if (!row || !signedIn || !accounts.repository.useToken({ tokenHash, at: now })) return { kind: 'used' };
-      accounts.storePassword({ userId: row.userId, hash, at: now });
-      return { kind: 'done', sessionId: accounts.startSession({ userId: row.userId, at: now }), user: signedIn };
-    }, { behavior: 'immediate' });
+      if (!row || !signedIn || !(await accounts.repository.useToken({ tokenHash, at: now }))) return { kind: 'used' };
+      await accounts.storePassword({ userId: row.userId, hash, at: now });
+      return { kind: 'done', sessionId: await accounts.startSession({ userId: row.userId, at: now }), user: signedIn };
+    });
   }
 
   return { issueLink, queueResetMail, requestReset, linkState, setByLink, helpAddress };

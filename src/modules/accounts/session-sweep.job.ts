@@ -7,8 +7,8 @@ import type { Accounts } from './accounts.usecases.js';
  * nobody presents again, so the table holds live sessions only. Runs on tickets.autoCloseCron and at start.
  */
 export function createSessionSweepJob({ accounts, cron, logger }: { accounts: Accounts; cron: string; logger: Logger }) {
-  function runOnce(): number {
-    const deleted = accounts.sweepSessions();
+  async function runOnce(): Promise<number> {
+    const deleted = await accounts.sweepSessions();
     if (deleted > 0) logger.info({ deleted }, 'expired portal sessions deleted');
     return deleted;
   }

@@ -38,7 +38,7 @@ export function newTextOfMessage(message: Pick<InboundMessage, 'text' | 'newText
 /**
  * The conversation around a ticket once intake has placed a mail on it: participants, the engineers'
  * notification, an engineer's reply (commands, relay to the customer), a customer's follow-up (reopen,
- * escalate). Synchronous, inside intake's transaction; effects are outbox rows.
+ * escalate). Async, run inside intake's transaction (the caller's): effects are outbox rows.
  */
 export function createConversations({
   db,
@@ -76,8 +76,8 @@ export function createConversations({
     return participantsFrom({ message, requesterEmail, supportAddress: support.address, engineerDomains: config.support.engineerDomains });
   }
 
-  function systemNote(ticketId: number, text: string, at: Date): void {
-    tickets.appendNote({ ticketId, text, from: support.address, at });
+  async function systemNote(ticketId: number, text: string, at: Date): Promise<void> {
+    await tickets.appendNote({ ticketId, text, from: support.address, at });
   }
 
   /**
@@ -85,8 +85,8 @@ export function createConversations({
    * text with it, for search), plus a note for what the reader must know (an encrypted body). `outsider`:
    * from outside the requester's organisation and not a participant, so for engineers only.
    */
-  function recordInbound({ ticketId, message, inboundId, at, outsider = false }: { ticketId: number; message: InboundMessage; inboundId: number; at: Date; outsider?: boolean }): void {
-    tickets.appendMessage({
+  async function recordInbound({ ticketId, message, inboundId, at, outsider = false }: { ticketId: number; message: InboundMessage; inboundId: number; at: Date; outsider?: boolean }): Promise<void> {
+    await tickets.appendMessage({
       message: {
         ticketId,
         direction: 'inbound',
@@ -104,20 +104,20 @@ export function createConversations({
       },
       files: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256, text: file.text ?? null })),
     });
-    for (const note of message.notes ?? []) systemNote(ticketId, `${message.from?.address ?? 'The sender'}'s mail: ${note}`, at);
+    for (const note of message.notes ?? []) await systemNote(ticketId, `${message.from?.address ?? 'The sender'}'s mail: ${note}`, at);
   }
 
   /** After intake stored a new ticket and its first mail. */
-  function onNewTicket({ ticket, message, at, linkedTicketId, foreignRef }: { ticket: TicketRow; message: InboundMessage; at: Date; linkedTicketId?: number; foreignRef?: string }): TicketRow {
+  async function onNewTicket({ ticket, message, at, linkedTicketId, foreignRef }: { ticket: TicketRow; message: InboundMessage; at: Date; linkedTicketId?: number; foreignRef?: string }): Promise<TicketRow> {
     const root = threadIndexRoot({ given: message.headers.get('thread-index')?.[0], threadKey: ticket.ref, startedAt: at });
-    lifecycle.repository.updateTicket(ticket.id, { threadIndex: root, ...(linkedTicketId !== undefined ? { linkedTicketId } : {}) });
-    lifecycle.repository.addParticipants(ticket.id, newParticipants(message, ticket.requesterEmail), at);
+    await lifecycle.repository.updateTicket(ticket.id, { threadIndex: root, ...(linkedTicketId !== undefined ? { linkedTicketId } : {}) });
+    await lifecycle.repository.addParticipants(ticket.id, newParticipants(message, ticket.requesterEmail), at);
     const notes: string[] = [];
-    const linked = linkedTicketId === undefined ? undefined : tickets.findById(linkedTicketId);
+    const linked = linkedTicketId === undefined ? undefined : await tickets.findById(linkedTicketId);
     if (linked) notes.push(`Continues closed ticket ${linked.ref}.`);
     if (foreignRef) notes.push(`The subject names ${foreignRef}, a ticket this sender may not write on: not added to it.`);
-    for (const note of notes) systemNote(ticket.id, note, at);
-    const current = tickets.findById(ticket.id) ?? ticket;
+    for (const note of notes) await systemNote(ticket.id, note, at);
+    const current = (await tickets.findById(ticket.id)) ?? ticket;
     if (config.support.engineerNotify.length > 0) {
       const mail = renderEngineerNotification({
         ticket: current,
@@ -134,10 +134,10 @@ export function createConversations({
         ticketUrl: ticketUrlOf(config.http, current.ref),
         templates,
       });
-      tickets.appendMessage({
+      await tickets.appendMessage({
         message: { ticketId: current.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: support.address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
       });
-      outbox.enqueue({ effectKey: `notify:${current.ref}`, ticketId: current.id, payload: { kind: 'email', mail }, at });
+      await outbox.enqueue({ effectKey: `notify:${current.ref}`, ticketId: current.id, payload: { kind: 'email', mail }, at });
     }
     return current;
   }
@@ -147,17 +147,17 @@ export function createConversations({
    * someone out of the conversation with `#participant remove ADDR` (and only that: other `#` lines of
    * customers are just text).
    */
-  function onCustomerReply({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId?: number }): void {
+  async function onCustomerReply({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId?: number }): Promise<void> {
     const fromRequester = message.from?.address.toLowerCase() === ticket.requesterEmail.toLowerCase();
     const removals = fromRequester ? newTextOfMessage(message).split('\n').flatMap((line) => participantCommandOf(line) ?? []).filter((command) => command.action === 'remove') : [];
     const removed = new Set(removals.flatMap((command) => (command.address ? [command.address] : [])));
-    lifecycle.repository.addParticipants(ticket.id, newParticipants(message, ticket.requesterEmail).filter((address) => !removed.has(address)), at);
-    for (const command of removals) participants.change({ ticket, change: command, by: `${ticket.requesterEmail} (the requester)`, at });
-    lifecycle.transition({ ticket, event: { kind: 'customer-reply' }, at });
+    await lifecycle.repository.addParticipants(ticket.id, newParticipants(message, ticket.requesterEmail).filter((address) => !removed.has(address)), at);
+    for (const command of removals) await participants.change({ ticket, change: command, by: `${ticket.requesterEmail} (the requester)`, at });
+    await lifecycle.transition({ ticket, event: { kind: 'customer-reply' }, at });
     // The new text only: a reply quoting an old "SEV1", or a subject still saying it, changes nothing.
     const requested = readSeverity({ subject: '', text: newTextOfMessage(message) });
-    lifecycle.requestSeverity({ ticket: tickets.findById(ticket.id) ?? ticket, requested, by: 'customer', at });
-    if (inboundId !== undefined) mailEngineersOnIt({ ticket: tickets.findById(ticket.id) ?? ticket, message, at, inboundId });
+    await lifecycle.requestSeverity({ ticket: (await tickets.findById(ticket.id)) ?? ticket, requested, by: 'customer', at });
+    if (inboundId !== undefined) await mailEngineersOnIt({ ticket: (await tickets.findById(ticket.id)) ?? ticket, message, at, inboundId });
   }
 
   /**
@@ -165,10 +165,9 @@ export function createConversations({
    * answered it publicly. Before anyone answered, nobody: the new-ticket notification went to
    * support.engineerNotify, and the conversation is on the portal.
    */
-  function mailEngineersOnIt({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId: number }): void {
+  async function mailEngineersOnIt({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId: number }): Promise<void> {
     const isEngineer = (address: string) => address.toLowerCase() !== support.address.toLowerCase() && config.support.engineerDomains.includes(domainOf(address));
-    const answered = tickets
-      .listMessages(ticket.id)
+    const answered = (await tickets.listMessages(ticket.id))
       .filter((row) => row.direction === 'outbound' && row.visibility === 'public' && isEngineer(row.fromAddress))
       .map((row) => row.fromAddress.toLowerCase());
     const to = ticket.assignee ? [ticket.assignee] : [...new Set(answered)];
@@ -187,10 +186,10 @@ export function createConversations({
       ticketUrl: ticketUrlOf(config.http, ticket.ref),
       templates,
     });
-    tickets.appendMessage({
+    await tickets.appendMessage({
       message: { ticketId: ticket.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: support.address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
     });
-    outbox.enqueue({ effectKey: `followup:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
+    await outbox.enqueue({ effectKey: `followup:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
   }
 
   /**
@@ -198,12 +197,12 @@ export function createConversations({
    * engineer sent to the customer directly (help@ in Cc) is recorded, not sent again; any other reply is
    * relayed to the customer from the support address with its attachments. Then the commands apply.
    */
-  function onEngineerReply({ ticket, message, inboundId, at }: { ticket: TicketRow; message: InboundMessage; inboundId: number; at: Date }): void {
+  async function onEngineerReply({ ticket, message, inboundId, at }: { ticket: TicketRow; message: InboundMessage; inboundId: number; at: Date }): Promise<void> {
     const engineer = message.from ?? { address: '', name: '' };
     const reply = parseEngineerReply(newTextOfMessage(message));
     // Participants change first, so someone let in by this very mail gets it in Cc.
-    for (const command of reply.commands) if (command.kind === 'participant') participants.change({ ticket, change: command, by: engineer.address, at });
-    const customers = [ticket.requesterEmail.toLowerCase(), ...lifecycle.repository.listParticipants(ticket.id)];
+    for (const command of reply.commands) if (command.kind === 'participant') await participants.change({ ticket, change: command, by: engineer.address, at });
+    const customers = [ticket.requesterEmail.toLowerCase(), ...(await lifecycle.repository.listParticipants(ticket.id))];
     const recipients = [...message.to, ...message.cc].map((entry) => entry.address.toLowerCase());
     const wroteDirectly = recipients.some((address) => customers.includes(address));
     const internal = reply.internal || reply.text === '';
@@ -211,13 +210,13 @@ export function createConversations({
     const base = { ticketId: ticket.id, direction: 'outbound' as const, fromAddress: engineer.address, subject: message.subject, bodyText: reply.text, inboundId, createdAt: at };
 
     if (internal || wroteDirectly) {
-      tickets.appendMessage({
+      await tickets.appendMessage({
         message: { ...base, messageId: message.messageId ?? null, inReplyTo: message.inReplyTo[0] ?? null, referencesJson: JSON.stringify(message.references), toJson: JSON.stringify(recipients), visibility: internal ? 'internal' : 'public' },
         files,
       });
     } else {
       // The customer's latest mail; if none had a Message-ID, our latest mail to them keeps the thread.
-      const parent = lifecycle.repository.lastCustomerMessage(ticket.id) ?? lifecycle.repository.lastPublicOutbound(ticket.id);
+      const parent = (await lifecycle.repository.lastCustomerMessage(ticket.id)) ?? (await lifecycle.repository.lastPublicOutbound(ticket.id));
       const mail = renderRelay({
         ref: ticket.ref,
         subject: ticket.subject,
@@ -232,23 +231,23 @@ export function createConversations({
         attachments: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, sha256: file.sha256 })),
         templates,
       });
-      tickets.appendMessage({
+      await tickets.appendMessage({
         message: { ...base, messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), toJson: JSON.stringify([...mail.to, ...(mail.cc ?? [])]), visibility: 'public' },
         files,
       });
-      outbox.enqueue({ effectKey: `relay:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
+      await outbox.enqueue({ effectKey: `relay:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
     }
 
-    const fresh = () => tickets.findById(ticket.id) ?? ticket;
+    const fresh = async () => (await tickets.findById(ticket.id)) ?? ticket;
     if (!internal) {
-      lifecycle.onEngineerResponse({ ticket: fresh(), engineer: engineer.address, at });
-      lifecycle.transition({ ticket: fresh(), event: { kind: 'engineer-reply' }, at });
+      await lifecycle.onEngineerResponse({ ticket: await fresh(), engineer: engineer.address, at });
+      await lifecycle.transition({ ticket: await fresh(), event: { kind: 'engineer-reply' }, at });
     }
     for (const command of reply.commands) {
-      if (command.kind === 'severity') lifecycle.requestSeverity({ ticket: fresh(), requested: command.severity, by: 'engineer', at });
-      else if (command.kind === 'assign-me') lifecycle.assign({ ticket: fresh(), engineer: engineer.address, at });
+      if (command.kind === 'severity') await lifecycle.requestSeverity({ ticket: await fresh(), requested: command.severity, by: 'engineer', at });
+      else if (command.kind === 'assign-me') await lifecycle.assign({ ticket: await fresh(), engineer: engineer.address, at });
       else if (command.kind === 'participant') continue;
-      else if (command.kind !== 'note') lifecycle.transition({ ticket: fresh(), event: { kind: command.kind }, at });
+      else if (command.kind !== 'note') await lifecycle.transition({ ticket: await fresh(), event: { kind: command.kind }, at });
     }
   }
 

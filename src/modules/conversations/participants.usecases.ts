@@ -7,29 +7,30 @@ export type ParticipantChange = { action: 'add' | 'remove'; address: string | un
 /**
  * Letting people into a ticket's conversation and out of it: an engineer's `#participant add|remove ADDR`,
  * the requester's `#participant remove ADDR`, and `ticketd participants` for operators. Every change (and
- * every refused one) leaves an internal note saying who did what. Synchronous; the caller owns the transaction.
+ * every refused one) leaves an internal note saying who did what. Async; the caller owns the transaction (the
+ * check of who is in and the change with its note must commit together: call `change` inside `db.transaction`).
  */
 export function createParticipants({ db, supportAddress }: { db: Db; supportAddress: string }) {
   const tickets = createTicketsRepository({ db });
   const repository = createLifecycleRepository({ db });
 
   /** Applies one change; returns what happened in words (also the note on the ticket). */
-  function change({ ticket, change: { action, address }, by, at }: { ticket: Pick<TicketRow, 'id' | 'requesterEmail'>; change: ParticipantChange; by: string; at: Date }): string {
-    const note = (text: string) => {
-      tickets.appendNote({ ticketId: ticket.id, text, from: supportAddress, at });
+  async function change({ ticket, change: { action, address }, by, at }: { ticket: Pick<TicketRow, 'id' | 'requesterEmail'>; change: ParticipantChange; by: string; at: Date }): Promise<string> {
+    const note = async (text: string) => {
+      await tickets.appendNote({ ticketId: ticket.id, text, from: supportAddress, at });
       return text;
     };
     if (address === undefined) return note(`#participant ${action} by ${by}: not an email address, nothing changed.`);
     if (address === ticket.requesterEmail.toLowerCase()) return note(`#participant ${action} ${address} by ${by}: the requester is always in the conversation.`);
     if (action === 'add') {
-      const before = repository.listParticipants(ticket.id).includes(address);
-      repository.addParticipants(ticket.id, [address], at);
+      const before = (await repository.listParticipants(ticket.id)).includes(address);
+      await repository.addParticipants(ticket.id, [address], at);
       return note(before ? `${address} was already a participant (${by}).` : `${address} added as a participant by ${by}: their mail is now public on this ticket and they get our replies in Cc.`);
     }
-    return note(repository.removeParticipant(ticket.id, address) ? `${address} removed from the participants by ${by}.` : `${address} is not a participant (${by}): nothing changed.`);
+    return note((await repository.removeParticipant(ticket.id, address)) ? `${address} removed from the participants by ${by}.` : `${address} is not a participant (${by}): nothing changed.`);
   }
 
-  function list(ticketId: number): string[] {
+  function list(ticketId: number): Promise<string[]> {
     return repository.listParticipants(ticketId);
   }
 

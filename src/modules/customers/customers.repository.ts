@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, preparedPerConnection, type Db } from '../../shared/db.js';
 import { approvedDomains, bouncingAddresses, organisations, users, verificationTokens } from './customers.tables.js';
 import type { UserStatus } from './customers.models.js';
 import { domainOf } from '../desk/address.models.js';
@@ -42,12 +42,14 @@ export function createCustomersRepository({ db }: { db: Db }) {
     return findDomain(domain) !== undefined;
   }
 
-  // Looked up for every message's sender: prepared once.
-  const userByEmail = db.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare();
-  const bouncing = db.select({ address: bouncingAddresses.address }).from(bouncingAddresses).where(eq(bouncingAddresses.address, sql.placeholder('address'))).prepare();
+  // Looked up for every message's sender: prepared once per connection.
+  const userByEmail = preparedPerConnection(db, (connection) => connection.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare());
+  const bouncing = preparedPerConnection(db, (connection) =>
+    connection.select({ address: bouncingAddresses.address }).from(bouncingAddresses).where(eq(bouncingAddresses.address, sql.placeholder('address'))).prepare(),
+  );
 
   function findUser(email: string): UserRow | undefined {
-    return userByEmail.get({ email: email.toLowerCase() });
+    return userByEmail().get({ email: email.toLowerCase() });
   }
 
   function findUserById(id: number): UserRow | undefined {
@@ -136,10 +138,14 @@ export function createCustomersRepository({ db }: { db: Db }) {
   }
 
   function isBouncing(address: string): boolean {
-    return bouncing.get({ address }) !== undefined;
+    return bouncing().get({ address }) !== undefined;
   }
 
-  return { ensureOrganisation, addDomain, removeDomain, listDomains, findDomain, isApprovedDomain, findUser, findUserById, setRole, setName, findUsers, listUsers, upsertUser, setStatus, insertToken, findToken, useToken, markBouncing, isBouncing };
+  return asyncRepository(
+    db,
+    { ensureOrganisation, addDomain, removeDomain, listDomains, findDomain, isApprovedDomain, findUser, findUserById, setRole, setName, findUsers, listUsers, upsertUser, setStatus, insertToken, findToken, useToken, markBouncing, isBouncing },
+    ['ensureOrganisation', 'addDomain', 'removeDomain', 'setRole', 'setName', 'upsertUser', 'setStatus', 'insertToken', 'useToken', 'markBouncing'],
+  );
 }
 
 export type CustomersRepository = ReturnType<typeof createCustomersRepository>;

@@ -14,9 +14,9 @@ const NEVER_VERIFIED = 'sender-never-verified';
 export function createHeldExpiryJob({ db, cron, heldDays, clock = systemClock, logger = createSilentLogger() }: { db: Db; cron: string; heldDays: number; clock?: Clock; logger?: Logger }) {
   const repository = createInboundLogRepository({ db });
 
-  function runOnce(): number[] {
+  async function runOnce(): Promise<number[]> {
     const before = new Date(clock.now().getTime() - heldDays * 86_400_000);
-    const expired = db.transaction(() => repository.expireHeld({ before, reason: `${NEVER_VERIFIED}: held ${heldDays} days without the sender confirming their address` }), { behavior: 'immediate' });
+    const expired = await db.transaction(() => repository.expireHeld({ before, reason: `${NEVER_VERIFIED}: held ${heldDays} days without the sender confirming their address` }));
     for (const row of expired) logger.warn({ inboundId: row.id, from: row.fromAddress, heldDays }, 'held mail quarantined: its sender never confirmed their address');
     return expired.map((row) => row.id);
   }

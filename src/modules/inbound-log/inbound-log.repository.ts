@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, preparedPerConnection, type Db } from '../../shared/db.js';
 import { inboundMessages, mailboxCursors, outcomeFilter } from './inbound-log.tables.js';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
@@ -7,50 +7,60 @@ export type NewInbound = Omit<typeof inboundMessages.$inferInsert, 'id'>;
 
 /**
  * Queries only; callers own the transaction. The statements every message runs (the UID check, the insert, the
- * cursor step, lookups by id) are built once and prepared (drizzle `.prepare()`), not rebuilt per call.
+ * cursor step, lookups by id) are built once per connection and prepared (drizzle `.prepare()`), not rebuilt per call.
  */
 export function createInboundLogRepository({ db }: { db: Db }) {
-  const byUid = db
-    .select()
-    .from(inboundMessages)
-    .where(and(eq(inboundMessages.source, sql.placeholder('source')), eq(inboundMessages.uidValidity, sql.placeholder('uidValidity')), eq(inboundMessages.uid, sql.placeholder('uid'))))
-    .prepare();
-  const byId = db.select().from(inboundMessages).where(eq(inboundMessages.id, sql.placeholder('id'))).prepare();
-  const cursorOf = db.select().from(mailboxCursors).where(eq(mailboxCursors.mailbox, sql.placeholder('mailbox'))).prepare();
-  const insertRow = db
-    .insert(inboundMessages)
-    .values({
-      source: sql.placeholder('source'),
-      uidValidity: sql.placeholder('uidValidity'),
-      uid: sql.placeholder('uid'),
-      messageId: sql.placeholder('messageId'),
-      rawSha256: sql.placeholder('rawSha256'),
-      size: sql.placeholder('size'),
-      fromAddress: sql.placeholder('fromAddress'),
-      subject: sql.placeholder('subject'),
-      outcome: sql.placeholder('outcome'),
-      reason: sql.placeholder('reason'),
-      ticketId: sql.placeholder('ticketId'),
-      receivedAt: sql.placeholder('receivedAt'),
-    })
-    .returning()
-    .prepare();
-  const cursorStep = db
-    .insert(mailboxCursors)
-    .values({ mailbox: sql.placeholder('mailbox'), uidValidity: sql.placeholder('uidValidity'), lastUid: sql.placeholder('lastUid'), updatedAt: sql.placeholder('updatedAt') })
-    .onConflictDoUpdate({
-      target: mailboxCursors.mailbox,
-      // Only ever forward within one UIDVALIDITY; a new UIDVALIDITY starts over.
-      set: {
-        lastUid: sql`case when ${mailboxCursors.uidValidity} = excluded.uid_validity then max(${mailboxCursors.lastUid}, excluded.last_uid) else excluded.last_uid end`,
-        uidValidity: sql`excluded.uid_validity`,
-        updatedAt: sql`excluded.updated_at`,
-      },
-    })
-    .prepare();
+  const byUid = preparedPerConnection(db, (connection) =>
+    connection
+      .select()
+      .from(inboundMessages)
+      .where(and(eq(inboundMessages.source, sql.placeholder('source')), eq(inboundMessages.uidValidity, sql.placeholder('uidValidity')), eq(inboundMessages.uid, sql.placeholder('uid'))))
+      .prepare(),
+  );
+  const byId = preparedPerConnection(db, (connection) =>
+    connection.select().from(inboundMessages).where(eq(inboundMessages.id, sql.placeholder('id'))).prepare(),
+  );
+  const cursorOf = preparedPerConnection(db, (connection) =>
+    connection.select().from(mailboxCursors).where(eq(mailboxCursors.mailbox, sql.placeholder('mailbox'))).prepare(),
+  );
+  const insertRow = preparedPerConnection(db, (connection) =>
+    connection
+      .insert(inboundMessages)
+      .values({
+        source: sql.placeholder('source'),
+        uidValidity: sql.placeholder('uidValidity'),
+        uid: sql.placeholder('uid'),
+        messageId: sql.placeholder('messageId'),
+        rawSha256: sql.placeholder('rawSha256'),
+        size: sql.placeholder('size'),
+        fromAddress: sql.placeholder('fromAddress'),
+        subject: sql.placeholder('subject'),
+        outcome: sql.placeholder('outcome'),
+        reason: sql.placeholder('reason'),
+        ticketId: sql.placeholder('ticketId'),
+        receivedAt: sql.placeholder('receivedAt'),
+      })
+      .returning()
+      .prepare(),
+  );
+  const cursorStep = preparedPerConnection(db, (connection) =>
+    connection
+      .insert(mailboxCursors)
+      .values({ mailbox: sql.placeholder('mailbox'), uidValidity: sql.placeholder('uidValidity'), lastUid: sql.placeholder('lastUid'), updatedAt: sql.placeholder('updatedAt') })
+      .onConflictDoUpdate({
+        target: mailboxCursors.mailbox,
+        // Only ever forward within one UIDVALIDITY; a new UIDVALIDITY starts over.
+        set: {
+          lastUid: sql`case when ${mailboxCursors.uidValidity} = excluded.uid_validity then max(${mailboxCursors.lastUid}, excluded.last_uid) else excluded.last_uid end`,
+          uidValidity: sql`excluded.uid_validity`,
+          updatedAt: sql`excluded.updated_at`,
+        },
+      })
+      .prepare(),
+  );
 
   function findByUid({ source, uidValidity, uid }: { source: string; uidValidity: string; uid: number }): InboundRow | undefined {
-    return byUid.get({ source, uidValidity, uid });
+    return byUid().get({ source, uidValidity, uid });
   }
 
   /** An earlier arrival of the same mail that produced a ticket or a reply (by Message-ID, else by content). */
@@ -67,7 +77,7 @@ export function createInboundLogRepository({ db }: { db: Db }) {
 
   function insertInbound(row: NewInbound): InboundRow {
     const { uidValidity = null, uid = null, messageId = null, ticketId = null, fromAddress = '', subject = '', reason = '' } = row;
-    return insertRow.get({ source: row.source, rawSha256: row.rawSha256, size: row.size, outcome: row.outcome, receivedAt: row.receivedAt, uidValidity, uid, messageId, ticketId, fromAddress, subject, reason }) as InboundRow;
+    return insertRow().get({ source: row.source, rawSha256: row.rawSha256, size: row.size, outcome: row.outcome, receivedAt: row.receivedAt, uidValidity, uid, messageId, ticketId, fromAddress, subject, reason }) as InboundRow;
   }
 
   /** A reprocessed message keeps its row (one arrival, one outcome): the outcome is replaced. */
@@ -95,15 +105,15 @@ export function createInboundLogRepository({ db }: { db: Db }) {
   }
 
   function getCursor(mailbox: string) {
-    return cursorOf.get({ mailbox });
+    return cursorOf().get({ mailbox });
   }
 
   function saveCursor({ mailbox, uidValidity, lastUid, at }: { mailbox: string; uidValidity: string; lastUid: number; at: Date }): void {
-    cursorStep.run({ mailbox, uidValidity, lastUid, updatedAt: at });
+    cursorStep().run({ mailbox, uidValidity, lastUid, updatedAt: at });
   }
 
   function findById(id: number): InboundRow | undefined {
-    return byId.get({ id });
+    return byId().get({ id });
   }
 
   /**
@@ -137,7 +147,11 @@ export function createInboundLogRepository({ db }: { db: Db }) {
     return Object.fromEntries(rows.map((row) => [row.outcome, row.count]));
   }
 
-  return { expireHeld, findById, findByUid, findHandledCopy, findFirstByRawSha256, insertInbound, replaceOutcome, linkTicket, updateOutcome, listHeld, listAllHeld, getCursor, saveCursor, listQuarantined, countByOutcome };
+  return asyncRepository(
+    db,
+    { expireHeld, findById, findByUid, findHandledCopy, findFirstByRawSha256, insertInbound, replaceOutcome, linkTicket, updateOutcome, listHeld, listAllHeld, getCursor, saveCursor, listQuarantined, countByOutcome },
+    ['expireHeld', 'insertInbound', 'replaceOutcome', 'linkTicket', 'updateOutcome', 'saveCursor'],
+  );
 }
 
 export type InboundLogRepository = ReturnType<typeof createInboundLogRepository>;

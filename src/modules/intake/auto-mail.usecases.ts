@@ -40,20 +40,20 @@ export function createAutoMail({
 
   /** One automatic mail to `mail.to[0]`, if RFC 3834, the address's status and the limit allow it. Returns whether it was queued. */
   /** `noAutoReplyReason`: the message's mustNotAutoReply verdict, read before the transaction. */
-  function enqueue({ noAutoReplyReason, mail, effectKey, ticketId, at }: { noAutoReplyReason: string | undefined; mail: OutboundMail; effectKey: string; ticketId: number | null; at: Date }): boolean {
+  async function enqueue({ noAutoReplyReason, mail, effectKey, ticketId, at }: { noAutoReplyReason: string | undefined; mail: OutboundMail; effectKey: string; ticketId: number | null; at: Date }): Promise<boolean> {
     const to = mail.to[0] ?? '';
     if (noAutoReplyReason !== undefined) return false;
-    if (customers.isBouncing(to)) return false;
-    if (!rates.take({ bucket: 'auto-reply', key: to, limit: autoReplyLimit, now: at })) {
+    if (await customers.isBouncing(to)) return false;
+    if (!(await rates.take({ bucket: 'auto-reply', key: to, limit: autoReplyLimit, now: at }))) {
       logger.warn({ to, effectKey }, 'automatic reply suppressed: per-address limit reached');
       return false;
     }
-    outbox.enqueue({ effectKey, ticketId, payload: { kind: 'email', mail }, at });
+    await outbox.enqueue({ effectKey, ticketId, payload: { kind: 'email', mail }, at });
     return true;
   }
 
   /** The reply a held or refused sender gets (registration link, or how to get approved). */
-  function notifySender(decision: IntakeDecision, message: InboundMessage, reading: MessageReading, inboundId: number, at: Date): void {
+  async function notifySender(decision: IntakeDecision, message: InboundMessage, reading: MessageReading, inboundId: number, at: Date): Promise<void> {
     if (!('notify' in decision) || !decision.notify || !message.from) return;
     const sender = message.from;
     const support = { address: config.support.address, name: config.support.name };
@@ -64,7 +64,7 @@ export function createAutoMail({
       decision.notify === 'registration-link'
         ? renderRegistrationInvite({ to: sender.address, original, registerUrl: registerUrl({ publicUrl: publicUrlOf(config.http), email: sender.address }), support, helpAddress, messageId, pending: decision.reason === 'sender-not-verified', templates })
         : renderNotApproved({ to: sender.address, original, support, helpAddress, messageId, templates });
-    enqueue({ noAutoReplyReason: reading.noAutoReplyReason, mail, effectKey: `${decision.notify}:${inboundId}`, ticketId: null, at });
+    await enqueue({ noAutoReplyReason: reading.noAutoReplyReason, mail, effectKey: `${decision.notify}:${inboundId}`, ticketId: null, at });
   }
 
   return { enqueue, notifySender };

@@ -35,10 +35,10 @@ const mail = ({ id, subject = 'SEV2 exports fail', inReplyTo }: { id: string; su
   );
 
 /** `failOn`: the parser throws a store error (not a quarantine: the pipeline gives up) for this Message-ID. */
-function setup({ failOn }: { failOn?: string } = {}) {
+async function setup({ failOn }: { failOn?: string } = {}) {
   const db = openDatabase({ path: ':memory:' });
   const now = new Date('2026-11-25T09:00:00Z');
-  seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
+  await seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
   const stores = temporaryStores();
   const inner = createInProcessParser({ rawStore: stores.rawStore, attachmentStore: stores.attachmentStore, supportAddress: config.support.address });
   let failing = failOn;
@@ -57,7 +57,7 @@ function setup({ failOn }: { failOn?: string } = {}) {
 
 describe('a backlog batch: parsed together, committed in order', () => {
   it('records every message once, in UID order, so a reply in the same batch threads into the ticket opened before it', async () => {
-    const { intake, arrive, inbound, db } = setup();
+    const { intake, arrive, inbound, db } = await setup();
     const batch = await arrive([mail({ id: 'a1@acme.test' }), mail({ id: 'a2@acme.test', subject: 'Re: SEV2 exports fail', inReplyTo: 'a1@acme.test' }), mail({ id: 'a1@acme.test' }), mail({ id: 'b1@acme.test', subject: 'SEV4 a question' })], 1);
 
     const { results, error } = await intake.ingestStoredBatch(batch);
@@ -69,8 +69,8 @@ describe('a backlog batch: parsed together, committed in order', () => {
       ['duplicate', 'CS-1'],
       ['ticket', 'CS-2'],
     ]);
-    expect(inbound.countByOutcome()).toEqual({ ticket: 2, reply: 1, duplicate: 1 });
-    expect(inbound.getCursor('INBOX')).toMatchObject({ uidValidity: '7', lastUid: 4 });
+    expect(await inbound.countByOutcome()).toEqual({ ticket: 2, reply: 1, duplicate: 1 });
+    expect(await inbound.getCursor('INBOX')).toMatchObject({ uidValidity: '7', lastUid: 4 });
     // The same batch again (a resync after a lost mark): already recorded, nothing new.
     const again = await intake.ingestStoredBatch(batch);
     expect(again.results.map((result) => result.alreadyIngested)).toEqual([true, true, true, true]);
@@ -79,35 +79,35 @@ describe('a backlog batch: parsed together, committed in order', () => {
 
   it('gives the same outcomes and effects as one message at a time', async () => {
     const raws = [mail({ id: 'a1@acme.test' }), mail({ id: 'a2@acme.test', subject: 'Re: [CS-1] SEV2 exports fail', inReplyTo: 'a1@acme.test' }), mail({ id: 'c1@acme.test', subject: 'SEV1 all down' })];
-    const one = setup();
+    const one = await setup();
     for (const arrival of await one.arrive(raws, 1)) await one.intake.ingestStored(arrival);
-    const many = setup();
+    const many = await setup();
     await many.intake.ingestStoredBatch(await many.arrive(raws, 1));
 
-    const effects = (outbox: typeof one.outbox) => outbox.list().map((row) => [row.kind, row.ticketId]);
-    expect(effects(many.outbox)).toEqual(effects(one.outbox));
-    expect(effects(many.outbox).length).toBeGreaterThan(3);
-    expect(many.inbound.countByOutcome()).toEqual(one.inbound.countByOutcome());
+    const effects = async (outbox: typeof one.outbox) => (await outbox.list()).map((row) => [row.kind, row.ticketId]);
+    expect(await effects(many.outbox)).toEqual(await effects(one.outbox));
+    expect((await effects(many.outbox)).length).toBeGreaterThan(3);
+    expect(await many.inbound.countByOutcome()).toEqual(await one.inbound.countByOutcome());
   });
 
   it('stops at a message that fails: the ones before it stay committed with the cursor, none after it is recorded', async () => {
-    const { intake, arrive, inbound, heal, outbox } = setup({ failOn: 'm3@acme.test' });
+    const { intake, arrive, inbound, heal, outbox } = await setup({ failOn: 'm3@acme.test' });
     const batch = await arrive(['m1', 'm2', 'm3', 'm4'].map((id) => mail({ id: `${id}@acme.test`, subject: `SEV3 case ${id}` })), 11);
 
     const { results, error } = await intake.ingestStoredBatch(batch);
 
     expect(results.map((result) => result.outcome)).toEqual(['ticket', 'ticket']);
     expect(error).toMatchObject({ code: 'store.write_failed' });
-    expect(inbound.countByOutcome()).toEqual({ ticket: 2 });
-    expect(inbound.getCursor('INBOX')).toMatchObject({ lastUid: 12 });
+    expect(await inbound.countByOutcome()).toEqual({ ticket: 2 });
+    expect(await inbound.getCursor('INBOX')).toMatchObject({ lastUid: 12 });
     // Effects only for the two committed tickets (a confirmation and a page each).
-    expect([...new Set(outbox.list().map((row) => row.ticketId))]).toEqual([1, 2]);
+    expect([...new Set((await outbox.list()).map((row) => row.ticketId))]).toEqual([1, 2]);
 
     // The next pass starts after the cursor: the failed message and the one behind it, each once.
     heal();
     const retry = await intake.ingestStoredBatch(batch.slice(2));
     expect(retry.error).toBeUndefined();
-    expect(inbound.countByOutcome()).toEqual({ ticket: 4 });
-    expect(inbound.getCursor('INBOX')).toMatchObject({ lastUid: 14 });
+    expect(await inbound.countByOutcome()).toEqual({ ticket: 4 });
+    expect(await inbound.getCursor('INBOX')).toMatchObject({ lastUid: 14 });
   });
 });

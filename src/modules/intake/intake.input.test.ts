@@ -16,10 +16,10 @@ const config = configSchema.parse({
   security: { senderAuth: 'off' },
 });
 
-function setup() {
+async function setup() {
   const db = openDatabase({ path: ':memory:' });
   const now = new Date('2026-11-25T09:00:00Z');
-  seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
+  await seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
   const intake = createIntake({ db, config, clock: { now: () => now }, ...temporaryStores() });
   return { intake, inbound: createInboundLogRepository({ db }), outbox: createOutboxRepository({ db }) };
 }
@@ -29,15 +29,15 @@ const mail = (from: string, id: string) =>
 
 describe('input that is not an ordinary new mail', () => {
   it('quarantines a file that is not a mail as not-a-mail, parses nothing, answers nobody', async () => {
-    const { intake, inbound, outbox } = setup();
+    const { intake, inbound, outbox } = await setup();
     const result = await intake.ingestRaw({ raw: Buffer.from('{\n  "name": "ticketd"\n}\n'), source: 'file' });
     expect(result).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/^not-a-mail: no header block/), alreadyIngested: false });
-    expect(inbound.listQuarantined()).toEqual([expect.objectContaining({ fromAddress: '', subject: '', reason: result.reason })]);
-    expect(outbox.list()).toEqual([]);
+    expect(await inbound.listQuarantined()).toEqual([expect.objectContaining({ fromAddress: '', subject: '', reason: result.reason })]);
+    expect(await outbox.list()).toEqual([]);
   });
 
   it('keeps one record for the same bytes ingested twice from a file, whatever their outcome, and does nothing again', async () => {
-    const { intake, inbound, outbox } = setup();
+    const { intake, inbound, outbox } = await setup();
     const junk = Buffer.from('{ "not": "mail" }\n');
     const first = await intake.ingestRaw({ raw: junk, source: 'file' });
     const again = await intake.ingestRaw({ raw: junk, source: 'file' });
@@ -46,23 +46,23 @@ describe('input that is not an ordinary new mail', () => {
     const stranger = mail('mallory@unknown.test', 'm1@unknown.test');
     await intake.ingestRaw({ raw: stranger, source: 'file' });
     await intake.ingestRaw({ raw: stranger, source: 'file' });
-    expect(inbound.listQuarantined()).toHaveLength(2);
+    expect(await inbound.listQuarantined()).toHaveLength(2);
     // One refusal for the stranger, not two.
-    expect(outbox.list()).toHaveLength(1);
+    expect(await outbox.list()).toHaveLength(1);
 
     const opened = await intake.ingestRaw({ raw: mail('alice@acme.test', 'a1@acme.test'), source: 'file' });
     const repeated = await intake.ingestRaw({ raw: mail('alice@acme.test', 'a1@acme.test'), source: 'file' });
     expect(repeated).toMatchObject({ inboundId: opened.inboundId, outcome: 'duplicate', ticketRef: opened.ticketRef, alreadyIngested: true });
-    expect(inbound.countByOutcome()).toEqual({ quarantined: 2, ticket: 1 });
+    expect(await inbound.countByOutcome()).toEqual({ quarantined: 2, ticket: 1 });
   });
 
   it('still records each IMAP arrival of the same bytes under its own UID (the folder cursor needs it)', async () => {
-    const { intake, inbound } = setup();
+    const { intake, inbound } = await setup();
     const raw = mail('alice@acme.test', 'imap-1@acme.test');
     const first = await intake.ingestRaw({ raw, source: 'INBOX', uidValidity: '7', uid: 1 });
     const second = await intake.ingestRaw({ raw, source: 'INBOX', uidValidity: '7', uid: 2 });
     expect(first.outcome).toBe('ticket');
     expect(second).toMatchObject({ outcome: 'duplicate', alreadyIngested: false });
-    expect(inbound.countByOutcome()).toEqual({ ticket: 1, duplicate: 1 });
+    expect(await inbound.countByOutcome()).toEqual({ ticket: 1, duplicate: 1 });
   });
 });

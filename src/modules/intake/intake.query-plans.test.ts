@@ -29,20 +29,26 @@ const config = configSchema.parse({
   security: { senderAuth: 'off', replyTokenSecret: 'query-plan-test-secret' },
 });
 
-/** Every SQL text the code prepares from now on, except while `aside` runs the test's own look-ups. */
+/**
+ * Every SQL text the code prepares from now on, on either connection (the read-only one that answers queries
+ * outside a transaction, the writer that runs transactions), except while `aside` runs the test's own look-ups
+ * (nothing else runs meanwhile: the test awaits each step).
+ */
 function recordStatements(db: Db) {
   const seen = new Set<string>();
   let recording = true;
-  const client = db.$client;
-  const prepare = client.prepare.bind(client);
-  client.prepare = ((source: string) => {
-    if (recording) seen.add(source);
-    return prepare(source);
-  }) as typeof client.prepare;
-  const aside = <T>(look: () => T): T => {
+  // Outside a transaction, `db.$client` is the read-only connection.
+  for (const client of [db.$client, db.$writer]) {
+    const prepare = client.prepare.bind(client);
+    client.prepare = ((source: string) => {
+      if (recording) seen.add(source);
+      return prepare(source);
+    }) as typeof client.prepare;
+  }
+  const aside = async <T>(look: () => T | Promise<T>): Promise<T> => {
     recording = false;
     try {
-      return look();
+      return await look();
     } finally {
       recording = true;
     }
@@ -60,18 +66,17 @@ describe('query plans of the ingest path', () => {
   it('finds every row it needs through a selective index, for new tickets, replies, duplicates, bounces and held mail', async () => {
     const db = openDatabase({ path: ':memory:' });
     const now = new Date('2026-11-26T09:00:00Z');
-    seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
+    await seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
     const customers = createCustomersRepository({ db });
-    customers.upsertUser({ email: 'carol@acme.test', name: 'Carol', status: 'verified', at: now });
-    // Recording first: the repositories prepare their hottest statements once, when the intake is built.
+    await customers.upsertUser({ email: 'carol@acme.test', name: 'Carol', status: 'verified', at: now });
+    // Recording first: the intake's repositories prepare their hottest statements once per connection, on first use.
     const { seen: statements, aside } = recordStatements(db);
     const intake = createIntake({ db, config, clock: { now: () => now }, ...temporaryStores() });
 
     const opened = await intake.ingestRaw({ raw: mail({ from: 'carol@acme.test', id: 'open@acme.test' }), source: 'file' });
-    const confirmation = aside(
-      () =>
-        createOutboxRepository({ db })
-          .list()
+    const confirmation = await aside(
+      async () =>
+        (await createOutboxRepository({ db }).list())
           .flatMap((item) => (item.payload.kind === 'email' && item.effectKey.startsWith('confirmation:') ? [item.payload.mail.messageId] : []))[0],
     );
     const outcomes = [
@@ -96,7 +101,7 @@ describe('query plans of the ingest path', () => {
     const problems: string[] = [];
     for (const source of queries) {
       const parameters = (source.match(/\?/g) ?? []).map(() => null);
-      const plan = aside(() => db.$client.prepare(`explain query plan ${source}`).all(...parameters) as Array<{ detail: string }>);
+      const plan = await aside(() => db.$client.prepare(`explain query plan ${source}`).all(...parameters) as Array<{ detail: string }>);
       for (const { detail } of plan) {
         const scanned = detail.match(/^SCAN (\w+)/)?.[1];
         if (scanned && GROWING.includes(scanned) && !/USING (COVERING )?INDEX/.test(detail)) problems.push(`${detail}\n    in: ${source}`);

@@ -58,13 +58,13 @@ const MALFORMED = ['bsd/lhost-kddi-02.eml', 'bsd/lhost-kddi-03.eml'];
 describe('the intake on the sisimai bounce corpus, senders disguised as verified users of an approved domain', () => {
   it('opens a ticket for no bounce, auto-reply or report but one forwarded bounce, and prints precision and recall', async () => {
     const db = openDatabase({ path: ':memory:' });
-    seedCustomerDomains({ db, domains: ['acme.test'], at: new Date() });
+    await seedCustomerDomains({ db, domains: ['acme.test'], at: new Date() });
     const customers = createCustomersRepository({ db });
     const intake = createIntake({ db, config, ...temporaryStores() });
     const inbound = createInboundLogRepository({ db });
     // The corpus holds some reports twice under two names; the same bytes twice are one record
     // (same-bytes.models.ts), so a repeat counts as what its first copy was recorded as.
-    const recordedOutcome = (result: { outcome: string; inboundId: number; alreadyIngested: boolean }) => (result.alreadyIngested ? inbound.findById(result.inboundId)?.outcome : result.outcome);
+    const recordedOutcome = async (result: { outcome: string; inboundId: number; alreadyIngested: boolean }) => (result.alreadyIngested ? (await inbound.findById(result.inboundId))?.outcome : result.outcome);
     const expected = (JSON.parse(readFileSync(`${sisimai}EXPECTED.json`, 'utf8')) as { expected: Record<string, unknown> }).expected;
     const counts = { truePositive: 0, falseNegative: 0, falsePositive: 0, trueNegative: 0 };
     const misses: string[] = [];
@@ -73,9 +73,9 @@ describe('the intake on the sisimai bounce corpus, senders disguised as verified
       for (const name of readdirSync(`${sisimai}maildir/${folder}`)) {
         if (!expected[name]) continue;
         const { raw, sender } = fromApprovedDomain(readFileSync(`${sisimai}maildir/${folder}/${name}`));
-        customers.upsertUser({ email: sender, name: '', status: 'verified', at: new Date() });
+        await customers.upsertUser({ email: sender, name: '', status: 'verified', at: new Date() });
         const result = await intake.ingestRaw({ raw, source: `${folder}/${name}` });
-        const outcome = recordedOutcome(result);
+        const outcome = await recordedOutcome(result);
         if (outcome === 'bounce' || outcome === 'auto-reply') counts.truePositive += 1;
         else if (result.reason.startsWith('malformed-headers')) malformed.push(`${folder}/${name}: ${outcome} (${result.reason})`);
         else {
@@ -86,10 +86,10 @@ describe('the intake on the sisimai bounce corpus, senders disguised as verified
     }
     const tickets = createTicketsRepository({ db });
     const outbox = createOutboxRepository({ db });
-    const afterReports = { tickets: tickets.listTickets().length, queued: outbox.list().length };
+    const afterReports = { tickets: (await tickets.listTickets()).length, queued: (await outbox.list()).length };
     for (const name of readdirSync(`${sisimai}maildir/not`)) {
       const result = await intake.ingestRaw({ raw: readFileSync(`${sisimai}maildir/not/${name}`), source: `not/${name}` });
-      const outcome = recordedOutcome(result);
+      const outcome = await recordedOutcome(result);
       if (outcome === 'bounce' || outcome === 'auto-reply') counts.falsePositive += 1;
       else counts.trueNegative += 1;
     }

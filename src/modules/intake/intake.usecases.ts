@@ -64,7 +64,7 @@ type Facts = {
 export type StoredArrival = { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean; trace?: ArrivalTrace } & IngestSource;
 
 /** Parsed, read and authenticated, waiting for the transaction: the decision runs inside it, on the facts then. */
-type Prepared = { kind: 'prepared'; facts: Facts; message: InboundMessage | undefined; decideNow: () => IntakeDecision; reading?: MessageReading };
+type Prepared = { kind: 'prepared'; facts: Facts; message: InboundMessage | undefined; decideNow: () => IntakeDecision | Promise<IntakeDecision>; reading?: MessageReading };
 
 const HOUR_MS = 3_600_000;
 /** A backlog commits several messages per transaction, but holds the write lock at most this long at a time. */
@@ -73,7 +73,7 @@ const BATCH_COMMIT_MAX_MESSAGES = 50;
 
 /**
  * The life of one inbound email, the pipeline on top of the modules it drives: parse, authenticate, then in
- * ONE synchronous SQLite transaction classify, check the sender, thread, decide, and store the outcome with
+ * ONE SQLite write transaction (database work only) classify, check the sender, thread, decide, and store the outcome with
  * the ticket and its intended effects (confirmation, notification, page) as outbox rows (a backlog batch shares
  * the transaction, one savepoint per message: `ingestStoredBatch`). Delivery happens
  * later, from the outbox. Each step's rules live in the step's own module or file; this file only orders them.
@@ -120,8 +120,8 @@ export function createIntake({
   const newTicket = createNewTicket({ config, tickets, inboundLog, rates, conversations, paging, autoMail, templates });
   const floodPage = {
     /** Once per sender per hour (stored, so it holds across restarts and `ticketd ingest` runs). */
-    raise({ sender, inboundId, at }: { sender: string; inboundId: number; at: Date }): void {
-      if (rates.take({ bucket: 'flood-page', key: sender, limit: { limit: 1, windowMs: HOUR_MS }, now: at })) paging.enqueueFloodPage({ sender, inboundId, at });
+    async raise({ sender, inboundId, at }: { sender: string; inboundId: number; at: Date }): Promise<void> {
+      if (await rates.take({ bucket: 'flood-page', key: sender, limit: { limit: 1, windowMs: HOUR_MS }, now: at })) await paging.enqueueFloodPage({ sender, inboundId, at });
     },
   };
   const ticketMail = createTicketMail({ tickets, inboundLog, customers, conversations });
@@ -129,7 +129,7 @@ export function createIntake({
 
   /** Stores the raw source (streamed to disk, never whole in memory), then ingests it. */
   async function ingestRaw({ raw, ...origin }: { raw: Buffer | Readable } & IngestSource): Promise<IngestResult> {
-    const seen = seenBefore(origin);
+    const seen = await seenBefore(origin);
     if (seen) return seen;
     return ingestStored({ blob: await rawStore.put(raw), ...origin });
   }
@@ -141,7 +141,7 @@ export function createIntake({
   async function ingestStored(arrival: StoredArrival): Promise<IngestResult> {
     const ready = await prepare(arrival);
     if (ready.kind === 'done') return ready.result;
-    const { results, error } = commit([ready]);
+    const { results, error } = await commit([ready]);
     if (error !== undefined) throw error;
     return results[0] as IngestResult;
   }
@@ -159,7 +159,7 @@ export function createIntake({
 
   /** Everything before the transaction: the already-seen check, size and shape, parse and read, authenticate. */
   async function prepare({ blob, raw, replaceInboundId, replaceOnlyIf, release, trace, ...origin }: StoredArrival): Promise<{ kind: 'done'; result: IngestResult } | Prepared> {
-    const seen = seenBefore(origin, blob, replaceInboundId !== undefined);
+    const seen = await seenBefore(origin, blob, replaceInboundId !== undefined);
     if (seen) return { kind: 'done', result: seen };
     const facts: Facts = {
       blob,
@@ -171,7 +171,7 @@ export function createIntake({
       ...(replaceOnlyIf ? { replaceOnlyIf } : {}),
       ...(release ? { release } : {}),
     };
-    const prepared = (message: InboundMessage | undefined, decideNow: () => IntakeDecision, reading?: MessageReading): Prepared => ({ kind: 'prepared', facts, message, decideNow, ...(reading ? { reading } : {}) });
+    const prepared = (message: InboundMessage | undefined, decideNow: Prepared['decideNow'], reading?: MessageReading): Prepared => ({ kind: 'prepared', facts, message, decideNow, ...(reading ? { reading } : {}) });
     if (blob.size > config.limits.maxMessageBytes) {
       // Kept in the raw store, never parsed: one huge mail must not exhaust memory (freescout#4293).
       return prepared(undefined, () => ({ outcome: 'quarantined', reason: `too-large: ${blob.size} bytes > limits.maxMessageBytes ${config.limits.maxMessageBytes}` }));
@@ -222,62 +222,60 @@ export function createIntake({
   }
 
   /** Facts from the database, then the pure decision. Runs inside the write transaction: lookups only. */
-  function decide(message: InboundMessage, reading: MessageReading, facts: Facts): IntakeDecision {
-    const senderRole = senders.roleOf(message, { release: facts.release }); // 4. check the sender
+  async function decide(message: InboundMessage, reading: MessageReading, facts: Facts): Promise<IntakeDecision> {
+    const senderRole = await senders.roleOf(message, { release: facts.release }); // 4. check the sender
     const from = message.from?.address ?? '';
-    const handledCopy = inboundLog.findHandledCopy({ messageId: message.messageId, rawSha256: facts.blob.sha256, ...(facts.replaceInboundId ? { excludeId: facts.replaceInboundId } : {}) });
+    const handledCopy = await inboundLog.findHandledCopy({ messageId: message.messageId, rawSha256: facts.blob.sha256, ...(facts.replaceInboundId ? { excludeId: facts.replaceInboundId } : {}) });
     return decideIntake({
       kind: reading.kind, // 3. classify (read before the transaction)
       senderRole,
       isDuplicate: handledCopy !== undefined,
       duplicateOfTicketId: handledCopy?.ticketId ?? undefined,
-      thread: threadOf(message, reading, senderRole), // 5. thread
+      thread: await threadOf(message, reading, senderRole), // 5. thread
       noAutoReplyReason: reading.noAutoReplyReason,
       authenticity: facts.authenticity,
-      registration: senders.registrationOf(from),
-      floodGuardAllows: rates.peek({ bucket: 'new-ticket', key: from, limit: newTicketLimit, now: facts.receivedAt }),
+      registration: await senders.registrationOf(from),
+      floodGuardAllows: await rates.peek({ bucket: 'new-ticket', key: from, limit: newTicketLimit, now: facts.receivedAt }),
       severity: reading.severity,
     });
   }
 
   /** What the decision means: a ticket (store, confirm, notify, page), mail on a ticket, or a notice to the sender. */
-  function apply(decision: IntakeDecision, message: InboundMessage, reading: MessageReading | undefined, inboundId: number, at: Date): string | undefined {
+  async function apply(decision: IntakeDecision, message: InboundMessage, reading: MessageReading | undefined, inboundId: number, at: Date): Promise<string | undefined> {
     if (decision.outcome === 'ticket' && reading) return newTicket.open({ decision, message, reading, inboundId, at });
     if (decision.outcome === 'quarantined' || decision.outcome === 'held') {
-      if (decision.outcome === 'quarantined' && decision.floodPage) floodPage.raise({ sender: message.from?.address ?? '', inboundId, at });
-      if (reading) autoMail.notifySender(decision, message, reading, inboundId, at);
+      if (decision.outcome === 'quarantined' && decision.floodPage) await floodPage.raise({ sender: message.from?.address ?? '', inboundId, at });
+      if (reading) await autoMail.notifySender(decision, message, reading, inboundId, at);
       return undefined;
     }
     if (decision.outcome === 'ticket' || !reading) return undefined;
-    return ticketMail.place({ decision, message, reading, senderRole: senders.roleOf(message), inboundId, at });
+    return ticketMail.place({ decision, message, reading, senderRole: await senders.roleOf(message), inboundId, at });
   }
 
   /**
    * The write transaction: for each message in order, the recorded outcome, what it means, and the folder's
    * cursor, together (each in its own savepoint). Stops after `maxMs` of writing, or at the first message that
    * fails: the ones before it are committed and returned, with the error.
+   * `db.transaction` is BEGIN IMMEDIATE: it takes the write lock up front, so a concurrent `ticketd ingest`
+   * waits instead of failing. The clock starts once the transaction has begun (not while it waits its turn).
    */
-  function commit(group: Prepared[], maxMs = Number.POSITIVE_INFINITY): { results: IngestResult[]; error?: unknown } {
+  async function commit(group: Prepared[], maxMs = Number.POSITIVE_INFINITY): Promise<{ results: IngestResult[]; error?: unknown }> {
     const results: IngestResult[] = [];
     let error: unknown;
-    const started = performance.now();
     try {
-      db.transaction(
-        () => {
-          for (const item of group) {
-            try {
-              // Nested: a savepoint, so a message that fails leaves the ones before it in this commit.
-              results.push(db.transaction(() => record(item)));
-            } catch (failure) {
-              error = failure;
-              return;
-            }
-            if (performance.now() - started >= maxMs) return;
+      await db.transaction(async () => {
+        const started = performance.now();
+        for (const item of group) {
+          try {
+            // Nested: a savepoint, awaited before the next, so a message that fails leaves the ones before it in this commit.
+            results.push(await db.transaction(() => record(item)));
+          } catch (failure) {
+            error = failure;
+            return;
           }
-        },
-        // IMMEDIATE: take the write lock up front, so a concurrent `ticketd ingest` waits instead of failing.
-        { behavior: 'immediate' },
-      );
+          if (performance.now() - started >= maxMs) return;
+        }
+      });
     } catch (failure) {
       // BEGIN or COMMIT failed: nothing of this group is recorded.
       return { results: [], error: failure };
@@ -293,16 +291,16 @@ export function createIntake({
   }
 
   /** One message's outcome, inside the transaction. */
-  function record({ facts, message, decideNow, reading }: Prepared): IngestResult {
+  async function record({ facts, message, decideNow, reading }: Prepared): Promise<IngestResult> {
     const { origin, receivedAt } = facts;
-    const seen = seenBefore(origin, facts.blob, facts.replaceInboundId !== undefined);
+    const seen = await seenBefore(origin, facts.blob, facts.replaceInboundId !== undefined);
     if (seen) return seen;
     if (facts.replaceInboundId !== undefined && facts.replaceOnlyIf !== undefined) {
       // Another release (a second click, `users add` while the daemon verifies) may have handled it already.
-      const row = inboundLog.findById(facts.replaceInboundId);
+      const row = await inboundLog.findById(facts.replaceInboundId);
       if (row?.outcome !== facts.replaceOnlyIf) return alreadyIngested(row ?? { id: facts.replaceInboundId, outcome: facts.replaceOnlyIf, reason: 'gone', ticketId: null });
     }
-    const decision = decideNow();
+    const decision = await decideNow();
     if (facts.replaceOnlyIf === 'held' && decision.outcome === 'held') {
       // Still not allowed (e.g. disabled meanwhile): it stays held, and gets no second reply.
       return { inboundId: facts.replaceInboundId ?? 0, outcome: decision.outcome, reason: decision.reason, ticketRef: undefined, alreadyIngested: false };
@@ -310,11 +308,11 @@ export function createIntake({
     const reason = facts.replaceOnlyIf === 'held' ? `released after verification: ${decision.reason}` : decision.reason;
     const described = { messageId: message?.messageId ?? null, fromAddress: message?.from?.address ?? '', subject: message?.subject ?? '', outcome: decision.outcome, reason };
     const inbound = facts.replaceInboundId
-      ? inboundLog.replaceOutcome({ id: facts.replaceInboundId, ...described })
-      : inboundLog.insertInbound({ source: origin.source, uidValidity: origin.uidValidity ?? null, uid: origin.uid ?? null, rawSha256: facts.blob.sha256, size: facts.blob.size, ...described, ticketId: null, receivedAt });
-    const ticketRef = message ? apply(decision, message, reading, inbound.id, receivedAt) : undefined;
+      ? await inboundLog.replaceOutcome({ id: facts.replaceInboundId, ...described })
+      : await inboundLog.insertInbound({ source: origin.source, uidValidity: origin.uidValidity ?? null, uid: origin.uid ?? null, rawSha256: facts.blob.sha256, size: facts.blob.size, ...described, ticketId: null, receivedAt });
+    const ticketRef = message ? await apply(decision, message, reading, inbound.id, receivedAt) : undefined;
     if (origin.uidValidity !== undefined && origin.uid !== undefined) {
-      inboundLog.saveCursor({ mailbox: origin.source, uidValidity: origin.uidValidity, lastUid: origin.uid, at: receivedAt });
+      await inboundLog.saveCursor({ mailbox: origin.source, uidValidity: origin.uidValidity, lastUid: origin.uid, at: receivedAt });
     }
     return { inboundId: inbound.id, outcome: decision.outcome, reason: decision.reason, ticketRef, alreadyIngested: false };
   }
@@ -325,14 +323,14 @@ export function createIntake({
    * answers mail WE sent on it: a Message-ID of our outbound mail among its parent or quoted ids, or our
    * signed token in one; never a subject ref, never a customer's id. Otherwise it is recorded and goes nowhere.
    */
-  function threadOf(message: InboundMessage, reading: MessageReading, senderRole: SenderRole): ThreadMatch {
+  async function threadOf(message: InboundMessage, reading: MessageReading, senderRole: SenderRole): Promise<ThreadMatch> {
     if (reading.kind.kind === 'ordinary') {
       // A person's mail is checked against who may write on the ticket (an unknown sender may be a participant
       // or an outsider answering its mail, who joins internally); engineers' mail is matched without the check.
       const person = senderRole === 'customer' || senderRole === 'unknown';
       return threads.match(message, person ? 'customer' : 'engineer');
     }
-    const own = threads.matchOwnMail(reading.answeredIds);
+    const own = await threads.matchOwnMail(reading.answeredIds);
     return own ? { kind: 'ticket', ticketId: own.ticketId, via: own.via } : { kind: 'new' };
   }
 
@@ -340,18 +338,18 @@ export function createIntake({
    * This exact IMAP message (folder, UIDVALIDITY, UID) was ingested before, or (from a file or stdin) these exact
    * bytes were (same-bytes.models.ts): the recorded outcome, nothing done.
    */
-  function seenBefore(origin: IngestSource, blob?: BlobRef, replacing = false): IngestResult | undefined {
+  async function seenBefore(origin: IngestSource, blob?: BlobRef, replacing = false): Promise<IngestResult | undefined> {
     if (origin.uidValidity !== undefined && origin.uid !== undefined) {
-      const seen = inboundLog.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
+      const seen = await inboundLog.findByUid({ source: origin.source, uidValidity: origin.uidValidity, uid: origin.uid });
       return seen ? alreadyIngested(seen) : undefined;
     }
-    const earlier = blob ? inboundLog.findFirstByRawSha256(blob.sha256) : undefined;
+    const earlier = blob ? await inboundLog.findFirstByRawSha256(blob.sha256) : undefined;
     const repeat = sameBytesAsEarlier({ imapArrival: false, replacing, earlier });
-    return repeat && earlier ? { ...alreadyIngested(earlier), ...repeat } : undefined;
+    return repeat && earlier ? { ...(await alreadyIngested(earlier)), ...repeat } : undefined;
   }
 
-  function alreadyIngested(row: { id: number; outcome: IntakeDecision['outcome']; reason: string; ticketId: number | null }): IngestResult {
-    const ref = row.ticketId === null ? undefined : tickets.findById(row.ticketId)?.ref;
+  async function alreadyIngested(row: { id: number; outcome: IntakeDecision['outcome']; reason: string; ticketId: number | null }): Promise<IngestResult> {
+    const ref = row.ticketId === null ? undefined : (await tickets.findById(row.ticketId))?.ref;
     return { inboundId: row.id, outcome: row.outcome, reason: row.reason, ticketRef: ref, alreadyIngested: true };
   }
 
@@ -361,7 +359,7 @@ export function createIntake({
    */
   async function releaseHeld({ email }: { email: string }): Promise<IngestResult[]> {
     const results: IngestResult[] = [];
-    for (const row of inboundLog.listHeld(email)) {
+    for (const row of await inboundLog.listHeld(email)) {
       if (!rawStore.has(row.rawSha256)) continue;
       results.push(await ingestStored({ blob: { sha256: row.rawSha256, size: row.size }, source: row.source, replaceInboundId: row.id, replaceOnlyIf: 'held' }));
     }
@@ -374,7 +372,7 @@ export function createIntake({
    * With `release`, an unknown sender is treated as an allowed customer (`quarantine release`).
    */
   async function reprocess({ inboundId, release = false }: { inboundId: number; release?: boolean }): Promise<IngestResult> {
-    const row = inboundLog.findById(inboundId);
+    const row = await inboundLog.findById(inboundId);
     if (!row) throw createError({ code: 'intake.not_found', message: `no inbound message ${inboundId}` });
     if (row.outcome === 'ticket' || row.outcome === 'reply' || row.outcome === 'duplicate') {
       throw createError({ code: 'intake.already_handled', message: `message ${inboundId} already has the outcome ${row.outcome}; only unhandled mail is reprocessed` });

@@ -21,7 +21,7 @@ type NewTicketDecision = Extract<IntakeDecision, { outcome: 'ticket' }>;
 /**
  * The pipeline's last steps for a mail that opens a ticket: store it (the ticket, its first message),
  * confirm (the customer's threaded confirmation), notify (engineers, via conversations) and page.
- * Synchronous, inside the intake's transaction: every effect is an outbox row.
+ * Inside the intake's transaction (database work only): every effect is an outbox row.
  */
 export function createNewTicket({
   config,
@@ -43,13 +43,13 @@ export function createNewTicket({
   templates: MailTemplates;
 }) {
   /** Returns the new ticket's ref. `severity`: chosen on the portal's form, instead of read from the text. */
-  function open({ decision, message, reading, inboundId, at, severity: chosen }: { decision: NewTicketDecision; message: InboundMessage; reading: MessageReading; inboundId: number; at: Date; severity?: Severity }): string {
+  async function open({ decision, message, reading, inboundId, at, severity: chosen }: { decision: NewTicketDecision; message: InboundMessage; reading: MessageReading; inboundId: number; at: Date; severity?: Severity }): Promise<string> {
     // Counted for the flood guard (decideIntake peeks at this bucket before a sender's next ticket).
-    rates.take({ bucket: 'new-ticket', key: message.from?.address ?? '', limit: { limit: Number.MAX_SAFE_INTEGER, windowMs: HOUR_MS }, now: at });
+    await rates.take({ bucket: 'new-ticket', key: message.from?.address ?? '', limit: { limit: Number.MAX_SAFE_INTEGER, windowMs: HOUR_MS }, now: at });
     const stated = chosen ?? reading.severity;
     const severity = stated ?? DEFAULT_SEVERITY;
     const requester = message.from ?? { address: '', name: '' };
-    const inserted = tickets.insertTicket({
+    const inserted = await tickets.insertTicket({
       prefix: config.support.ticketPrefix,
       ticket: {
         subject: message.subject,
@@ -62,17 +62,17 @@ export function createNewTicket({
         updatedAt: at,
       },
     });
-    inboundLog.linkTicket({ inboundId, ticketId: inserted.id });
-    conversations.recordInbound({ ticketId: inserted.id, message, inboundId, at });
-    const ticket = conversations.onNewTicket({ ticket: inserted, message, at, linkedTicketId: decision.linkedTicketId, foreignRef: decision.foreignRef });
-    if (decision.confirm) confirm({ ticket, message, reading, severityStated: stated !== undefined, inboundId, at });
+    await inboundLog.linkTicket({ inboundId, ticketId: inserted.id });
+    await conversations.recordInbound({ ticketId: inserted.id, message, inboundId, at });
+    const ticket = await conversations.onNewTicket({ ticket: inserted, message, at, linkedTicketId: decision.linkedTicketId, foreignRef: decision.foreignRef });
+    if (decision.confirm) await confirm({ ticket, message, reading, severityStated: stated !== undefined, inboundId, at });
     // PagerDuty trigger and/or webhook ticket.created, now or at the next business-hours start (paging.policy).
-    paging.enqueueCreated(ticket, at);
+    await paging.enqueueCreated(ticket, at);
     return ticket.ref;
   }
 
   /** The customer's confirmation, threaded under their mail and recorded on the ticket. */
-  function confirm({ ticket, message, reading, severityStated, inboundId, at }: { ticket: TicketRow; message: InboundMessage; reading: MessageReading; severityStated: boolean; inboundId: number; at: Date }): void {
+  async function confirm({ ticket, message, reading, severityStated, inboundId, at }: { ticket: TicketRow; message: InboundMessage; reading: MessageReading; severityStated: boolean; inboundId: number; at: Date }): Promise<void> {
     const requester = message.from ?? { address: '', name: '' };
     const mail = renderConfirmation({
       ref: ticket.ref,
@@ -89,7 +89,7 @@ export function createNewTicket({
       templates,
     });
     mail.headers = { ...mail.headers, 'Thread-Index': conversations.threadIndexFor(ticket, at), 'Thread-Topic': message.subject || '(no subject)' };
-    tickets.appendMessage({
+    await tickets.appendMessage({
       message: {
         ticketId: ticket.id,
         direction: 'outbound',
@@ -104,7 +104,7 @@ export function createNewTicket({
         createdAt: at,
       },
     });
-    autoMail.enqueue({ noAutoReplyReason: reading.noAutoReplyReason, mail, effectKey: `confirmation:${inboundId}`, ticketId: ticket.id, at });
+    await autoMail.enqueue({ noAutoReplyReason: reading.noAutoReplyReason, mail, effectKey: `confirmation:${inboundId}`, ticketId: ticket.id, at });
   }
 
   return { open };

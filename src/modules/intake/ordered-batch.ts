@@ -14,15 +14,15 @@ export async function commitInOrder<Item, Ready, Result>({
   items: Item[];
   /** `done`: nothing to commit (already recorded), its result takes its place in the order. */
   prepare: (item: Item) => Promise<{ kind: 'done'; result: Result } | Ready>;
-  commit: (group: Ready[]) => { results: Result[]; error?: unknown };
+  commit: (group: Ready[]) => Promise<{ results: Result[]; error?: unknown }>;
   maxGroup: number;
 }): Promise<{ results: Result[]; error?: unknown }> {
   const pending = items.map((item) => settleLater(prepare(item)));
   const results: Result[] = [];
   let group: Ready[] = [];
-  const flush = (): unknown => {
+  const flush = async (): Promise<unknown> => {
     while (group.length > 0) {
-      const { results: done, error } = commit(group);
+      const { results: done, error } = await commit(group);
       results.push(...done);
       group = group.slice(done.length);
       if (error !== undefined) return error;
@@ -34,19 +34,19 @@ export async function commitInOrder<Item, Ready, Result>({
     const outcome = await settled.promise;
     if (!outcome.ok) {
       // The ones after it are abandoned: their preparation may still run, its outcome is never used.
-      return { results, error: flush() ?? outcome.error };
+      return { results, error: (await flush()) ?? outcome.error };
     }
     const ready = outcome.value;
     if (isDone(ready)) {
       // Already recorded (a resync): in order with the rest, so what comes before it is committed first.
-      const error = flush();
+      const error = await flush();
       if (error !== undefined) return { results, error };
       results.push(ready.result);
     } else group.push(ready);
     // Commit what is ready as soon as the next item is not.
     const next = pending[index + 1];
     if (!next || !next.settled || group.length >= maxGroup) {
-      const error = flush();
+      const error = await flush();
       if (error !== undefined) return { results, error };
     }
   }

@@ -12,17 +12,17 @@ import { senderRoleOf, type SenderRole } from './sender.models.js';
  */
 export function createSenderCheck({ customers, config }: { customers: CustomersRepository; config: Pick<Config, 'support'> }) {
   /** `release`: `quarantine release`, where an operator vouches for this one unknown sender. */
-  function roleOf(message: InboundMessage, { release = false }: { release?: boolean } = {}): SenderRole {
+  async function roleOf(message: InboundMessage, { release = false }: { release?: boolean } = {}): Promise<SenderRole> {
     const from = message.from?.address ?? '';
     // Approved domains live in the database (seeded from support.customerDomains, managed by `ticketd domains`).
-    const approved = config.support.customerDomains.includes(domainOf(from)) || customers.isApprovedDomain(domainOf(from));
+    const approved = config.support.customerDomains.includes(domainOf(from)) || (await customers.isApprovedDomain(domainOf(from)));
     const customerDomains = approved ? [domainOf(from)] : [];
     const role = senderRoleOf({ from, supportAddress: config.support.address, customerDomains, engineerDomains: config.support.engineerDomains });
     return release && role === 'unknown' ? 'customer' : role;
   }
 
-  function registrationOf(address: string): Registration {
-    const user = customers.findUser(address);
+  async function registrationOf(address: string): Promise<Registration> {
+    const user = await customers.findUser(address);
     if (user?.status === 'disabled') return 'disabled';
     if (!config.support.requireRegistration) return 'not-required';
     return user?.status ?? 'unregistered';

@@ -26,24 +26,24 @@ export function createTicketMail({
   conversations: Conversations;
 }) {
   /** Returns the ticket's ref, if the mail landed on one. */
-  function place({ decision, message, reading, senderRole, inboundId, at }: { decision: OnTicketDecision; message: InboundMessage; reading: MessageReading; senderRole: SenderRole; inboundId: number; at: Date }): string | undefined {
+  async function place({ decision, message, reading, senderRole, inboundId, at }: { decision: OnTicketDecision; message: InboundMessage; reading: MessageReading; senderRole: SenderRole; inboundId: number; at: Date }): Promise<string | undefined> {
     const ticketId = decision.ticketId;
-    if (decision.outcome === 'bounce') recordBounce(reading, ticketId, at);
+    if (decision.outcome === 'bounce') await recordBounce(reading, ticketId, at);
     if (ticketId === undefined) return undefined;
-    inboundLog.linkTicket({ inboundId, ticketId });
-    const ticket = tickets.findById(ticketId);
-    const known = message.messageId !== undefined && tickets.hasMessage({ ticketId, messageId: message.messageId });
+    await inboundLog.linkTicket({ inboundId, ticketId });
+    const ticket = await tickets.findById(ticketId);
+    const known = message.messageId !== undefined && (await tickets.hasMessage({ ticketId, messageId: message.messageId }));
     if (decision.outcome === 'reply' && ticket) {
       // An outsider answering the ticket's mail: kept for engineers, no state change, no commands, no reply.
       if (decision.internal) {
-        if (!known) conversations.recordInbound({ ticketId, message, inboundId, at, outsider: true });
-      } else if (senderRole === 'engineer') conversations.onEngineerReply({ ticket, message, inboundId, at });
+        if (!known) await conversations.recordInbound({ ticketId, message, inboundId, at, outsider: true });
+      } else if (senderRole === 'engineer') await conversations.onEngineerReply({ ticket, message, inboundId, at });
       else if (!known) {
-        conversations.recordInbound({ ticketId, message, inboundId, at });
-        conversations.onCustomerReply({ ticket, message, at, inboundId });
+        await conversations.recordInbound({ ticketId, message, inboundId, at });
+        await conversations.onCustomerReply({ ticket, message, at, inboundId });
       }
     } else if ((decision.outcome === 'bounce' || decision.outcome === 'auto-reply') && !known) {
-      conversations.recordInbound({ ticketId, message, inboundId, at });
+      await conversations.recordInbound({ ticketId, message, inboundId, at });
     }
     return ticket?.ref;
   }
@@ -53,18 +53,17 @@ export function createTicketMail({
    * the bounce provably answers our mail on this ticket (intake put it here by our Message-ID or token, never
    * by a subject ref), and only the recipients the report names that our mail on this ticket went to.
    */
-  function recordBounce(reading: MessageReading, ticketId: number | undefined, at: Date): void {
+  async function recordBounce(reading: MessageReading, ticketId: number | undefined, at: Date): Promise<void> {
     const verdict = reading.kind;
     if (verdict.kind !== 'bounce' || verdict.permanent !== true || ticketId === undefined) return;
     const ourRecipients = new Set(
-      tickets
-        .listMessages(ticketId)
+      (await tickets.listMessages(ticketId))
         .filter((row) => row.direction === 'outbound')
         .flatMap((row) => JSON.parse(row.toJson) as string[])
         .map((address) => address.toLowerCase()),
     );
     const named = reading.failedRecipients.filter((address) => ourRecipients.has(address));
-    for (const address of named) customers.markBouncing({ address, reason: verdict.reason, ticketId, at });
+    for (const address of named) await customers.markBouncing({ address, reason: verdict.reason, ticketId, at });
   }
 
   return { place };

@@ -19,14 +19,14 @@ const config = configSchema.parse({
   limits: { newTicketsPerHour: 2 },
 });
 
-function setup() {
+async function setup() {
   const db = openDatabase({ path: ':memory:' });
   const now = new Date('2026-11-25T09:00:00Z');
-  seedCustomerDomains({ db, domains: ['acme.test'], at: now });
-  createCustomersRepository({ db }).upsertUser({ email: 'dana@acme.test', name: 'Dana', status: 'verified', at: now });
+  await seedCustomerDomains({ db, domains: ['acme.test'], at: now });
+  await createCustomersRepository({ db }).upsertUser({ email: 'dana@acme.test', name: 'Dana', status: 'verified', at: now });
   const stores = temporaryStores();
   const intake = createIntake({ db, config, clock: { now: () => now }, ...stores });
-  const outbox = () => createOutboxRepository({ db }).list().map((item) => item.effectKey);
+  const outbox = async () => (await createOutboxRepository({ db }).list()).map((item) => item.effectKey);
   const tickets = createTicketsRepository({ db });
   const dana = { email: 'dana@acme.test', name: 'Dana' };
   const newTicket = (subject: string, submissionId = `sub-${subject.replace(/\W/g, '')}-0123456789`) => intake.submitWeb({ author: dana, kind: 'new-ticket', subject, severity: 'SEV1', text: 'Checkout is down.', files: [], submissionId });
@@ -35,15 +35,15 @@ function setup() {
 
 describe("the portal's way into the pipeline", () => {
   it('opens a ticket with the chosen severity: the confirmation (with its link), the notification and the page, recorded as a web arrival', async () => {
-    const { newTicket, outbox, tickets, db } = setup();
+    const { newTicket, outbox, tickets, db } = await setup();
     expect(await newTicket('Checkout down')).toMatchObject({ outcome: 'ticket', reason: 'new', ticketRef: 'CS-1' });
-    expect(tickets.findByRef('CS-1')).toMatchObject({ severity: 'SEV1', priority: 'Urgent', requesterEmail: 'dana@acme.test' });
-    expect(outbox()).toEqual(expect.arrayContaining(['notify:CS-1', 'page:CS-1:trigger:SEV1', expect.stringMatching(/^confirmation:\d+$/)]));
+    expect(await tickets.findByRef('CS-1')).toMatchObject({ severity: 'SEV1', priority: 'Urgent', requesterEmail: 'dana@acme.test' });
+    expect(await outbox()).toEqual(expect.arrayContaining(['notify:CS-1', 'page:CS-1:trigger:SEV1', expect.stringMatching(/^confirmation:\d+$/)]));
     expect(db.$client.prepare("select source, outcome from inbound_messages").all()).toEqual([{ source: 'web', outcome: 'ticket' }]);
   });
 
   it('records a double submission of one form as a duplicate, and applies the flood guard like mail', async () => {
-    const { newTicket } = setup();
+    const { newTicket } = await setup();
     await newTicket('One', 'same-form-submission-id-01');
     expect(await newTicket('One', 'same-form-submission-id-01')).toMatchObject({ outcome: 'duplicate', ticketRef: 'CS-1' });
     await newTicket('Two');
@@ -51,29 +51,29 @@ describe("the portal's way into the pipeline", () => {
   });
 
   it("reopens a resolved ticket on a customer's web reply and escalates on SEV1 in it; a reply to a closed ticket opens a linked one", async () => {
-    const { intake, tickets, db, dana, now, outbox } = setup();
+    const { intake, tickets, db, dana, now, outbox } = await setup();
     await intake.submitWeb({ author: dana, kind: 'new-ticket', subject: 'Slow reports', severity: 'SEV3', text: 'Reports take minutes.', files: [], submissionId: 'first-form-0123456789' });
-    const ticket = tickets.findByRef('CS-1');
-    createLifecycle({ db, config }).transition({ ticket: ticket as NonNullable<typeof ticket>, event: { kind: 'resolve' }, at: now });
+    const ticket = await tickets.findByRef('CS-1');
+    await createLifecycle({ db, config }).transition({ ticket: ticket as NonNullable<typeof ticket>, event: { kind: 'resolve' }, at: now });
     expect(await intake.submitWeb({ author: dana, kind: 'reply', ticketId: ticket?.id, subject: 'Re: [CS-1] Slow reports', text: 'SEV1 now: nothing loads.', files: [], submissionId: 'reply-form-0123456789' })).toMatchObject({ outcome: 'reply', reason: 'portal', ticketRef: 'CS-1' });
-    expect(tickets.findByRef('CS-1')).toMatchObject({ status: 'open', severity: 'SEV1' });
-    expect(outbox()).toContain('page:CS-1:trigger:SEV1');
-    createLifecycle({ db, config }).transition({ ticket: tickets.findByRef('CS-1') as NonNullable<typeof ticket>, event: { kind: 'close' }, at: now });
+    expect(await tickets.findByRef('CS-1')).toMatchObject({ status: 'open', severity: 'SEV1' });
+    expect(await outbox()).toContain('page:CS-1:trigger:SEV1');
+    await createLifecycle({ db, config }).transition({ ticket: (await tickets.findByRef('CS-1')) as NonNullable<typeof ticket>, event: { kind: 'close' }, at: now });
     expect(await intake.submitWeb({ author: dana, kind: 'reply', ticketId: ticket?.id, subject: 'Re: [CS-1] Slow reports', text: 'Back again.', files: [], submissionId: 'late-reply-0123456789' })).toMatchObject({ outcome: 'ticket', reason: 'reply-to-closed-ticket', ticketRef: 'CS-2' });
-    expect(tickets.findByRef('CS-2')?.linkedTicketId).toBe(ticket?.id);
+    expect((await tickets.findByRef('CS-2'))?.linkedTicketId).toBe(ticket?.id);
   });
 
   it("stores an engineer's web note for engineers only and relays a web reply to the customer", async () => {
-    const { intake, newTicket, tickets, outbox } = setup();
+    const { intake, newTicket, tickets, outbox } = await setup();
     await newTicket('Checkout down');
-    const ticket = tickets.findByRef('CS-1');
+    const ticket = await tickets.findByRef('CS-1');
     const eve = { email: 'eve@cloudsoft.test', name: 'Eve' };
     await intake.submitWeb({ author: eve, kind: 'note', ticketId: ticket?.id, subject: 'Re: [CS-1] Checkout down', text: 'Pool exhausted.', files: [], submissionId: 'note-form-0123456789' });
-    expect(tickets.listMessages(ticket?.id ?? 0).at(-1)).toMatchObject({ bodyText: 'Pool exhausted.', visibility: 'internal', fromAddress: 'eve@cloudsoft.test' });
-    expect(outbox().filter((key) => key.startsWith('relay:'))).toEqual([]);
+    expect((await tickets.listMessages(ticket?.id ?? 0)).at(-1)).toMatchObject({ bodyText: 'Pool exhausted.', visibility: 'internal', fromAddress: 'eve@cloudsoft.test' });
+    expect((await outbox()).filter((key) => key.startsWith('relay:'))).toEqual([]);
     await intake.submitWeb({ author: eve, kind: 'reply', ticketId: ticket?.id, subject: 'Re: [CS-1] Checkout down', text: 'Restarting the workers.', files: [], submissionId: 'reply-form-0123456789' });
-    expect(outbox().filter((key) => key.startsWith('relay:'))).toHaveLength(1);
-    expect(tickets.findByRef('CS-1')).toMatchObject({ status: 'open' });
-    expect(outbox()).toContainEqual(expect.stringMatching(/^page:CS-1:acknowledge:/));
+    expect((await outbox()).filter((key) => key.startsWith('relay:'))).toHaveLength(1);
+    expect(await tickets.findByRef('CS-1')).toMatchObject({ status: 'open' });
+    expect(await outbox()).toContainEqual(expect.stringMatching(/^page:CS-1:acknowledge:/));
   });
 });

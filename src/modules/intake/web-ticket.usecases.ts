@@ -126,10 +126,10 @@ export function createWebIntake({
     // The same reading as mail (new text, severity, ...), before the transaction like the pipeline's.
     const { message, reading } = readMessage(messageOf(submission, messageId, at), { supportAddress: config.support.address });
     const from = message.from?.address ?? '';
-    const result = db.transaction((): WebOutcome => {
-      const senderRole = senders.roleOf(message);
-      const handled = inboundLog.findHandledCopy({ messageId, rawSha256: blob.sha256 });
-      const target = submission.ticketId === undefined ? undefined : tickets.findById(submission.ticketId);
+    const result = await db.transaction(async (): Promise<WebOutcome> => {
+      const senderRole = await senders.roleOf(message);
+      const handled = await inboundLog.findHandledCopy({ messageId, rawSha256: blob.sha256 });
+      const target = submission.ticketId === undefined ? undefined : await tickets.findById(submission.ticketId);
       // A reply lands on its page's ticket; a customer's reply to a closed ticket opens a new one linked to it, as by mail.
       const thread: ThreadMatch = !target ? { kind: 'new' } : target.status === 'closed' && senderRole === 'customer' ? { kind: 'new', linkedTicketId: target.id } : { kind: 'ticket', ticketId: target.id, via: 'portal' };
       const decision = decideIntake({
@@ -140,16 +140,16 @@ export function createWebIntake({
         thread,
         noAutoReplyReason: undefined,
         authenticity: { authentic: true, reason: 'signed in to the portal' },
-        registration: senders.registrationOf(from),
-        floodGuardAllows: rates.peek({ bucket: 'new-ticket', key: from, limit: { limit: config.limits.newTicketsPerHour, windowMs: HOUR_MS }, now: at }),
+        registration: await senders.registrationOf(from),
+        floodGuardAllows: await rates.peek({ bucket: 'new-ticket', key: from, limit: { limit: config.limits.newTicketsPerHour, windowMs: HOUR_MS }, now: at }),
       });
-      const inbound = inboundLog.insertInbound({ source: 'web', uidValidity: null, uid: null, rawSha256: blob.sha256, size: blob.size, messageId, fromAddress: from, subject: message.subject, outcome: decision.outcome, reason: decision.reason, ticketId: null, receivedAt: at });
+      const inbound = await inboundLog.insertInbound({ source: 'web', uidValidity: null, uid: null, rawSha256: blob.sha256, size: blob.size, messageId, fromAddress: from, subject: message.subject, outcome: decision.outcome, reason: decision.reason, ticketId: null, receivedAt: at });
       let ticketRef: string | undefined;
-      if (decision.outcome === 'ticket') ticketRef = newTicket.open({ decision, message, reading, inboundId: inbound.id, at, ...(severity ? { severity } : {}) });
-      else if (decision.outcome === 'reply' || decision.outcome === 'duplicate') ticketRef = ticketMail.place({ decision, message, reading, senderRole, inboundId: inbound.id, at });
+      if (decision.outcome === 'ticket') ticketRef = await newTicket.open({ decision, message, reading, inboundId: inbound.id, at, ...(severity ? { severity } : {}) });
+      else if (decision.outcome === 'reply' || decision.outcome === 'duplicate') ticketRef = await ticketMail.place({ decision, message, reading, senderRole, inboundId: inbound.id, at });
       // Quarantined or held: the page tells the author why; no mail is sent about it.
       return { inboundId: inbound.id, outcome: decision.outcome, reason: decision.reason, ticketRef };
-    }, { behavior: 'immediate' });
+    });
     logger.info({ inboundId: result.inboundId, messageId, ref: result.ticketRef, outcome: result.outcome, reason: result.reason, kind: submission.kind }, 'portal submission ingested');
     return result;
   }

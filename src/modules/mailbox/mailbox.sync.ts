@@ -53,7 +53,7 @@ export async function syncMailbox({
   ingestBatch: IngestStoredBatch;
   rawStore: BlobStore;
   /** Where the last sync of this folder stopped (the stored cursor), if it ever ran. */
-  cursorOf: (folder: string) => MailboxCursor | undefined;
+  cursorOf: (folder: string) => Promise<MailboxCursor | undefined>;
   logger: Logger;
   signal: AbortSignal;
   onIngested: () => void;
@@ -62,7 +62,7 @@ export async function syncMailbox({
   /** When the server reported the news this pass answers (monotonic clock), for the stage trace. */
   heardAt?: number;
 }): Promise<number> {
-  const cursor = cursorOf(folder);
+  const cursor = await cursorOf(folder);
   if (cursor && cursor.uidValidity !== uidValidity) {
     // The folder was recreated or the server reset it: UIDs mean nothing now. Resync from the start;
     // the intake recognises already-handled mail by Message-ID (or content hash) and records duplicates.

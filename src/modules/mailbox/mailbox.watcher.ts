@@ -72,13 +72,14 @@ export function createMailboxWatcher({
 
   function start(): void {
     if (loop) return;
-    task.start();
+    // node-cron types start/stop as `void | Promise<void>`; a promise only for a forked task, never this in-process one.
+    void task.start();
     loop = run();
   }
 
   /** Stops taking new mail: the message in hand finishes, then the connection closes. */
   async function stop(): Promise<void> {
-    task.stop();
+    void task.stop();
     stopping.abort();
     wake.abort();
     await loop;

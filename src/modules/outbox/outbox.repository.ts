@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, preparedPerConnection, type Db, type SqliteDb } from '../../shared/db.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import type { PagerEvent } from '../pager/pager.types.js';
 import type { WebhookEvent } from '../pager/webhook.models.js';
@@ -17,27 +17,29 @@ function toItem(row: OutboxRow): OutboxItem {
 /** Queries only; callers own the transaction. */
 export function createOutboxRepository({ db }: { db: Db }) {
   /** Enqueues an effect once: a second enqueue with the same effect key is ignored. */
-  const insertEffect = db
-    .insert(outbox)
-    .values({
-      kind: sql.placeholder('kind'),
-      effectKey: sql.placeholder('effectKey'),
-      ticketId: sql.placeholder('ticketId'),
-      payloadJson: sql.placeholder('payloadJson'),
-      nextAttemptAt: sql.placeholder('at'),
-      createdAt: sql.placeholder('at'),
-    })
-    .onConflictDoNothing()
-    .prepare();
-  /** Every message queues its effects here: prepared once. */
+  const insertEffect = preparedPerConnection(db, (connection) =>
+    connection
+      .insert(outbox)
+      .values({
+        kind: sql.placeholder('kind'),
+        effectKey: sql.placeholder('effectKey'),
+        ticketId: sql.placeholder('ticketId'),
+        payloadJson: sql.placeholder('payloadJson'),
+        nextAttemptAt: sql.placeholder('at'),
+        createdAt: sql.placeholder('at'),
+      })
+      .onConflictDoNothing()
+      .prepare(),
+  );
+  /** Every message queues its effects here: prepared once per connection. */
   function enqueue({ effectKey, ticketId, payload, at }: { effectKey: string; ticketId: number | null; payload: OutboxPayload; at: Date }): void {
-    insertEffect.run({ kind: payload.kind, effectKey, ticketId, payloadJson: JSON.stringify(payload), at });
+    insertEffect().run({ kind: payload.kind, effectKey, ticketId, payloadJson: JSON.stringify(payload), at });
   }
 
   /** One prepared statement per set of kinds asked for (the worker asks for the same two every round). */
-  const dueQueries = new Map<string, ReturnType<typeof prepareDue>>();
-  function prepareDue(kinds: Array<OutboxItem['kind']> | undefined) {
-    return db
+  const dueQueries = new Map<string, () => ReturnType<typeof prepareDue>>();
+  function prepareDue(connection: SqliteDb, kinds: Array<OutboxItem['kind']> | undefined) {
+    return connection
       .select()
       .from(outbox)
       .where(and(eq(outbox.status, 'pending'), kinds ? inArray(outbox.kind, kinds) : undefined, lte(outbox.nextAttemptAt, sql.placeholder('now'))))
@@ -51,11 +53,11 @@ export function createOutboxRepository({ db }: { db: Db }) {
     const key = kinds ? kinds.join(',') : '*';
     let query = dueQueries.get(key);
     if (!query) {
-      query = prepareDue(kinds);
+      query = preparedPerConnection(db, (connection) => prepareDue(connection, kinds));
       dueQueries.set(key, query);
     }
     // A placeholder compared with a timestamp column is bound as is: milliseconds, as the column stores them.
-    return query.all({ now: now.getTime(), limit }).map(toItem);
+    return query().all({ now: now.getTime(), limit }).map(toItem);
   }
 
   /** Takes the row for one delivery attempt; false if another worker holds it or it is no longer pending. */
@@ -120,7 +122,11 @@ export function createOutboxRepository({ db }: { db: Db }) {
     return db.select({ count: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending')).get()?.count ?? 0;
   }
 
-  return { enqueue, listDue, claim, activeLeaseOwners, releaseLeasesOf, markSent, forgetSealed, markRetry, markFailed, requeue, list, findById, countPending };
+  return asyncRepository(
+    db,
+    { enqueue, listDue, claim, activeLeaseOwners, releaseLeasesOf, markSent, forgetSealed, markRetry, markFailed, requeue, list, findById, countPending },
+    ['enqueue', 'claim', 'releaseLeasesOf', 'markSent', 'forgetSealed', 'markRetry', 'markFailed', 'requeue'],
+  );
 }
 
 export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

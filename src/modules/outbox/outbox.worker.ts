@@ -15,6 +15,12 @@ const URGENT: Array<OutboxItem['kind']> = ['page', 'webhook'];
 /**
  * Delivers outbox rows: one pass at a time (passes never overlap), woken by `nudge()` after an ingest or by
  * its own timer. A retryable failure is rescheduled with backoff; a permanent one becomes a dead letter.
+ *
+ * No transaction is held across a delivery: each repository call below is one statement in its own short
+ * write (or a read of committed rows), and the network call happens between them. The claim is a single
+ * conditional UPDATE, so it is atomic by itself: between `listDue` and `claim` another worker may take the row
+ * (then `claim` answers false and the row is skipped), and nothing else here relies on two calls in a row
+ * seeing the same database.
  */
 export function createOutboxWorker({
   repository,
@@ -49,9 +55,9 @@ export function createOutboxWorker({
   backoff?: { baseMs: number; capMs: number };
   owner?: string;
   isProcessAlive?: (pid: number) => boolean;
-  /** Told the result of every delivery attempt (metrics). */
   /** Opens the sealed links of verification and password mails just before they are sent. */
   linkSealer?: LinkSealer;
+  /** Told the result of every delivery attempt (metrics). */
   onAttempt?: (attempt: { kind: OutboxItem['kind']; result: 'sent' | 'retry' | 'failed'; createdAt: Date; at: Date }) => void;
 }) {
   let running = false;
@@ -77,36 +83,38 @@ export function createOutboxWorker({
     }
   }
 
-  /** Sends every due row once; returns how many were attempted. */
   /**
    * A worker killed mid-delivery leaves its lease behind; if that process is gone (same host), its rows are
    * free again now rather than when the lease runs out. The attempt in flight may have been sent: at most
-   * one duplicate, with the same Message-ID / dedup_key.
+   * one duplicate, with the same Message-ID / dedup_key. The release is one UPDATE by owner: a lease that owner
+   * no longer holds is not touched, so no transaction is needed around the read of the owners.
    */
-  function releaseDeadLeases(): void {
+  async function releaseDeadLeases(): Promise<void> {
     const host = owner.slice(0, owner.lastIndexOf(':'));
-    for (const leaseOwner of repository.activeLeaseOwners({ now: clock.now() })) {
+    for (const leaseOwner of await repository.activeLeaseOwners({ now: clock.now() })) {
       const separator = leaseOwner.lastIndexOf(':');
       const pid = Number(leaseOwner.slice(separator + 1));
       if (leaseOwner !== owner && leaseOwner.slice(0, separator) === host && Number.isInteger(pid) && !isProcessAlive(pid)) {
-        const released = repository.releaseLeasesOf(leaseOwner);
+        const released = await repository.releaseLeasesOf(leaseOwner);
         logger.warn({ leaseOwner, released }, 'released deliveries leased by a process that is gone');
       }
     }
   }
 
+  /** Sends every due row once; returns how many were attempted. */
   async function runOnce({ shouldContinue = () => true }: { shouldContinue?: () => boolean } = {}): Promise<number> {
     let attempted = 0;
-    releaseDeadLeases();
+    await releaseDeadLeases();
     for (;;) {
       // Pages and webhooks first in every round: someone is woken by them, and a confirmation to a slow mail
       // server must not hold a page up. A page queued during a round waits at most for that round's mail.
       const now = clock.now();
-      const due = [...repository.listDue({ now, limit: batchSize, kinds: URGENT }), ...repository.listDue({ now, limit: batchSize, kinds: ['email'] })];
+      const due = [...(await repository.listDue({ now, limit: batchSize, kinds: URGENT })), ...(await repository.listDue({ now, limit: batchSize, kinds: ['email'] }))];
       if (due.length === 0) return attempted;
       for (const item of due) {
         if (!shouldContinue()) return attempted;
-        if (!repository.claim({ id: item.id, now: clock.now(), leaseMs, owner })) continue;
+        // One UPDATE, committed before the delivery starts: the lease is what keeps other workers off the row.
+        if (!(await repository.claim({ id: item.id, now: clock.now(), leaseMs, owner }))) continue;
         attempted += 1;
         let failure: unknown;
         const started = performance.now();
@@ -128,14 +136,14 @@ export function createOutboxWorker({
         const sendMs = Math.round((performance.now() - started) * 10) / 10;
         const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1, sendMs };
         if (verdict.status === 'sent') {
-          repository.markSent({ id: item.id, at: clock.now() });
-          repository.forgetSealed(item.id);
+          await repository.markSent({ id: item.id, at: clock.now() });
+          await repository.forgetSealed(item.id);
           logger.info(context, 'delivered');
         } else if (verdict.status === 'retry') {
-          repository.markRetry({ id: item.id, nextAttemptAt: verdict.nextAttemptAt, error: describeError(failure) });
+          await repository.markRetry({ id: item.id, nextAttemptAt: verdict.nextAttemptAt, error: describeError(failure) });
           logger.warn({ ...context, err: describeError(failure), nextAttemptAt: verdict.nextAttemptAt }, 'delivery failed, will retry');
         } else {
-          repository.markFailed({ id: item.id, error: describeError(failure) });
+          await repository.markFailed({ id: item.id, error: describeError(failure) });
           logger.error({ ...context, err: describeError(failure) }, 'delivery failed permanently: dead letter');
         }
         onAttempt?.({ kind: item.kind, result: verdict.status, createdAt: item.createdAt, at: clock.now() });
@@ -178,7 +186,7 @@ export function createOutboxWorker({
     if (drainMs > 0 && running) {
       const deadline = Date.now() + drainMs;
       const drained = (async () => {
-        while (Date.now() < deadline && repository.listDue({ now: clock.now(), limit: 1 }).length > 0) {
+        while (Date.now() < deadline && (await repository.listDue({ now: clock.now(), limit: 1 })).length > 0) {
           nudge();
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

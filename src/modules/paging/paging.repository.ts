@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, like, or, sql } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, type Db } from '../../shared/db.js';
 import type { OutboxPayload } from '../outbox/outbox.repository.js';
 import { outbox } from '../outbox/outbox.tables.js';
 import type { PagerEvent } from '../pager/pager.types.js';
@@ -40,7 +40,7 @@ export function createPagingRepository({ db }: { db: Db }) {
     return row?.at === null || row?.at === undefined ? undefined : new Date(row.at);
   }
 
-  return { firstTrigger, latestId, latestPendingAt };
+  return asyncRepository(db, { firstTrigger, latestId, latestPendingAt }, []);
 }
 
 export type PagingRepository = ReturnType<typeof createPagingRepository>;

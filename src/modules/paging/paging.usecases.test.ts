@@ -52,7 +52,10 @@ describe('paging lifecycle through the outbox', () => {
   beforeAll(async () => {
     receiver = await startHttpReceiver();
   });
-  afterAll(() => receiver.close());
+  afterAll(async () => {
+    await receiver.close();
+    if (db) closeDatabase(db);
+  });
   beforeEach(() => {
     receiver.clear();
     receiver.setResponder(undefined);
@@ -67,8 +70,8 @@ describe('paging lifecycle through the outbox', () => {
     const outbox = createOutboxRepository({ db });
     const webhook = config.webhook.url ? createWebhookSender({ url: config.webhook.url, secret: config.webhook.secret, clock }) : undefined;
     const worker = createOutboxWorker({ repository: outbox, mailSender: noMail, pager: createPagerDutyPager({ url: config.pager.url }), webhook, clock, maxAttempts: 3, maxAgeMs: 86_400_000, pollMs: 1000 });
-    const ticket = (ref: string) => {
-      const row = createTicketsRepository({ db }).findByRef(ref);
+    const ticket = async (ref: string) => {
+      const row = await createTicketsRepository({ db }).findByRef(ref);
       if (!row) throw new Error(`no ticket ${ref}`);
       return row;
     };
@@ -79,9 +82,9 @@ describe('paging lifecycle through the outbox', () => {
     const { intake, paging, worker, ticket } = setup(testConfig(receiver));
     const { ticketRef } = await intake.ingestRaw({ raw: mail({ subject: '[SEV1] API down', id: 'a1' }), source: 'test' });
     await worker.runOnce();
-    db.transaction(() => paging.enqueueAcknowledge(ticket(ticketRef ?? '')));
+    await db.transaction(async () => paging.enqueueAcknowledge(await ticket(ticketRef ?? '')));
     await worker.runOnce();
-    db.transaction(() => paging.enqueueResolve(ticket(ticketRef ?? '')));
+    await db.transaction(async () => paging.enqueueResolve(await ticket(ticketRef ?? '')));
     await worker.runOnce();
 
     const events = (await receiver.waitFor(3)).map((request) => request.body as PagerEvent);
@@ -110,7 +113,7 @@ describe('paging lifecycle through the outbox', () => {
     const worker = createOutboxWorker({ repository: createOutboxRepository({ db }), mailSender: slowMail, pager: createPagerDutyPager({ url: config.pager.url }), clock, maxAttempts: 3, maxAgeMs: 86_400_000, pollMs: 1000 });
     const { ticketRef } = await intake.ingestRaw({ raw: mail({ subject: '[SEV1] API down', id: 'p1' }), source: 'test' });
     // The confirmation was queued first (lower id), in the same commit as the page.
-    const queued = createOutboxRepository({ db }).list();
+    const queued = await createOutboxRepository({ db }).list();
     expect(queued.map((item) => item.kind).slice(0, 2)).toEqual(['email', 'page']);
 
     expect(await worker.runOnce()).toBeGreaterThanOrEqual(2);
@@ -125,10 +128,10 @@ describe('paging lifecycle through the outbox', () => {
     const { intake, paging, outbox, ticket } = setup(testConfig(receiver));
     await intake.ingestRaw({ raw: mail({ subject: '[SEV2] slow', id: 'a2' }), source: 'test' });
     for (let i = 0; i < 3; i += 1) {
-      paging.enqueueAcknowledge(ticket('CS-1'));
-      paging.enqueueResolve(ticket('CS-1'));
+      await paging.enqueueAcknowledge(await ticket('CS-1'));
+      await paging.enqueueResolve(await ticket('CS-1'));
     }
-    expect(outbox.list().filter((row) => row.kind === 'page').map((row) => row.effectKey)).toEqual(['page:CS-1:trigger:SEV2', 'page:CS-1:acknowledge:2', 'page:CS-1:resolve:2']);
+    expect((await outbox.list()).filter((row) => row.kind === 'page').map((row) => row.effectKey)).toEqual(['page:CS-1:trigger:SEV2', 'page:CS-1:acknowledge:2', 'page:CS-1:resolve:2']);
   });
 
   it('routes by organisation first, then severity, then the default key, and keeps the first key for later events', async () => {
@@ -136,11 +139,11 @@ describe('paging lifecycle through the outbox', () => {
     await intake.ingestRaw({ raw: mail({ subject: '[SEV1] down', id: 'r1' }), source: 'test' });
     await intake.ingestRaw({ raw: mail({ from: 'bob@globex.test', subject: '[SEV1] down', id: 'r2' }), source: 'test' });
     await intake.ingestRaw({ raw: mail({ subject: '[SEV2] slow', id: 'r3' }), source: 'test' });
-    db.update(tickets).set({ severity: 'SEV1' }).where(eq(tickets.ref, 'CS-3')).run();
-    paging.enqueueSeverityRaise(ticket('CS-3'));
-    paging.enqueueResolve(ticket('CS-3'));
+    await db.transaction(async () => db.update(tickets).set({ severity: 'SEV1' }).where(eq(tickets.ref, 'CS-3')).run());
+    await paging.enqueueSeverityRaise(await ticket('CS-3'));
+    await paging.enqueueResolve(await ticket('CS-3'));
 
-    const pages = outbox.list().filter((row) => row.payload.kind === 'page').map((row) => row.payload.kind === 'page' && [row.effectKey, row.payload.event.routing_key, row.payload.event.payload?.severity ?? '-']);
+    const pages = (await outbox.list()).filter((row) => row.payload.kind === 'page').map((row) => row.payload.kind === 'page' && [row.effectKey, row.payload.event.routing_key, row.payload.event.payload?.severity ?? '-']);
     expect(pages).toEqual([
       ['page:CS-1:trigger:SEV1', 'sev1-key', 'critical'],
       ['page:CS-2:trigger:SEV1', 'globex-key', 'critical'],
@@ -156,17 +159,17 @@ describe('paging lifecycle through the outbox', () => {
     now = SATURDAY_NOON;
     const { intake, paging, outbox, worker, ticket } = setup(testConfig(receiver));
     await intake.ingestRaw({ raw: mail({ subject: 'Staging images fail', id: 's3' }), source: 'test' });
-    paging.enqueueResolve(ticket('CS-1'));
+    await paging.enqueueResolve(await ticket('CS-1'));
     await worker.runOnce();
 
-    const pages = outbox.list().filter((row) => row.kind === 'page');
+    const pages = (await outbox.list()).filter((row) => row.kind === 'page');
     expect(pages.map((row) => [row.effectKey, row.nextAttemptAt.toISOString(), row.status])).toEqual([
       ['page:CS-1:trigger:SEV3', '2026-11-30T08:00:00.000Z', 'pending'],
       ['page:CS-1:resolve:2', '2026-11-30T08:00:00.000Z', 'pending'],
     ]);
     expect(receiver.requests).toHaveLength(0);
     // The confirmation is not deferred: only pages follow the policy.
-    expect(outbox.list().find((row) => row.kind === 'email')?.status).toBe('sent');
+    expect((await outbox.list()).find((row) => row.kind === 'email')?.status).toBe('sent');
 
     now = new Date('2026-11-30T08:00:00Z');
     await worker.runOnce();
@@ -176,16 +179,16 @@ describe('paging lifecycle through the outbox', () => {
   it('pages nobody for a severity whose policy is never, and so acknowledges nothing', async () => {
     const { intake, paging, outbox, ticket } = setup(testConfig(receiver, { paging: { policy: { SEV1: 'always', SEV2: 'always', SEV3: 'business-hours', SEV4: 'never' } } }));
     await intake.ingestRaw({ raw: mail({ subject: 'SEV4 question', id: 'n4' }), source: 'test' });
-    paging.enqueueAcknowledge(ticket('CS-1'));
-    expect(outbox.list().map((row) => row.kind)).toEqual(['email']);
+    await paging.enqueueAcknowledge(await ticket('CS-1'));
+    expect((await outbox.list()).map((row) => row.kind)).toEqual(['email']);
   });
 
   it('sends signed webhook events besides PagerDuty: created, acknowledged, resolved, verifiable with the documented recipe', async () => {
     const config = testConfig(receiver, { webhook: { url: `${receiver.url}/hooks/ticketd` } });
     const { intake, paging, worker, ticket } = setup(config);
     await intake.ingestRaw({ raw: mail({ subject: '[SEV1] down', id: 'w1' }), source: 'test' });
-    paging.enqueueAcknowledge(ticket('CS-1'));
-    paging.enqueueResolve(ticket('CS-1'));
+    await paging.enqueueAcknowledge(await ticket('CS-1'));
+    await paging.enqueueResolve(await ticket('CS-1'));
     await worker.runOnce();
 
     const hooks = (await receiver.waitFor(6)).filter((request) => request.path === '/hooks/ticketd');
@@ -201,7 +204,7 @@ describe('paging lifecycle through the outbox', () => {
   it('with pager.kind webhook sends webhook events only', async () => {
     const { intake, outbox } = setup(testConfig(receiver, { pager: { kind: 'webhook' }, webhook: { url: `${receiver.url}/hooks` } }));
     await intake.ingestRaw({ raw: mail({ subject: '[SEV1] down', id: 'k1' }), source: 'test' });
-    expect(outbox.list().map((row) => row.kind)).toEqual(['email', 'webhook']);
+    expect((await outbox.list()).map((row) => row.kind)).toEqual(['email', 'webhook']);
   });
 
   it('states the response target of the customer SLA in the confirmation', async () => {
@@ -211,7 +214,7 @@ describe('paging lifecycle through the outbox', () => {
     await intake.ingestRaw({ raw: mail({ subject: '[SEV1] down', id: 'c1' }), source: 'test' });
     await intake.ingestRaw({ raw: mail({ from: 'bob@globex.test', subject: '[SEV1] down', id: 'c2' }), source: 'test' });
     await intake.ingestRaw({ raw: mail({ subject: 'SEV4 how to', id: 'c3' }), source: 'test' });
-    const texts = outbox.list().flatMap((row) => (row.payload.kind === 'email' ? [row.payload.mail.text] : []));
+    const texts = (await outbox.list()).flatMap((row) => (row.payload.kind === 'email' ? [row.payload.mail.text] : []));
     expect(texts[0]).toContain('an engineer will respond within 30 minutes');
     expect(texts[1]).toContain('an engineer will respond within 15 minutes');
     expect(texts[2]).toContain('an engineer will respond within 2 business days');

@@ -1,7 +1,8 @@
 /**
  * The paging lifecycle of a ticket as outbox rows, on PagerDuty and/or the generic webhook. Every function
- * here is synchronous and only writes outbox rows: call it INSIDE the transaction that changes the ticket,
- * so the ticket change and its page commit together (or not at all). Delivery happens later, with retries.
+ * here is async, only reads and writes outbox rows, and must be awaited INSIDE the transaction that changes the
+ * ticket, so the ticket change and its page commit together (or not at all), and what it reads of earlier pages
+ * (the first trigger, the latest anchor) is still true when it writes. Delivery happens later, with retries.
  *
  *   enqueueCreated(ticket)           new ticket: PagerDuty trigger (dedup_key REF) + webhook ticket.created,
  *                                    when and if paging.policy says so (out of hours: due at the next start)
@@ -37,6 +38,7 @@ export type PagingConfig = Pick<Config, 'pager' | 'webhook' | 'paging' | 'http' 
 
 export function createPaging({ db, config, clock = systemClock, newId = () => randomUUID(), templates }: { db: Db; config: PagingConfig; clock?: Clock; newId?: () => string; templates?: MailTemplates }) {
   // Only the SLA warning is a mail: the templates are read when the first one is written, not for every pager.
+  // That read is file I/O, so a caller that may warn inside its transaction hands them in (the SLA checker does).
   let mailTemplates = templates;
   const templatesOf = () => (mailTemplates ??= requireMailTemplates({ dir: config.templates.dir }));
   const outbox = createOutboxRepository({ db });
@@ -59,8 +61,8 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
     };
   }
 
-  function hook(ticket: PagedTicket, effectKey: string, type: WebhookEventType, at: Date, dueAt: Date, extra?: Pick<TicketEvent, 'reason' | 'sla'>): void {
-    outbox.enqueue({ effectKey, ticketId: ticket.id, payload: { kind: 'webhook', event: webhookEvent(ticket, effectKey, type, at, extra) }, at: dueAt });
+  function hook(ticket: PagedTicket, effectKey: string, type: WebhookEventType, at: Date, dueAt: Date, extra?: Pick<TicketEvent, 'reason' | 'sla'>): Promise<void> {
+    return outbox.enqueue({ effectKey, ticketId: ticket.id, payload: { kind: 'webhook', event: webhookEvent(ticket, effectKey, type, at, extra) }, at: dueAt });
   }
 
   /** The policy decision for a page of `severity` raised at `at`. */
@@ -68,69 +70,69 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
     return decidePage({ severity, at, policy: config.paging.policy, calendar });
   }
 
-  function enqueueCreated(ticket: PagedTicket, at: Date = clock.now()): PageDecision {
+  async function enqueueCreated(ticket: PagedTicket, at: Date = clock.now()): Promise<PageDecision> {
     const decision = decide(ticket.severity, at);
     if (!decision.page) return decision;
     if (pagerDutyOn) {
       const routingKey = routingKeyFor({ pager: config.pager, organisation: organisationOf(ticket.requesterEmail), severity: ticket.severity });
       const event = buildTriggerEvent({ routingKey, source: config.pager.source, ticket, requester: requester(ticket), at, links: links(ticket) });
-      outbox.enqueue({ effectKey: `page:${ticket.ref}:trigger:${ticket.severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
+      await outbox.enqueue({ effectKey: `page:${ticket.ref}:trigger:${ticket.severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
     }
-    if (webhookOn) hook(ticket, `hook:${ticket.ref}:ticket.created`, 'ticket.created', at, decision.at);
+    if (webhookOn) await hook(ticket, `hook:${ticket.ref}:ticket.created`, 'ticket.created', at, decision.at);
     return decision;
   }
 
   /** Call after storing the raised severity on the ticket. A no-op on a channel the ticket was never paged on. */
-  function enqueueSeverityRaise(ticket: PagedTicket, at: Date = clock.now()): void {
+  async function enqueueSeverityRaise(ticket: PagedTicket, at: Date = clock.now()): Promise<void> {
     const decision = decide(ticket.severity, at);
     if (!decision.page) return;
-    const first = pagerDutyOn ? paged.firstTrigger({ ticketId: ticket.id, dedupKey: ticket.ref }) : undefined;
+    const first = pagerDutyOn ? await paged.firstTrigger({ ticketId: ticket.id, dedupKey: ticket.ref }) : undefined;
     if (first) {
       const event = buildTriggerEvent({ routingKey: first.routing_key, source: config.pager.source, ticket, requester: requester(ticket), at, links: links(ticket), reason: 'Severity raised' });
-      outbox.enqueue({ effectKey: `page:${ticket.ref}:trigger:${ticket.severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
+      await outbox.enqueue({ effectKey: `page:${ticket.ref}:trigger:${ticket.severity}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
     }
-    if (webhookOn && paged.latestId({ ticketId: ticket.id, prefixes: [`hook:${ticket.ref}:ticket.created`] }) !== undefined) {
-      hook(ticket, `hook:${ticket.ref}:ticket.escalated:${ticket.severity}`, 'ticket.escalated', at, decision.at, { reason: 'severity_raised' });
+    if (webhookOn && (await paged.latestId({ ticketId: ticket.id, prefixes: [`hook:${ticket.ref}:ticket.created`] })) !== undefined) {
+      await hook(ticket, `hook:${ticket.ref}:ticket.escalated:${ticket.severity}`, 'ticket.escalated', at, decision.at, { reason: 'severity_raised' });
     }
   }
 
-  function followUp(ticket: PagedTicket, action: 'acknowledge' | 'resolve', type: 'ticket.acknowledged' | 'ticket.resolved', at: Date): void {
+  async function followUp(ticket: PagedTicket, action: 'acknowledge' | 'resolve', type: 'ticket.acknowledged' | 'ticket.resolved', at: Date): Promise<void> {
     // A follow-up must not overtake a trigger still waiting for business hours: it is due no earlier.
-    const pendingAt = paged.latestPendingAt({ ticketId: ticket.id });
+    const pendingAt = await paged.latestPendingAt({ ticketId: ticket.id });
     const dueAt = pendingAt && pendingAt > at ? pendingAt : at;
     if (pagerDutyOn) {
       for (const dedupKey of [ticket.ref, `${ticket.ref}/sla`, `${ticket.ref}/update`]) {
-        const first = paged.firstTrigger({ ticketId: ticket.id, dedupKey });
-        const anchor = paged.latestId({ ticketId: ticket.id, prefixes: [`page:${dedupKey}:trigger:`] });
+        const first = await paged.firstTrigger({ ticketId: ticket.id, dedupKey });
+        const anchor = await paged.latestId({ ticketId: ticket.id, prefixes: [`page:${dedupKey}:trigger:`] });
         if (!first || anchor === undefined) continue;
         // Keyed by the latest trigger: once per alert, and again for an alert re-opened by a later trigger.
         const event = buildFollowUpEvent({ action, routingKey: first.routing_key, dedupKey });
-        outbox.enqueue({ effectKey: `page:${dedupKey}:${action}:${anchor}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: dueAt });
+        await outbox.enqueue({ effectKey: `page:${dedupKey}:${action}:${anchor}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: dueAt });
       }
     }
     if (webhookOn) {
-      const anchor = paged.latestId({ ticketId: ticket.id, prefixes: [`hook:${ticket.ref}:ticket.created`, `hook:${ticket.ref}:ticket.escalated`] });
-      if (anchor !== undefined) hook(ticket, `hook:${ticket.ref}:${type}:${anchor}`, type, at, dueAt);
+      const anchor = await paged.latestId({ ticketId: ticket.id, prefixes: [`hook:${ticket.ref}:ticket.created`, `hook:${ticket.ref}:ticket.escalated`] });
+      if (anchor !== undefined) await hook(ticket, `hook:${ticket.ref}:${type}:${anchor}`, type, at, dueAt);
     }
   }
 
   /** An engineer's first response to the ticket (issue 4 stamps `firstRespondedAt` in the same transaction). */
-  function enqueueAcknowledge(ticket: PagedTicket, at: Date = clock.now()): void {
-    followUp(ticket, 'acknowledge', 'ticket.acknowledged', at);
+  function enqueueAcknowledge(ticket: PagedTicket, at: Date = clock.now()): Promise<void> {
+    return followUp(ticket, 'acknowledge', 'ticket.acknowledged', at);
   }
 
   /** The ticket was resolved or closed. */
-  function enqueueResolve(ticket: PagedTicket, at: Date = clock.now()): void {
-    followUp(ticket, 'resolve', 'ticket.resolved', at);
+  function enqueueResolve(ticket: PagedTicket, at: Date = clock.now()): Promise<void> {
+    return followUp(ticket, 'resolve', 'ticket.resolved', at);
   }
 
   /**
    * sla.warnAtPercent of a target passed without a reply: webhook event plus, if given, a mail to engineers.
    * `metric` says which wait: the first response, or an update (then `cycle`, the wait's start, keys it).
    */
-  function enqueueSlaWarning({ ticket, target, dueAt, engineers = [], metric = 'first_response', cycle = 0, at = clock.now() }: { ticket: PagedTicket; target: string; dueAt: Date; engineers?: string[]; metric?: SlaMetric; cycle?: number; at?: Date }): void {
+  async function enqueueSlaWarning({ ticket, target, dueAt, engineers = [], metric = 'first_response', cycle = 0, at = clock.now() }: { ticket: PagedTicket; target: string; dueAt: Date; engineers?: string[]; metric?: SlaMetric; cycle?: number; at?: Date }): Promise<void> {
     const suffix = metric === 'update' ? `:update:${cycle}` : '';
-    if (webhookOn) hook(ticket, `hook:${ticket.ref}:ticket.sla_warning${suffix}`, 'ticket.sla_warning', at, at, { reason: metric, sla: { target, dueAt: dueAt.toISOString() } });
+    if (webhookOn) await hook(ticket, `hook:${ticket.ref}:ticket.sla_warning${suffix}`, 'ticket.sla_warning', at, at, { reason: metric, sla: { target, dueAt: dueAt.toISOString() } });
     if (engineers.length > 0) {
       const domain = config.support.address.split('@')[1] ?? 'localhost';
       const mail: OutboundMail = {
@@ -152,7 +154,7 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
         messageId: `${ticket.ref.toLowerCase()}.sla-warning.${newId()}@${domain}`,
         headers: { 'Auto-Submitted': 'auto-generated', 'X-Ticketd-Ticket': ticket.ref },
       };
-      outbox.enqueue({ effectKey: `mail:${ticket.ref}:sla-warning${suffix}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
+      await outbox.enqueue({ effectKey: `mail:${ticket.ref}:sla-warning${suffix}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
     }
   }
 
@@ -161,35 +163,35 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
    * first response and REF/update for an update. Updates get their own alert because PagerDuty folds a trigger
    * into an open alert of the same key: the first-response alert is acknowledged by then, and would swallow it.
    */
-  function enqueueSlaEscalation({ ticket, severity, target, dueAt, metric = 'first_response', cycle = 0, at = clock.now() }: { ticket: PagedTicket; severity: Severity; target: string; dueAt: Date; metric?: SlaMetric; cycle?: number; at?: Date }): void {
+  async function enqueueSlaEscalation({ ticket, severity, target, dueAt, metric = 'first_response', cycle = 0, at = clock.now() }: { ticket: PagedTicket; severity: Severity; target: string; dueAt: Date; metric?: SlaMetric; cycle?: number; at?: Date }): Promise<void> {
     const decision = decide(severity, at);
     if (!decision.page) return;
     const escalated = { ...ticket, severity };
     if (pagerDutyOn) {
       const routingKey =
         config.pager.escalationRoutingKey ||
-        paged.firstTrigger({ ticketId: ticket.id, dedupKey: ticket.ref })?.routing_key ||
+        (await paged.firstTrigger({ ticketId: ticket.id, dedupKey: ticket.ref }))?.routing_key ||
         routingKeyFor({ pager: config.pager, organisation: organisationOf(ticket.requesterEmail), severity });
       const update = metric === 'update';
       const dedupKey = update ? `${ticket.ref}/update` : `${ticket.ref}/sla`;
       const event = buildTriggerEvent({ routingKey, source: config.pager.source, ticket: escalated, requester: requester(ticket), at, links: links(ticket), dedupKey, reason: `SLA breach: no ${update ? 'update' : 'first response'} within ${target}` });
-      outbox.enqueue({ effectKey: `page:${dedupKey}:trigger:${severity}${update ? `:${cycle}` : ''}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
+      await outbox.enqueue({ effectKey: `page:${dedupKey}:trigger:${severity}${update ? `:${cycle}` : ''}`, ticketId: ticket.id, payload: { kind: 'page', event }, at: decision.at });
     }
     if (webhookOn) {
       const key = metric === 'update' ? `hook:${ticket.ref}:ticket.escalated:sla-update:${cycle}` : `hook:${ticket.ref}:ticket.escalated:sla`;
-      hook(escalated, key, 'ticket.escalated', at, decision.at, { reason: metric === 'update' ? 'sla_update_breach' : 'sla_breach', sla: { target, dueAt: dueAt.toISOString() } });
+      await hook(escalated, key, 'ticket.escalated', at, decision.at, { reason: metric === 'update' ? 'sla_update_breach' : 'sla_breach', sla: { target, dueAt: dueAt.toISOString() } });
     }
   }
 
   /** An engineer's public reply gave the update: an open REF/update alert (a breached update wait) is resolved. */
-  function enqueueUpdateGiven(ticket: PagedTicket, at: Date = clock.now()): void {
+  async function enqueueUpdateGiven(ticket: PagedTicket, at: Date = clock.now()): Promise<void> {
     if (!pagerDutyOn) return;
     const dedupKey = `${ticket.ref}/update`;
-    const first = paged.firstTrigger({ ticketId: ticket.id, dedupKey });
-    const anchor = paged.latestId({ ticketId: ticket.id, prefixes: [`page:${dedupKey}:trigger:`] });
+    const first = await paged.firstTrigger({ ticketId: ticket.id, dedupKey });
+    const anchor = await paged.latestId({ ticketId: ticket.id, prefixes: [`page:${dedupKey}:trigger:`] });
     if (!first || anchor === undefined) return;
     // Keyed by the latest trigger: one resolve per alert however many replies follow.
-    outbox.enqueue({ effectKey: `page:${dedupKey}:resolve:${anchor}`, ticketId: ticket.id, payload: { kind: 'page', event: buildFollowUpEvent({ action: 'resolve', routingKey: first.routing_key, dedupKey }) }, at });
+    await outbox.enqueue({ effectKey: `page:${dedupKey}:resolve:${anchor}`, ticketId: ticket.id, payload: { kind: 'page', event: buildFollowUpEvent({ action: 'resolve', routingKey: first.routing_key, dedupKey }) }, at });
   }
 
   /**
@@ -197,18 +199,18 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
    * marked as a flood, keyed by sender and inbound message; the caller limits it to once per sender per hour.
    * The subject and text stay out: the page says who and where to look (`ticketd quarantine list`).
    */
-  function enqueueFloodPage({ sender, inboundId, at = clock.now() }: { sender: string; inboundId: number; at?: Date }): void {
+  async function enqueueFloodPage({ sender, inboundId, at = clock.now() }: { sender: string; inboundId: number; at?: Date }): Promise<void> {
     const decision = decide('SEV1', at);
     if (!decision.page) return;
     const organisation = organisationOf(sender);
     if (pagerDutyOn) {
       const routingKey = routingKeyFor({ pager: config.pager, organisation, severity: 'SEV1' });
       const event = buildFloodTriggerEvent({ routingKey, source: config.pager.source, sender, inboundId, at });
-      outbox.enqueue({ effectKey: `page:flood:${sender}:${inboundId}`, ticketId: null, payload: { kind: 'page', event }, at: decision.at });
+      await outbox.enqueue({ effectKey: `page:flood:${sender}:${inboundId}`, ticketId: null, payload: { kind: 'page', event }, at: decision.at });
     }
     if (webhookOn) {
       const id = `hook:flood:${sender}:${inboundId}`;
-      outbox.enqueue({ effectKey: id, ticketId: null, payload: { kind: 'webhook', event: { id, type: 'flood.sev1_held', occurredAt: at.toISOString(), flood: { sender, organisation, inboundId } } }, at: decision.at });
+      await outbox.enqueue({ effectKey: id, ticketId: null, payload: { kind: 'webhook', event: { id, type: 'flood.sev1_held', occurredAt: at.toISOString(), flood: { sender, organisation, inboundId } } }, at: decision.at });
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, type Db } from '../../shared/db.js';
 import type { TicketRow } from '../tickets/tickets.repository.js';
 import { CLOSED_STATUSES, likePattern, OPEN_STATUSES, type StatusFilter, type Viewer } from './access.models.js';
 
@@ -46,8 +46,6 @@ function toTicket(row: RawTicket): PortalTicket {
 
 /** The portal's queries: what a viewer may list, a ticket's organisation and participants, the queue. Queries only. */
 export function createPortalRepository({ db }: { db: Db }) {
-  const sqlite = db.$client;
-
   /**
    * The tickets a viewer may see (the same rule as access.models' maySee, in SQL), newest change first,
    * filtered by status and by a search over the ref, the subject and the text of messages the viewer may read.
@@ -57,7 +55,7 @@ export function createPortalRepository({ db }: { db: Db }) {
     const engineer = viewer.role === 'engineer' ? 1 : 0;
     const manager = viewer.role === 'manager' && viewer.organisationId !== null ? 1 : 0;
     const search = q.trim();
-    const rows = sqlite
+    const rows = db.$client
       .prepare<Record<string, unknown>, RawTicket>(
         `select ${COLUMNS} from tickets t
          where (@engineer = 1
@@ -75,12 +73,12 @@ export function createPortalRepository({ db }: { db: Db }) {
   }
 
   function organisationOfTicket(ticketId: number): number | null {
-    const row = sqlite.prepare<[number], { organisation: number | null }>(`select ${TICKET_ORGANISATION} as organisation from tickets t where t.id = ?`).get(ticketId);
+    const row = db.$client.prepare<[number], { organisation: number | null }>(`select ${TICKET_ORGANISATION} as organisation from tickets t where t.id = ?`).get(ticketId);
     return row?.organisation ?? null;
   }
 
   function participantsOf(ticketId: number): string[] {
-    return sqlite
+    return db.$client
       .prepare<[number], { address: string }>('select address from ticket_participants where ticket_id = ? order by id')
       .all(ticketId)
       .map((row) => row.address);
@@ -88,7 +86,7 @@ export function createPortalRepository({ db }: { db: Db }) {
 
   /** Tickets not resolved or closed: the engineers' queue (sorted by the caller, which knows the SLA). */
   function listOpen(limit: number): PortalTicket[] {
-    return sqlite
+    return db.$client
       .prepare<[number], RawTicket>(`select ${COLUMNS} from tickets t where t.status in ('new', 'open', 'pending') order by t.id limit ?`)
       .all(limit)
       .map(toTicket);
@@ -96,17 +94,17 @@ export function createPortalRepository({ db }: { db: Db }) {
 
   /** Engineers with a portal account, for the assignee list. */
   function listEngineers(): Array<{ email: string; name: string }> {
-    return sqlite.prepare<[], { email: string; name: string }>("select email, name from users where role = 'engineer' and status = 'verified' order by name, email").all();
+    return db.$client.prepare<[], { email: string; name: string }>("select email, name from users where role = 'engineer' and status = 'verified' order by name, email").all();
   }
 
   /** Display names of users by address (an engineer's name on their relayed reply). */
   function namesOf(addresses: string[]): Map<string, string> {
     if (addresses.length === 0) return new Map();
-    const rows = sqlite.prepare<[string], { email: string; name: string }>('select email, name from users where email in (select value from json_each(?))').all(JSON.stringify(addresses));
+    const rows = db.$client.prepare<[string], { email: string; name: string }>('select email, name from users where email in (select value from json_each(?))').all(JSON.stringify(addresses));
     return new Map(rows.map((row) => [row.email, row.name]));
   }
 
-  return { listVisible, organisationOfTicket, participantsOf, listOpen, listEngineers, namesOf };
+  return asyncRepository(db, { listVisible, organisationOfTicket, participantsOf, listOpen, listEngineers, namesOf }, []);
 }
 
 export type PortalRepository = ReturnType<typeof createPortalRepository>;

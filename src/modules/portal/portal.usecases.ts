@@ -40,50 +40,55 @@ export function createPortal({ db, config, clock = systemClock, logger = createS
   const slaDue = (ticket: PortalTicket) => slaDueOf({ ticket, sla: config.sla, calendar })?.dueAt;
 
   /** The ticket behind a ref, only if the viewer may see it (otherwise undefined: the caller answers 404). */
-  function visibleTicket(viewer: Viewer, ref: string): TicketRow | undefined {
+  async function visibleTicket(viewer: Viewer, ref: string): Promise<TicketRow | undefined> {
     if (!/^[A-Za-z][A-Za-z0-9]{0,9}-\d{1,9}$/.test(ref)) return undefined;
-    const ticket = tickets.findByRef(ref);
+    const ticket = await tickets.findByRef(ref);
     if (!ticket) return undefined;
-    const facts = { requesterEmail: ticket.requesterEmail, participants: repository.participantsOf(ticket.id), organisationId: repository.organisationOfTicket(ticket.id) };
+    const facts = { requesterEmail: ticket.requesterEmail, participants: await repository.participantsOf(ticket.id), organisationId: await repository.organisationOfTicket(ticket.id) };
     return maySee(viewer, facts) ? ticket : undefined;
   }
 
-  function list({ viewer, q, status }: { viewer: Viewer; q: string; status: StatusFilter }) {
-    const { tickets: rows, truncated } = repository.listVisible({ viewer, q: q.slice(0, 200), status, limit: LIST_LIMIT });
+  async function list({ viewer, q, status }: { viewer: Viewer; q: string; status: StatusFilter }) {
+    const { tickets: rows, truncated } = await repository.listVisible({ viewer, q: q.slice(0, 200), status, limit: LIST_LIMIT });
     return { tickets: rows.map((ticket) => ({ ...ticket, slaDueAt: slaDue(ticket) })), truncated };
   }
 
   /** The page of one ticket: the ticket, its due time, and the conversation the viewer may read. */
-  function view({ viewer, ref }: { viewer: Viewer; ref: string }) {
-    const ticket = visibleTicket(viewer, ref);
+  async function view({ viewer, ref }: { viewer: Viewer; ref: string }) {
+    const ticket = await visibleTicket(viewer, ref);
     if (!ticket) return undefined;
-    const messages = visibleTo(viewer, tickets.listMessages(ticket.id));
-    const linked = ticket.linkedTicketId === null ? undefined : tickets.findById(ticket.linkedTicketId);
-    const names = repository.namesOf([...new Set(messages.map((message) => message.fromAddress.toLowerCase()))]);
-    return { ticket, messages, names, slaDueAt: slaDue(ticket), linked: linked && visibleTicket(viewer, linked.ref) ? linked : undefined, canMarkResolved: mayMarkResolved(viewer, ticket), engineers: viewer.role === 'engineer' ? repository.listEngineers() : [] };
+    const messages = visibleTo(viewer, await tickets.listMessages(ticket.id));
+    const linked = ticket.linkedTicketId === null ? undefined : await tickets.findById(ticket.linkedTicketId);
+    const names = await repository.namesOf([...new Set(messages.map((message) => message.fromAddress.toLowerCase()))]);
+    const linkedVisible = linked !== undefined && (await visibleTicket(viewer, linked.ref)) !== undefined;
+    return { ticket, messages, names, slaDueAt: slaDue(ticket), linked: linkedVisible ? linked : undefined, canMarkResolved: mayMarkResolved(viewer, ticket), engineers: viewer.role === 'engineer' ? await repository.listEngineers() : [] };
   }
 
   /** A file of a message the viewer may read, on a ticket the viewer may see; undefined otherwise. */
-  function attachment({ viewer, ref, id }: { viewer: Viewer; ref: string; id: number }) {
-    const ticket = visibleTicket(viewer, ref);
+  async function attachment({ viewer, ref, id }: { viewer: Viewer; ref: string; id: number }) {
+    const ticket = await visibleTicket(viewer, ref);
     if (!ticket) return undefined;
-    for (const message of visibleTo(viewer, tickets.listMessages(ticket.id))) {
+    for (const message of visibleTo(viewer, await tickets.listMessages(ticket.id))) {
       const file = message.attachments.find((candidate) => candidate.id === id);
       if (file) return file;
     }
     return undefined;
   }
 
-  function note(ticketId: number, text: string, at: Date): void {
-    tickets.appendMessage({
+  /** Inside the caller's transaction. */
+  async function note(ticketId: number, text: string, at: Date): Promise<void> {
+    await tickets.appendMessage({
       message: { ticketId, direction: 'outbound', messageId: null, inReplyTo: null, referencesJson: '[]', fromAddress: config.support.address, toJson: '[]', subject: '(note)', bodyText: text, inboundId: null, createdAt: at, visibility: 'internal' },
     });
   }
 
-  /** The customer's "Mark resolved": the lifecycle's resolve (which resolves the page), noted for engineers. */
-  function markResolved({ viewer, ref }: { viewer: Viewer; ref: string }): ActionResult {
-    return db.transaction((): ActionResult => {
-      const ticket = visibleTicket(viewer, ref);
+  /**
+   * The customer's "Mark resolved": the lifecycle's resolve (which resolves the page), noted for engineers. The
+   * ticket is read, checked and changed in one transaction, so the status the decision saw is the one changed.
+   */
+  async function markResolved({ viewer, ref }: { viewer: Viewer; ref: string }): Promise<ActionResult> {
+    return db.transaction(async (): Promise<ActionResult> => {
+      const ticket = await visibleTicket(viewer, ref);
       if (!ticket) return { kind: 'not-found' };
       if (!mayMarkResolved(viewer, ticket)) {
         // Engineers resolve with "Change status" (the customer's button is not theirs); anyone else: it is done.
@@ -91,57 +96,56 @@ export function createPortal({ db, config, clock = systemClock, logger = createS
         return { kind: 'refused', problem };
       }
       const at = clock.now();
-      lifecycle.transition({ ticket, event: { kind: 'resolve' }, at });
-      note(ticket.id, `Marked resolved by ${viewer.email} on the portal.`, at);
+      await lifecycle.transition({ ticket, event: { kind: 'resolve' }, at });
+      await note(ticket.id, `Marked resolved by ${viewer.email} on the portal.`, at);
       logger.info({ ref: ticket.ref, by: viewer.email }, 'ticket marked resolved on the portal');
       return { kind: 'done', notice: `${ticket.ref} is marked resolved. A reply reopens it.` };
-    }, { behavior: 'immediate' });
+    });
   }
 
   /** An engineer's action on the portal: the same lifecycle/paging call as the matching #command, in one transaction. */
-  function act({ viewer, ref, action }: { viewer: Viewer; ref: string; action: EngineerAction }): ActionResult {
+  async function act({ viewer, ref, action }: { viewer: Viewer; ref: string; action: EngineerAction }): Promise<ActionResult> {
     if (viewer.role !== 'engineer') return { kind: 'not-found' };
-    return db.transaction((): ActionResult => {
-      const ticket = visibleTicket(viewer, ref);
+    return db.transaction(async (): Promise<ActionResult> => {
+      const ticket = await visibleTicket(viewer, ref);
       if (!ticket) return { kind: 'not-found' };
       const at = clock.now();
       let notice: string;
       switch (action.kind) {
         case 'severity': {
-          const changed = lifecycle.requestSeverity({ ticket, requested: action.severity, by: 'engineer', at });
+          const changed = await lifecycle.requestSeverity({ ticket, requested: action.severity, by: 'engineer', at });
           if (!changed) return { kind: 'refused', problem: `${ticket.ref} is ${ticket.severity} already.` };
           notice = `Severity changed from ${ticket.severity} to ${changed}.`;
           break;
         }
         case 'status': {
-          const status = lifecycle.transition({ ticket, event: { kind: action.status }, at });
+          const status = await lifecycle.transition({ ticket, event: { kind: action.status }, at });
           notice = status === ticket.status ? `${ticket.ref} is ${status} already.` : `Status changed from ${ticket.status} to ${status}.`;
           break;
         }
         case 'assign': {
           const engineer = action.engineer.trim().toLowerCase();
           if (!config.support.engineerDomains.includes(domainOf(engineer))) return { kind: 'refused', problem: 'Only an engineer can be the assignee.' };
-          lifecycle.assign({ ticket, engineer, at });
+          await lifecycle.assign({ ticket, engineer, at });
           notice = `Assigned to ${engineer}.`;
           break;
         }
         case 'page':
-          if (action.action === 'acknowledge') paging.enqueueAcknowledge(ticket, at);
-          else paging.enqueueResolve(ticket, at);
+          if (action.action === 'acknowledge') await paging.enqueueAcknowledge(ticket, at);
+          else await paging.enqueueResolve(ticket, at);
           notice = action.action === 'acknowledge' ? 'Page acknowledged.' : 'Page resolved.';
           break;
       }
-      note(ticket.id, `${notice} (by ${viewer.email} on the portal)`, at);
+      await note(ticket.id, `${notice} (by ${viewer.email} on the portal)`, at);
       logger.info({ ref: ticket.ref, by: viewer.email, action }, 'engineer action on the portal');
       return { kind: 'done', notice };
-    }, { behavior: 'immediate' });
+    });
   }
 
   /** Open tickets, most severe first, then the one whose SLA falls due first (none due: last). */
-  function queue() {
+  async function queue() {
     const now = clock.now();
-    return repository
-      .listOpen(1000)
+    return (await repository.listOpen(1000))
       .map((ticket) => ({ ...ticket, slaDueAt: slaDue(ticket) }))
       .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || (a.slaDueAt?.getTime() ?? Infinity) - (b.slaDueAt?.getTime() ?? Infinity) || a.id - b.id)
       .map((ticket) => ({ ...ticket, overdue: ticket.slaDueAt !== undefined && ticket.slaDueAt <= now }));

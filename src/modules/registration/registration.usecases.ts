@@ -76,7 +76,7 @@ export function createRegistration({
   const helpAddress = config.support.signupHelpAddress || config.support.address;
   const support = { address: config.support.address, name: config.support.name };
 
-  function signUp({ name, email: rawEmail, ip }: { name: string; email: string; ip: string }): SignUpResult {
+  async function signUp({ name, email: rawEmail, ip }: { name: string; email: string; ip: string }): Promise<SignUpResult> {
     const email = normalizeEmail(rawEmail);
     const cleanName = name.trim().slice(0, 200);
     const problems: { name?: string; email?: string } = {};
@@ -85,57 +85,63 @@ export function createRegistration({
     if (problems.name || problems.email) return { kind: 'invalid', problems };
     const now = clock.now();
     const messageId = (kind: string) => `${kind}.${newMessageId()}@${supportDomain}`;
-    return db.transaction((): SignUpResult => {
+    // The limits, the user looked up and what is written for them: one transaction, so two sign-ups at once
+    // cannot both pass a limit or both create the pending user.
+    return db.transaction(async (): Promise<SignUpResult> => {
       // Per client first, so one client cannot probe many addresses; then per address, so nobody mail-bombs one
       // (past it the answer stays `sent`: a different answer would tell that someone tried this address).
-      if (!rates.take({ bucket: 'signup-ip', key: ip, limit: { limit: config.limits.signupsPerHourPerIp, windowMs: HOUR_MS }, now })) return { kind: 'rate-limited' };
-      if (!rates.take({ bucket: 'signup-address', key: email, limit: { limit: config.limits.signupsPerHour, windowMs: HOUR_MS }, now })) return { kind: 'sent', email };
-      const existing = customers.findUser(email);
+      if (!(await rates.take({ bucket: 'signup-ip', key: ip, limit: { limit: config.limits.signupsPerHourPerIp, windowMs: HOUR_MS }, now }))) return { kind: 'rate-limited' };
+      if (!(await rates.take({ bucket: 'signup-address', key: email, limit: { limit: config.limits.signupsPerHour, windowMs: HOUR_MS }, now }))) return { kind: 'sent', email };
+      const existing = await customers.findUser(email);
       if (existing?.status === 'disabled') {
         logger.info({ email }, 'sign-up of a disabled address: nothing sent');
         return { kind: 'sent', email };
       }
       if (existing?.status === 'verified') {
-        const { url, sealed } = passwordLinks.issueLink({ userId: existing.id, purpose: 'reset', at: now });
+        const { url, sealed } = await passwordLinks.issueLink({ userId: existing.id, purpose: 'reset', at: now });
         const mail = renderSignupKnown({ to: email, loginUrl: `${portalBaseUrl(config.http)}/login`, link: url, expiresMinutes: config.accounts.resetLinkMinutes, support, helpAddress, messageId: messageId('signup-known'), templates });
-        outbox.enqueue({ effectKey: `signup-known:${mail.messageId}`, ticketId: null, payload: { kind: 'email', mail, sealed }, at: now });
+        await outbox.enqueue({ effectKey: `signup-known:${mail.messageId}`, ticketId: null, payload: { kind: 'email', mail, sealed }, at: now });
         logger.info({ email }, 'sign-up of a registered address: sign-in help queued');
         return { kind: 'sent', email };
       }
-      if (!customers.isApprovedDomain(domainOf(email))) {
+      if (!(await customers.isApprovedDomain(domainOf(email)))) {
         const mail = renderSignupRefused({ to: email, domain: domainOf(email), support, helpAddress, messageId: messageId('signup-refused'), templates });
-        outbox.enqueue({ effectKey: `signup-refused:${mail.messageId}`, ticketId: null, payload: { kind: 'email', mail }, at: now });
+        await outbox.enqueue({ effectKey: `signup-refused:${mail.messageId}`, ticketId: null, payload: { kind: 'email', mail }, at: now });
         logger.info({ email }, 'sign-up from a domain that is not approved: refusal queued');
         return { kind: 'sent', email };
       }
       // A pending sign-up keeps the name it was created with: a second sign-up for the address cannot rename
       // it (the owner may correct the name on the verification page).
-      if (!existing) customers.upsertUser({ email, name: cleanName, status: 'pending', at: now });
+      if (!existing) await customers.upsertUser({ email, name: cleanName, status: 'pending', at: now });
       const { token, tokenHash } = newVerificationToken();
-      customers.insertToken({ tokenHash, email, expiresAt: new Date(now.getTime() + config.limits.verificationLinkHours * HOUR_MS), at: now });
+      await customers.insertToken({ tokenHash, email, expiresAt: new Date(now.getTime() + config.limits.verificationLinkHours * HOUR_MS), at: now });
       const { placeholders, sealed } = sealSecrets(sealer, [token]);
       const link = `${withoutTrailingSlashes(publicUrlOf(config.http))}/verify?token=${placeholders[0]}`;
       // Not the name typed on the form: whoever filled it in chose it, and the mail goes to the address's owner.
       const mail = renderVerificationMail({ to: email, name: '', link, expiresHours: config.limits.verificationLinkHours, support, helpAddress, messageId: messageId('verify'), templates });
-      outbox.enqueue({ effectKey: `verify-mail:${tokenHash}`, ticketId: null, payload: { kind: 'email', mail, sealed }, at: now });
+      await outbox.enqueue({ effectKey: `verify-mail:${tokenHash}`, ticketId: null, payload: { kind: 'email', mail, sealed }, at: now });
       logger.info({ email }, 'sign-up: verification link queued');
       return { kind: 'sent', email };
-    }, { behavior: 'immediate' });
+    });
   }
 
-  /** What the verification page shows for a token: nothing changes on GET. */
-  function verificationState(token: string): VerificationState {
-    const row = /^[A-Za-z0-9_-]{43}$/.test(token) ? customers.findToken(hashToken(token)) : undefined;
+  /** What the verification page shows for a token: nothing changes on GET (verify checks again in its transaction). */
+  async function verificationState(token: string): Promise<VerificationState> {
+    const row = /^[A-Za-z0-9_-]{43}$/.test(token) ? await customers.findToken(hashToken(token)) : undefined;
     const state = tokenState(row, clock.now());
     if (state !== 'valid' || !row) return { kind: state === 'valid' ? 'unknown' : state };
-    const user = customers.findUser(row.email);
+    const user = await customers.findUser(row.email);
     if (!user || user.status === 'disabled') return { kind: 'unknown' };
     return { kind: 'valid', email: row.email, name: user.name };
   }
 
-  /** The verification page's button: confirms the address, sets the name and password, signs in, releases held mail. */
+  /**
+   * The verification page's button: confirms the address, sets the name and password, signs in, releases held
+   * mail. The password is checked and hashed first, outside the transaction; the token is then checked and used
+   * in one transaction with everything it allows; the held mail is released after it committed.
+   */
   async function verify({ token, password, name }: { token: string; password: string; name: string }): Promise<VerifyResult> {
-    const before = verificationState(token);
+    const before = await verificationState(token);
     if (before.kind !== 'valid') return before;
     const cleanName = name.trim().slice(0, 200);
     const problems: { name?: string; password?: string } = {};
@@ -145,21 +151,21 @@ export function createRegistration({
     if (problems.name || problems.password) return { kind: 'invalid', problems };
     const hash = await accounts.hashPassword(password);
     const tokenHash = hashToken(token);
-    const outcome = db.transaction((): VerifyResult => {
+    const outcome = await db.transaction(async (): Promise<VerifyResult> => {
       const now = clock.now();
-      const row = customers.findToken(tokenHash);
+      const row = await customers.findToken(tokenHash);
       const state = tokenState(row, now);
       if (state !== 'valid' || !row) return { kind: state === 'valid' ? 'unknown' : state };
-      if (!customers.useToken({ tokenHash, at: now })) return { kind: 'used' };
-      const user = customers.findUser(row.email);
+      if (!(await customers.useToken({ tokenHash, at: now }))) return { kind: 'used' };
+      const user = await customers.findUser(row.email);
       if (!user || user.status === 'disabled') return { kind: 'unknown' };
-      customers.setStatus({ email: row.email, status: 'verified', at: now });
-      customers.setName({ email: row.email, name: cleanName });
-      accounts.storePassword({ userId: user.id, hash, at: now });
+      await customers.setStatus({ email: row.email, status: 'verified', at: now });
+      await customers.setName({ email: row.email, name: cleanName });
+      await accounts.storePassword({ userId: user.id, hash, at: now });
       const signedIn = accounts.signedInOf({ ...user, status: 'verified', name: cleanName });
       if (!signedIn) return { kind: 'unknown' };
-      return { kind: 'verified', email: row.email, sessionId: accounts.startSession({ userId: user.id, at: now }), user: signedIn, released: 0, ticketRefs: [] };
-    }, { behavior: 'immediate' });
+      return { kind: 'verified', email: row.email, sessionId: await accounts.startSession({ userId: user.id, at: now }), user: signedIn, released: 0, ticketRefs: [] };
+    });
     if (outcome.kind !== 'verified') return outcome;
     const released = await intake.releaseHeld({ email: outcome.email });
     const ticketRefs = released.flatMap((result) => (result.ticketRef && result.outcome === 'ticket' ? [result.ticketRef] : []));

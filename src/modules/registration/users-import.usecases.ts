@@ -16,8 +16,9 @@ export type ImportReport = { rows: number; created: number; updated: number; unc
  * Bulk registration from `email,name[,organisation[,role]]`: every row validated and reported by line, the good ones
  * upserted as verified in ONE transaction with prepared statements (10,000 rows take well under a second).
  * Idempotent: a second run changes nothing and queues no second welcome (the effect key is per address).
+ * The approved domains are read in that transaction too, so the rows are judged by the domains they are written under.
  */
-export function importUsers({
+export async function importUsers({
   db,
   config,
   csvText,
@@ -39,37 +40,41 @@ export function importUsers({
   templates?: MailTemplates;
   /** With `welcome` and a portal: each welcome carries a "set your password" link (sealed in the outbox). */
   passwordLinks?: PasswordLinks;
-}): ImportReport {
+}): Promise<ImportReport> {
+  // File I/O (the templates) and parsing before the transaction: inside it, database work only.
   const welcomeTemplates = welcome ? (templates ?? requireMailTemplates({ dir: config.templates.dir })) : undefined;
+  const records = parseCsv(csvText);
   const customers = createCustomersRepository({ db });
   const outbox = createOutboxRepository({ db });
-  const approved = new Set(customers.listDomains().map((row) => row.domain));
-  const { rows, errors } = validateImportRows({ records: parseCsv(csvText), approvedDomains: approved });
-  const sqlite = db.$client;
-  const findUser = sqlite.prepare<[string], { id: number; name: string; status: string; organisation_id: number | null; role: string }>('select id, name, status, organisation_id, role from users where email = ?');
-  const insertUser = sqlite.prepare("insert into users (email, name, organisation_id, status, role, verified_at, created_at) values (?, ?, ?, 'verified', ?, ?, ?)");
-  const updateUser = sqlite.prepare("update users set name = ?, organisation_id = ?, role = ?, status = 'verified', verified_at = coalesce(verified_at, ?) where id = ?");
-  const welcomeQueued = sqlite.prepare<[string], { id: number }>('select id from outbox where effect_key = ?');
-  const domainOrganisation = new Map(customers.listDomains().map((row) => [row.domain, row.organisationId]));
-  const organisations = new Map<string, number>();
-  const organisationId = (name: string | undefined, email: string): number | null => {
-    if (!name) return domainOrganisation.get(domainOf(email)) ?? null;
-    let id = organisations.get(name);
-    if (id === undefined) {
-      id = customers.ensureOrganisation({ name, at });
-      organisations.set(name, id);
-    }
-    return id;
-  };
-  const report: ImportReport = { rows: rows.length + errors.length, created: 0, updated: 0, unchanged: 0, welcomes: 0, errors, newlyVerified: [] };
   const support = { address: config.support.address, name: config.support.name };
   const supportDomain = config.support.address.split('@')[1] ?? 'localhost';
   const portal = portalBaseUrl(config.http) !== '';
 
-  db.transaction(() => {
-    rows.forEach((row, index) => {
+  const report = await db.transaction(async (): Promise<ImportReport> => {
+    const domains = await customers.listDomains();
+    const { rows, errors } = validateImportRows({ records, approvedDomains: new Set(domains.map((row) => row.domain)) });
+    // Raw statements on this transaction's connection (outside a transaction, db.$client is the read-only one).
+    const sqlite = db.$client;
+    const findUser = sqlite.prepare<[string], { id: number; name: string; status: string; organisation_id: number | null; role: string }>('select id, name, status, organisation_id, role from users where email = ?');
+    const insertUser = sqlite.prepare("insert into users (email, name, organisation_id, status, role, verified_at, created_at) values (?, ?, ?, 'verified', ?, ?, ?)");
+    const updateUser = sqlite.prepare("update users set name = ?, organisation_id = ?, role = ?, status = 'verified', verified_at = coalesce(verified_at, ?) where id = ?");
+    const welcomeQueued = sqlite.prepare<[string], { id: number }>('select id from outbox where effect_key = ?');
+    const domainOrganisation = new Map(domains.map((row) => [row.domain, row.organisationId]));
+    const organisations = new Map<string, number>();
+    const organisationId = async (name: string | undefined, email: string): Promise<number | null> => {
+      if (!name) return domainOrganisation.get(domainOf(email)) ?? null;
+      let id = organisations.get(name);
+      if (id === undefined) {
+        id = await customers.ensureOrganisation({ name, at });
+        organisations.set(name, id);
+      }
+      return id;
+    };
+    const result: ImportReport = { rows: rows.length + errors.length, created: 0, updated: 0, unchanged: 0, welcomes: 0, errors, newlyVerified: [] };
+
+    for (const [index, row] of rows.entries()) {
       const existing = findUser.get(row.email);
-      const orgId = row.organisation ? organisationId(row.organisation, row.email) : (existing?.organisation_id ?? organisationId(undefined, row.email));
+      const orgId = row.organisation ? await organisationId(row.organisation, row.email) : (existing?.organisation_id ?? (await organisationId(undefined, row.email)));
       const name = row.name || existing?.name || '';
       // An engineer stays an engineer; otherwise the file's role, or what the user had (a member by default).
       const role = existing?.role === 'engineer' ? 'engineer' : (row.role ?? existing?.role ?? 'member');
@@ -77,29 +82,31 @@ export function importUsers({
       let userId = existing?.id;
       if (!existing) {
         userId = Number(insertUser.run(row.email, name, orgId, role, at.getTime(), at.getTime()).lastInsertRowid);
-        report.created += 1;
+        result.created += 1;
         fresh = true;
       } else if (existing.status === 'disabled') {
         // The company disabled this person on purpose: an import does not silently re-enable them.
-        report.errors.push({ line: row.line, email: row.email, error: 'user is disabled (not changed)' });
+        result.errors.push({ line: row.line, email: row.email, error: 'user is disabled (not changed)' });
       } else if (existing.status !== 'verified' || existing.name !== name || existing.organisation_id !== orgId || existing.role !== role) {
         updateUser.run(name, orgId, role, at.getTime(), existing.id);
-        report.updated += 1;
+        result.updated += 1;
         fresh = existing.status !== 'verified';
-      } else report.unchanged += 1;
-      if (fresh) report.newlyVerified.push(row.email);
+      } else result.unchanged += 1;
+      if (fresh) result.newlyVerified.push(row.email);
       if (welcome && (fresh || existing?.status === 'verified')) {
         const effectKey = `welcome:${row.email}`;
         if (!welcomeQueued.get(effectKey)) {
-          const link = passwordLinks && portal && userId !== undefined ? passwordLinks.issueLink({ userId, purpose: 'welcome', at }) : undefined;
+          const link = passwordLinks && portal && userId !== undefined ? await passwordLinks.issueLink({ userId, purpose: 'welcome', at }) : undefined;
           const mail = renderWelcome({ to: row.email, name, organisation: row.organisation, support, messageId: `welcome.${newMessageId()}@${supportDomain}`, templates: welcomeTemplates as MailTemplates, ...(link ? { link: link.url, linkHours: config.accounts.welcomeLinkHours } : {}) });
-          outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail, ...(link ? { sealed: link.sealed } : {}) }, at });
-          report.welcomes += 1;
+          await outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail, ...(link ? { sealed: link.sealed } : {}) }, at });
+          result.welcomes += 1;
         }
       }
+      // The caller's progress line (a counter on a terminal): cheap, synchronous, and it never awaits.
       if (index % 250 === 0 || index === rows.length - 1) onProgress(index + 1, rows.length);
-    });
-  }, { behavior: 'immediate' });
+    }
+    return result;
+  });
   report.errors.sort((a, b) => a.line - b.line);
   return report;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
 import { openDatabase } from '../../shared/db.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
@@ -25,8 +25,9 @@ describe('percentile', () => {
 });
 
 describe('the SLA report', () => {
-  it('adds up per organisation and severity on a seeded data set', () => {
+  it('adds up per organisation and severity on a seeded data set', async () => {
     const db = openDatabase({ path: ':memory:' });
+    onTestFinished(() => db.close());
     const repository = createTicketsRepository({ db });
     const seed = (requesterEmail: string, severity: 'SEV1' | 'SEV2' | 'SEV4', respondedAfter: number | null, createdAt = T0) =>
       repository.insertTicket({
@@ -34,19 +35,19 @@ describe('the SLA report', () => {
         ticket: { subject: 's', severity, priority: 'Urgent', status: 'open', requesterEmail, requesterName: '', createdAt, updatedAt: createdAt, firstRespondedAt: respondedAfter === null ? null : new Date(createdAt.getTime() + respondedAfter * 60_000) },
       });
     // acme SEV1 (30 min target): answered after 10, 20, 30 (met), 45 (late), one unanswered past due.
-    for (const minutes of [10, 20, 30, 45, null]) seed('a@acme.test', 'SEV1', minutes);
+    for (const minutes of [10, 20, 30, 45, null]) await seed('a@acme.test', 'SEV1', minutes);
     // globex SEV1 (15 min target): answered after 10 (met) and 20 (late).
-    for (const minutes of [10, 20]) seed('b@globex.test', 'SEV1', minutes);
+    for (const minutes of [10, 20]) await seed('b@globex.test', 'SEV1', minutes);
     // acme SEV2 (2 h): one unanswered, created 60 minutes before "now": pending. One answered after 60 but recorded as breached by the checker.
-    seed('a@acme.test', 'SEV2', null, at(240));
-    const recorded = seed('a@acme.test', 'SEV2', 60);
-    createSlaRepository({ db }).record({ ticketId: recorded.id, metric: 'first_response', kind: 'breach', severity: 'SEV2', target: '2h', dueAt: at(120), recordedAt: at(120) });
+    await seed('a@acme.test', 'SEV2', null, at(240));
+    const recorded = await seed('a@acme.test', 'SEV2', 60);
+    await createSlaRepository({ db }).record({ ticketId: recorded.id, metric: 'first_response', kind: 'breach', severity: 'SEV2', target: '2h', dueAt: at(120), recordedAt: at(120) });
     // acme SEV4 (2 business days = 16 business hours), Monday 10:00 -> due Wednesday 10:00: answered Tuesday evening (met).
-    seed('a@acme.test', 'SEV4', 32 * 60);
+    await seed('a@acme.test', 'SEV4', 32 * 60);
     // Before --since: left out.
-    seed('a@acme.test', 'SEV1', 500, new Date('2026-10-01T09:00:00Z'));
+    await seed('a@acme.test', 'SEV1', 500, new Date('2026-10-01T09:00:00Z'));
 
-    const rows = slaReport({ db, config, since: new Date('2026-11-01T00:00:00Z'), now: at(300) });
+    const rows = await slaReport({ db, config, since: new Date('2026-11-01T00:00:00Z'), now: at(300) });
 
     expect(rows).toEqual([
       { organisation: 'acme.test', severity: 'SEV1', tickets: 5, met: 3, breached: 2, pending: 0, medianFirstResponseMinutes: 20, p90FirstResponseMinutes: 45 },

@@ -12,11 +12,11 @@ import { organisationOf } from '../desk/address.models.js';
  * organisation's first-response target. A breach the checker recorded counts as a breach even if the
  * target was changed in the config since.
  */
-export function slaReport({ db, config, since, now }: { db: Db; config: Pick<Config, 'sla' | 'paging'>; since?: Date; now: Date }): ReportRow[] {
+export async function slaReport({ db, config, since, now }: { db: Db; config: Pick<Config, 'sla' | 'paging'>; since?: Date; now: Date }): Promise<ReportRow[]> {
   const repository = createSlaRepository({ db });
   const calendar = calendarOf(config.paging);
-  const recorded = new Set(repository.listBreaches().map((event) => event.ticketId));
-  const tickets = repository.listTicketsSince(since).map((ticket) => {
+  const recorded = new Set((await repository.listBreaches()).map((event) => event.ticketId));
+  const tickets = (await repository.listTicketsSince(since)).map((ticket) => {
     const organisation = organisationOf(ticket.requesterEmail);
     const target = firstResponseTarget({ sla: config.sla, organisation, severity: ticket.severity, calendar });
     const dueAt = deadlineOf({ from: ticket.createdAt, target, calendar });

@@ -9,8 +9,8 @@ export function createSlaJob({ checker, cron, logger = createSilentLogger(), onE
     cron,
     logger,
     catchUp: false,
-    run: () => {
-      const result = checker.checkOnce();
+    run: async () => {
+      const result = await checker.checkOnce();
       if (result.warned.length + result.breached.length > 0) onEnqueued?.();
     },
   });

@@ -1,5 +1,5 @@
 import { and, asc, gte, inArray, isNotNull, isNull, notInArray } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, type Db } from '../../shared/db.js';
 import { tickets } from '../tickets/tickets.tables.js';
 import { slaEvents } from './sla.tables.js';
 
@@ -47,7 +47,7 @@ export function createSlaRepository({ db }: { db: Db }) {
     return db.select().from(slaEvents).all().filter((event) => event.kind === 'breach' && event.metric === 'first_response');
   }
 
-  return { listAwaitingFirstResponse, listAwaitingUpdate, listEvents, record, listTicketsSince, listBreaches };
+  return asyncRepository(db, { listAwaitingFirstResponse, listAwaitingUpdate, listEvents, record, listTicketsSince, listBreaches }, ['record']);
 }
 
 export type SlaRepository = ReturnType<typeof createSlaRepository>;

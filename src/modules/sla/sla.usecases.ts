@@ -1,5 +1,5 @@
 /**
- * The SLA check of open tickets: one synchronous transaction per pass. Two waits are watched:
+ * The SLA check of open tickets: one transaction per pass (database work only: the mail templates are read before). Two waits are watched:
  * - the first response: a ticket without an engineer's public reply, counted from its creation;
  * - each update: once answered, a ticket that is on us again (new or open) must get the engineer's next
  *   public reply within the update target, counted from the last one or from the customer's return to a
@@ -14,7 +14,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { createPaging, type SlaMetric } from '../paging/paging.usecases.js';
-import type { MailTemplates } from '../templates/templates.loader.js';
+import { requireMailTemplates, type MailTemplates } from '../templates/templates.loader.js';
 import { firstResponseTarget, oneStepHigher, slaStage, updateClockOf, updateTarget } from './sla-targets.models.js';
 import { createSlaRepository } from './sla.repository.js';
 import { calendarOf } from '../desk/business-hours.models.js';
@@ -39,16 +39,19 @@ export function createSlaChecker({
   templates?: MailTemplates;
 }) {
   const repository = createSlaRepository({ db });
-  const paging = createPaging({ db, config, clock, ...(templates ? { templates } : {}) });
+  // Warnings mail the engineers: their template is read here, not on the first warning inside the transaction.
+  const mailTemplates = templates ?? (engineerNotify.length > 0 ? requireMailTemplates({ dir: config.templates.dir }) : undefined);
+  const paging = createPaging({ db, config, clock, ...(mailTemplates ? { templates: mailTemplates } : {}) });
   const calendar = calendarOf(config.paging);
 
-  function checkOnce(): SlaCheckResult {
+  async function checkOnce(): Promise<SlaCheckResult> {
     const now = clock.now();
     let checked = 0;
-    const acted = db.transaction((): Array<{ ref: string; metric: SlaMetric; kind: 'warning' | 'breach' }> => {
-      const awaitingFirst = repository.listAwaitingFirstResponse();
-      const awaitingUpdate = repository.listAwaitingUpdate();
-      const events = repository.listEvents([...awaitingFirst, ...awaitingUpdate].map((ticket) => ticket.id));
+    // One transaction: what is due, what was already done, and the events and pages recorded for it, together.
+    const acted = await db.transaction(async (): Promise<Array<{ ref: string; metric: SlaMetric; kind: 'warning' | 'breach' }>> => {
+      const awaitingFirst = await repository.listAwaitingFirstResponse();
+      const awaitingUpdate = await repository.listAwaitingUpdate();
+      const events = await repository.listEvents([...awaitingFirst, ...awaitingUpdate].map((ticket) => ticket.id));
       const done = new Set(events.map((event) => `${event.ticketId}:${event.metric}:${event.cycle}:${event.kind}`));
       const actions: Array<{ ref: string; metric: SlaMetric; kind: 'warning' | 'breach' }> = [];
       const waits = [
@@ -65,18 +68,18 @@ export function createSlaChecker({
         const key = `${ticket.id}:${metric}:${cycle}`;
         const base = { ticketId: ticket.id, metric, cycle, severity: ticket.severity, target: target.text, dueAt, recordedAt: now };
         if (stage === 'breach' && !done.has(`${key}:breach`)) {
-          if (!repository.record({ ...base, kind: 'breach' })) continue;
-          paging.enqueueSlaEscalation({ ticket, severity: oneStepHigher(ticket.severity), target: target.text, dueAt, metric, cycle, at: now });
+          if (!(await repository.record({ ...base, kind: 'breach' }))) continue;
+          await paging.enqueueSlaEscalation({ ticket, severity: oneStepHigher(ticket.severity), target: target.text, dueAt, metric, cycle, at: now });
           actions.push({ ref: ticket.ref, metric, kind: 'breach' });
         } else if (stage === 'warning' && !done.has(`${key}:warning`) && !done.has(`${key}:breach`)) {
-          if (!repository.record({ ...base, kind: 'warning' })) continue;
-          paging.enqueueSlaWarning({ ticket, target: target.text, dueAt, engineers: engineerNotify, metric, cycle, at: now });
+          if (!(await repository.record({ ...base, kind: 'warning' }))) continue;
+          await paging.enqueueSlaWarning({ ticket, target: target.text, dueAt, engineers: engineerNotify, metric, cycle, at: now });
           actions.push({ ref: ticket.ref, metric, kind: 'warning' });
         }
       }
       checked = waits.length;
       return actions;
-    }, { behavior: 'immediate' });
+    });
     // Logged once committed; `CS-1 (update)` in the result tells an update wait from the first response.
     const label = ({ ref, metric }: { ref: string; metric: SlaMetric }) => (metric === 'update' ? `${ref} (update)` : ref);
     const what = (metric: SlaMetric) => (metric === 'update' ? 'update' : 'first response');

@@ -45,7 +45,7 @@ function serialise(mail: OutboundMail): string {
   ].join('\n');
 }
 
-function slaWarning(): OutboundMail {
+async function slaWarning(): Promise<OutboundMail> {
   const config = configSchema.parse({
     imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
     smtp: { host: '127.0.0.1' },
@@ -54,23 +54,30 @@ function slaWarning(): OutboundMail {
   });
   const db = openDatabase({ path: ':memory:' });
   const at = new Date('2026-11-26T10:00:00Z');
-  db.$client
-    .prepare("insert into tickets (id, ref, subject, severity, priority, status, requester_email, requester_name, created_at, updated_at) values (7, 'CS-7', ?, 'SEV2', 'High', 'new', 'carol@acme.test', 'Carol Jones', ?, ?)")
-    .run(trickySubject, at.getTime(), at.getTime());
-  const paging = createPaging({ db, config, clock: { now: () => at }, newId: () => 'fixed', templates });
-  paging.enqueueSlaWarning({
-    ticket: { id: 7, ref: 'CS-7', subject: trickySubject, severity: 'SEV2', priority: 'High', status: 'new', requesterEmail: 'carol@acme.test', requesterName: 'Carol Jones' },
-    target: '2h',
-    dueAt: new Date('2026-11-26T11:36:00Z'),
-    engineers: ['oncall@cloudsoft.test'],
-  });
-  const [item] = createOutboxRepository({ db }).list().filter((row) => row.payload.kind === 'email');
-  if (item?.payload.kind !== 'email') throw new Error('no SLA warning mail was queued');
-  return item.payload.mail;
+  try {
+    // A raw write: only the writer connection, inside a transaction, takes it.
+    await db.transaction(() =>
+      db.$client
+        .prepare("insert into tickets (id, ref, subject, severity, priority, status, requester_email, requester_name, created_at, updated_at) values (7, 'CS-7', ?, 'SEV2', 'High', 'new', 'carol@acme.test', 'Carol Jones', ?, ?)")
+        .run(trickySubject, at.getTime(), at.getTime()),
+    );
+    const paging = createPaging({ db, config, clock: { now: () => at }, newId: () => 'fixed', templates });
+    await paging.enqueueSlaWarning({
+      ticket: { id: 7, ref: 'CS-7', subject: trickySubject, severity: 'SEV2', priority: 'High', status: 'new', requesterEmail: 'carol@acme.test', requesterName: 'Carol Jones' },
+      target: '2h',
+      dueAt: new Date('2026-11-26T11:36:00Z'),
+      engineers: ['oncall@cloudsoft.test'],
+    });
+    const [item] = (await createOutboxRepository({ db }).list()).filter((row) => row.payload.kind === 'email');
+    if (item?.payload.kind !== 'email') throw new Error('no SLA warning mail was queued');
+    return item.payload.mail;
+  } finally {
+    db.close();
+  }
 }
 
 const original = { messageId: 'm1@acme.test', references: ['m0@acme.test'] };
-const MAILS: Record<string, () => OutboundMail> = {
+const MAILS: Record<string, () => OutboundMail | Promise<OutboundMail>> = {
   confirmation: () =>
     renderConfirmation({
       ref: 'CS-7',
@@ -167,9 +174,9 @@ describe('golden mails (test/golden/mail/)', () => {
   });
 
   for (const [name, render] of Object.entries(MAILS)) {
-    it(`${name} renders exactly as its golden file`, () => {
+    it(`${name} renders exactly as its golden file`, async () => {
       const file = new URL(`${name}.golden.txt`, GOLDEN_DIR);
-      const rendered = serialise(render());
+      const rendered = serialise(await render());
       if (process.env.UPDATE_GOLDEN === '1') {
         mkdirSync(GOLDEN_DIR, { recursive: true });
         writeFileSync(file, rendered);

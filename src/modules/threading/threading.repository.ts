@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, type Db } from '../../shared/db.js';
 import { inboundMessages, outcomeFilter } from '../inbound-log/inbound-log.tables.js';
 import { ticketParticipants } from '../tickets/participants.tables.js';
 import { ticketMessages, tickets } from '../tickets/tickets.tables.js';
@@ -64,7 +64,7 @@ export function createThreadingRepository({ db }: { db: Db }) {
     return candidates(refs.flatMap((ref) => (byRef.has(ref.toUpperCase()) ? [byRef.get(ref.toUpperCase()) as number] : [])));
   }
 
-  return { ticketIdsByMessageIds, ticketIdsByOutboundMessageIds, candidates, candidatesByRefs };
+  return asyncRepository(db, { ticketIdsByMessageIds, ticketIdsByOutboundMessageIds, candidates, candidatesByRefs }, []);
 }
 
 export type ThreadingRepository = ReturnType<typeof createThreadingRepository>;

@@ -10,16 +10,16 @@ import { refInSubject } from '../desk/ticket.models.js';
 export function createThreadMatcher({ db, config }: { db: Db; config: Pick<Config, 'support' | 'security'> }) {
   const repository = createThreadingRepository({ db });
 
-  function match(message: InboundMessage, role: 'customer' | 'engineer'): ThreadMatch {
+  async function match(message: InboundMessage, role: 'customer' | 'engineer'): Promise<ThreadMatch> {
     const parentIds = candidateParentIds(message);
     const recipients = [...message.to, ...message.cc].map((address) => address.address);
     const tokenRefs = refsFromTokens({ parentIds, recipients, supportAddress: config.support.address, secret: config.security.replyTokenSecret });
     const subjectRef = refInSubject({ subject: message.subject, prefix: config.support.ticketPrefix });
     return matchThread({
       sender: { address: message.from?.address ?? '', role },
-      byMessageId: repository.candidates(repository.ticketIdsByMessageIds(parentIds)),
-      byToken: repository.candidatesByRefs(tokenRefs),
-      bySubjectRef: subjectRef ? repository.candidatesByRefs([subjectRef])[0] : undefined,
+      byMessageId: await repository.candidates(await repository.ticketIdsByMessageIds(parentIds)),
+      byToken: await repository.candidatesByRefs(tokenRefs),
+      bySubjectRef: subjectRef ? (await repository.candidatesByRefs([subjectRef]))[0] : undefined,
     });
   }
 
@@ -29,9 +29,9 @@ export function createThreadMatcher({ db, config }: { db: Db; config: Pick<Confi
    * carrying our signed token. Never a subject ref (refs are sequential, so guessable), never a customer's
    * id. Several tickets named: none (the mail cannot be about all of them).
    */
-  function matchOwnMail(answeredIds: string[]): { ticketId: number; via: 'message-id' | 'token' } | undefined {
-    const stored = repository.ticketIdsByOutboundMessageIds(answeredIds);
-    const signed = repository.candidatesByRefs(refsFromTokens({ parentIds: answeredIds, recipients: [], supportAddress: config.support.address, secret: config.security.replyTokenSecret })).map((ticket) => ticket.id);
+  async function matchOwnMail(answeredIds: string[]): Promise<{ ticketId: number; via: 'message-id' | 'token' } | undefined> {
+    const stored = await repository.ticketIdsByOutboundMessageIds(answeredIds);
+    const signed = (await repository.candidatesByRefs(refsFromTokens({ parentIds: answeredIds, recipients: [], supportAddress: config.support.address, secret: config.security.replyTokenSecret }))).map((ticket) => ticket.id);
     const tickets = [...new Set([...stored, ...signed])];
     if (tickets.length !== 1) return undefined;
     return { ticketId: tickets[0] as number, via: stored.length > 0 ? 'message-id' : 'token' };

@@ -24,8 +24,8 @@ export function createAutoCloseJob({
   clock?: Clock;
   logger?: Logger;
 }) {
-  function runOnce(): string[] {
-    const closed = db.transaction(() => lifecycle.autoCloseDue({ now: clock.now(), autoCloseDays }), { behavior: 'immediate' });
+  async function runOnce(): Promise<string[]> {
+    const closed = await db.transaction(() => lifecycle.autoCloseDue({ now: clock.now(), autoCloseDays }));
     if (closed.length > 0) logger.info({ refs: closed }, 'resolved tickets auto-closed');
     return closed;
   }

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, isNotNull, isNull, lte } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, type Db } from '../../shared/db.js';
 import { ticketParticipants } from './participants.tables.js';
 import { ticketMessages, tickets } from './tickets.tables.js';
 
@@ -58,7 +58,11 @@ export function createLifecycleRepository({ db }: { db: Db }) {
       .all();
   }
 
-  return { updateTicket, stampFirstResponse, addParticipants, removeParticipant, listParticipants, lastCustomerMessage, lastPublicOutbound, resolvedBefore };
+  return asyncRepository(
+    db,
+    { updateTicket, stampFirstResponse, addParticipants, removeParticipant, listParticipants, lastCustomerMessage, lastPublicOutbound, resolvedBefore },
+    ['updateTicket', 'stampFirstResponse', 'addParticipants', 'removeParticipant'],
+  );
 }
 
 export type LifecycleRepository = ReturnType<typeof createLifecycleRepository>;

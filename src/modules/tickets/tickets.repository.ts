@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../../shared/db.js';
+import { asyncRepository, preparedPerConnection, type Db } from '../../shared/db.js';
 import { formatTicketRef } from '../desk/ticket.models.js';
 import { attachments, ticketMessages, tickets } from './tickets.tables.js';
 
@@ -9,20 +9,28 @@ export type NewTicket = Omit<typeof tickets.$inferInsert, 'id' | 'ref'>;
 export type NewTicketMessage = Omit<typeof ticketMessages.$inferInsert, 'id'>;
 export type NewAttachment = Omit<typeof attachments.$inferInsert, 'id' | 'ticketMessageId'>;
 
-/** Queries only; callers own the transaction. What every message runs is prepared once. */
+/** Queries only; callers own the transaction. What every message runs is prepared once per connection. */
 export function createTicketsRepository({ db }: { db: Db }) {
-  const nextId = db.$client.prepare<[], { next: number }>('select coalesce(max(id), 0) + 1 as next from tickets');
-  const byId = db.select().from(tickets).where(eq(tickets.id, sql.placeholder('id'))).prepare();
-  const byRef = db.select().from(tickets).where(eq(tickets.ref, sql.placeholder('ref'))).prepare();
-  const touch = db
-    .update(tickets)
-    .set({ updatedAt: sql`${sql.placeholder('at')}` })
-    .where(eq(tickets.id, sql.placeholder('id')))
-    .prepare();
+  const nextId = preparedPerConnection(db, (connection) =>
+    connection.$client.prepare<[], { next: number }>('select coalesce(max(id), 0) + 1 as next from tickets'),
+  );
+  const byId = preparedPerConnection(db, (connection) =>
+    connection.select().from(tickets).where(eq(tickets.id, sql.placeholder('id'))).prepare(),
+  );
+  const byRef = preparedPerConnection(db, (connection) =>
+    connection.select().from(tickets).where(eq(tickets.ref, sql.placeholder('ref'))).prepare(),
+  );
+  const touch = preparedPerConnection(db, (connection) =>
+    connection
+      .update(tickets)
+      .set({ updatedAt: sql`${sql.placeholder('at')}` })
+      .where(eq(tickets.id, sql.placeholder('id')))
+      .prepare(),
+  );
 
   /** Refs are PREFIX-N with N the row id, so they never repeat, even across prefixes. */
   function insertTicket({ prefix, ticket }: { prefix: string; ticket: NewTicket }): TicketRow {
-    const next = (nextId.get() as { next: number }).next;
+    const next = (nextId().get() as { next: number }).next;
     return db
       .insert(tickets)
       .values({ ...ticket, id: next, ref: formatTicketRef({ prefix, number: next }) })
@@ -34,7 +42,7 @@ export function createTicketsRepository({ db }: { db: Db }) {
     const row = db.insert(ticketMessages).values(message).returning().get();
     for (const file of files) db.insert(attachments).values({ ...file, ticketMessageId: row.id }).run();
     // A placeholder outside a column's values is bound as is: milliseconds, as the column stores them.
-    touch.run({ at: message.createdAt.getTime(), id: message.ticketId });
+    touch().run({ at: message.createdAt.getTime(), id: message.ticketId });
     return row;
   }
 
@@ -46,11 +54,11 @@ export function createTicketsRepository({ db }: { db: Db }) {
   }
 
   function findById(id: number): TicketRow | undefined {
-    return byId.get({ id });
+    return byId().get({ id });
   }
 
   function findByRef(ref: string): TicketRow | undefined {
-    return byRef.get({ ref: ref.toUpperCase() });
+    return byRef().get({ ref: ref.toUpperCase() });
   }
 
   /** Tickets holding any of these Message-IDs (inbound or outbound), in the order the ids were given. */
@@ -119,7 +127,11 @@ export function createTicketsRepository({ db }: { db: Db }) {
       order by m.id desc limit ${limit}`);
   }
 
-  return { insertTicket, appendMessage, appendNote, searchText, findById, findByRef, findTicketIdsByMessageIds, hasMessage, listTickets, listMessages };
+  return asyncRepository(
+    db,
+    { insertTicket, appendMessage, appendNote, searchText, findById, findByRef, findTicketIdsByMessageIds, hasMessage, listTickets, listMessages },
+    ['insertTicket', 'appendMessage', 'appendNote'],
+  );
 }
 
 export type TicketsRepository = ReturnType<typeof createTicketsRepository>;

@@ -1,16 +1,17 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openAsyncDatabase, type AsyncDatabase } from './sqlite-async.js';
+import { asyncRepository, openDatabase, type Db } from './db.js';
 
 let dir: string;
-let database: AsyncDatabase;
+let database: Db;
 
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-sqlite-async-'));
-  database = openAsyncDatabase({ path: path.join(dir, 'ticketd.sqlite') });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-db-transactions-'));
+  database = openDatabase({ path: path.join(dir, 'ticketd.sqlite') });
 });
 
 afterEach(async () => {
@@ -19,21 +20,21 @@ afterEach(async () => {
 });
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
-const insert = (key: string) => database.current().run(sql`insert into rate_events (bucket, key, at) values ('test', ${key}, 0)`);
-const keys = () => database.current().all<{ key: string }>(sql`select key from rate_events order by id`).map((row) => row.key);
+const insert = (key: string) => database.run(sql`insert into rate_events (bucket, key, at) values ('test', ${key}, 0)`);
+const keys = () => database.all<{ key: string }>(sql`select key from rate_events order by id`).map((row) => row.key);
 
 describe('SQLite behind async transactions', () => {
   it('runs transactions one at a time in call order, even when their work awaits', async () => {
     const events: string[] = [];
     const first = database.transaction(async () => {
       events.push('first begins');
-      await insert('one');
+      insert('one');
       await tick();
       events.push('first ends');
     });
     const second = database.transaction(async () => {
       events.push('second begins');
-      await insert('two');
+      insert('two');
     });
     await Promise.all([first, second]);
     expect(events).toEqual(['first begins', 'first ends', 'second begins']);
@@ -45,7 +46,7 @@ describe('SQLite behind async transactions', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const writing = database.transaction(async () => {
-      await insert('pending');
+      insert('pending');
       expect(keys()).toEqual(['pending']); // inside, its own row
       await held;
     });
@@ -65,7 +66,7 @@ describe('SQLite behind async transactions', () => {
   it('rolls a failed transaction back whole, and the next one runs', async () => {
     await expect(
       database.transaction(async () => {
-        await insert('lost');
+        insert('lost');
         throw new Error('decided against it');
       }),
     ).rejects.toThrow('decided against it');
@@ -75,10 +76,10 @@ describe('SQLite behind async transactions', () => {
 
   it('runs a nested transaction as a savepoint: its failure undoes only its own part', async () => {
     await database.transaction(async () => {
-      await insert('outer');
+      insert('outer');
       await expect(
         database.transaction(async () => {
-          await insert('inner');
+          insert('inner');
           throw new Error('one mail of the batch failed');
         }),
       ).rejects.toThrow('one mail of the batch failed');
@@ -88,17 +89,64 @@ describe('SQLite behind async transactions', () => {
     expect(keys()).toEqual(['outer', 'a', 'b']);
   });
 
+  it('nests savepoints in savepoints, each level undoing only its own part', async () => {
+    const answer = await database.transaction(async () => {
+      insert('outer');
+      return database.transaction(async () => {
+        insert('middle');
+        await expect(
+          database.transaction(async () => {
+            insert('inner, undone');
+            throw new Error('the innermost part failed');
+          }),
+        ).rejects.toThrow('the innermost part failed');
+        return database.transaction(async () => database.transaction(async () => (insert('deepest'), 42)));
+      });
+    });
+    expect(answer).toBe(42);
+    expect(keys()).toEqual(['outer', 'middle', 'deepest']);
+  });
+
   it('gives work started inside a transaction but run after its commit the read-only connection', async () => {
     let later: Promise<unknown> | undefined;
     await database.transaction(async () => {
-      await insert('committed');
+      insert('committed');
       later = tick().then(() => insert('after the commit'));
     });
     await expect(later).rejects.toMatchObject({ cause: { code: 'SQLITE_READONLY' } });
     expect(keys()).toEqual(['committed']);
   });
 
-  it('needs a file, since an in-memory database has no second connection', () => {
-    expect(() => openAsyncDatabase({ path: ':memory:' })).toThrow(/needs a file/);
+  it('joins a single write to the open transaction, or gives it its own outside one', async () => {
+    await database.write(() => insert('alone'));
+    await expect(
+      database.transaction(async () => {
+        await database.write(() => insert('joined'));
+        throw new Error('the transaction fails after the write');
+      }),
+    ).rejects.toThrow('the transaction fails');
+    expect(keys()).toEqual(['alone']);
+  });
+
+  it('makes repository writes their own transaction and reads answer from the caller\'s connection', async () => {
+    const repository = asyncRepository(database, { add: (key: string) => insert(key), list: () => keys() }, ['add']);
+    await repository.add('one');
+    expect(await repository.list()).toEqual(['one']);
+    await database.transaction(async () => {
+      await repository.add('two');
+      expect(await repository.list()).toEqual(['one', 'two']); // inside: its own uncommitted row
+      expect(database.$writer.inTransaction).toBe(true);
+    });
+    await expect(asyncRepository(database, { add: (key: string) => insert(key) }, []).add('unlabelled')).rejects.toMatchObject({ cause: { code: 'SQLITE_READONLY' } });
+  });
+
+  it('gives :memory: a private temporary file with both connections, removed on close', async () => {
+    const memory = openDatabase({ path: ':memory:' });
+    const file = memory.$writer.name;
+    expect(file).not.toBe(':memory:');
+    await memory.transaction(() => memory.run(sql`insert into rate_events (bucket, key, at) values ('test', 'm', 0)`));
+    expect(memory.all(sql`select key from rate_events`)).toEqual([{ key: 'm' }]);
+    memory.close();
+    expect(existsSync(file)).toBe(false);
   });
 });
