@@ -60,11 +60,14 @@ export function createOutboxRepository({ db }: { db: Db }) {
     return query().all({ now: now.getTime(), limit }).map(toItem);
   }
 
-  /** Takes the row for one delivery attempt; false if another worker holds it or it is no longer pending. */
+  /**
+   * Takes the row for one delivery attempt; false if another worker holds it, it is no longer pending, or it is no
+   * longer due (another worker attempted it since it was listed and set its next attempt later).
+   */
   function claim({ id, now, leaseMs, owner }: { id: number; now: Date; leaseMs: number; owner: string }): boolean {
     const leaseUntil = new Date(now.getTime() + leaseMs);
     const free = or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now));
-    return db.update(outbox).set({ leaseUntil, leaseOwner: owner }).where(and(eq(outbox.id, id), eq(outbox.status, 'pending'), free)).run().changes === 1;
+    return db.update(outbox).set({ leaseUntil, leaseOwner: owner }).where(and(eq(outbox.id, id), eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now), free)).run().changes === 1;
   }
 
   /** Owners of leases still running, to find those whose process is gone. */
