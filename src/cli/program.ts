@@ -7,6 +7,7 @@ import { registerHeldCommands } from './held.command.js';
 import { registerDoctorCommand } from './doctor.command.js';
 import { documentExitCodes } from './help.js';
 import { registerIngestCommand } from './ingest.command.js';
+import { registerMigrateCommand } from './migrate.command.js';
 import { registerOutboxCommands } from './outbox.command.js';
 import { registerParticipantsCommands } from './participants.command.js';
 import { registerQuarantineCommands } from './quarantine.command.js';
@@ -38,6 +39,7 @@ export async function runCli(argv: string[], rawIo: CliIo = processIo): Promise<
   registerHeldCommands(program, io);
   registerConfigCommands(program, io);
   registerDoctorCommand(program, io);
+  registerMigrateCommand(program, io);
   documentExitCodes(program);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
