@@ -1,7 +1,7 @@
-import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { createError, describeError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
+import { ownerIsGone, processAlive, processOwner } from '../../shared/process-owner.js';
 import type { MailSender } from '../mail-out/mail-out.types.js';
 import type { WebhookSender } from '../pager/drivers/webhook.pager-driver.js';
 import type { Pager } from '../pager/pager.types.js';
@@ -35,7 +35,7 @@ export function createOutboxWorker({
   batchSize = 50,
   leaseMs = 5 * 60_000,
   backoff,
-  owner = `${hostname()}:${process.pid}`,
+  owner = processOwner(),
   isProcessAlive = processAlive,
   onAttempt,
   linkSealer,
@@ -90,11 +90,8 @@ export function createOutboxWorker({
    * no longer holds is not touched, so no transaction is needed around the read of the owners.
    */
   async function releaseDeadLeases(): Promise<void> {
-    const host = owner.slice(0, owner.lastIndexOf(':'));
     for (const leaseOwner of await repository.activeLeaseOwners({ now: clock.now() })) {
-      const separator = leaseOwner.lastIndexOf(':');
-      const pid = Number(leaseOwner.slice(separator + 1));
-      if (leaseOwner !== owner && leaseOwner.slice(0, separator) === host && Number.isInteger(pid) && !isProcessAlive(pid)) {
+      if (ownerIsGone(leaseOwner, owner, isProcessAlive)) {
         const released = await repository.releaseLeasesOf(leaseOwner);
         logger.warn({ leaseOwner, released }, 'released deliveries leased by a process that is gone');
       }
@@ -202,13 +199,3 @@ export function createOutboxWorker({
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
