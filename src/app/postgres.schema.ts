@@ -34,6 +34,7 @@ export const {
   bouncingAddresses,
   inboundMessages,
   mailboxCursors,
+  mailboxLeases,
   outbox,
   rateEvents,
   slaEvents,

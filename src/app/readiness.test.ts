@@ -22,8 +22,17 @@ describe('readiness', () => {
   }
 
   it('is ready with a writable database, a connected mailbox and a young outbox', () => {
-    const report = checkReadiness({ db: memoryDb(), imap: connected, oldestPendingAgeSeconds: 12, ...limits });
-    expect(report).toEqual({ ok: true, checks: { database: { ok: true, detail: 'writable' }, imap: { ok: true, detail: 'connected' }, outbox: { ok: true, detail: 'oldest pending delivery 12 s old' } } });
+    const report = checkReadiness({ db: memoryDb(), imap: connected, mailboxes: [{ name: 'INBOX', held: true }], oldestPendingAgeSeconds: 12, ...limits });
+    expect(report).toEqual({
+      ok: true,
+      checks: { database: { ok: true, detail: 'writable' }, imap: { ok: true, detail: 'connected' }, outbox: { ok: true, detail: 'oldest pending delivery 12 s old' } },
+      mailboxes: [{ name: 'INBOX', held: true }],
+    });
+  });
+
+  it('is ready as a standby while another instance holds the mailbox lease, and says it does not hold it', () => {
+    const report = checkReadiness({ db: memoryDb(), imap: { connected: false, everConnected: false, disconnectedForMs: 0, standby: true }, mailboxes: [{ name: 'INBOX', held: false }], oldestPendingAgeSeconds: 0, ...limits });
+    expect(report).toMatchObject({ ok: true, checks: { imap: { ok: true, detail: 'standby: another instance holds the mailbox lease and syncs it' } }, mailboxes: [{ name: 'INBOX', held: false }] });
   });
 
   it('stays ready while a lost IMAP connection is within the grace period, and not after it', () => {

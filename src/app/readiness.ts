@@ -3,7 +3,8 @@ import type { Db } from '../shared/db.js';
 import type Sqlite from 'better-sqlite3';
 import type { HealthReport } from './web/web.context.js';
 
-export type ImapReadiness = { connected: boolean; everConnected: boolean; disconnectedForMs: number };
+/** `standby`: another instance holds the mailbox's lease and syncs it; this one takes over if that one stops. */
+export type ImapReadiness = { connected: boolean; everConnected: boolean; disconnectedForMs: number; standby?: boolean };
 export type LmtpReadiness = { listening: boolean; host: string; port: number; connections: number; inHand: number };
 
 /**
@@ -15,6 +16,7 @@ export function checkReadiness({
   db,
   imap,
   lmtp,
+  mailboxes = [],
   oldestPendingAgeSeconds,
   outboxMaxAgeSeconds,
   imapGraceSeconds,
@@ -22,6 +24,8 @@ export function checkReadiness({
   db: Db;
   imap: ImapReadiness | undefined;
   lmtp?: LmtpReadiness | undefined;
+  /** The mailboxes this instance may sync, and whether it holds each one's lease now. */
+  mailboxes?: Array<{ name: string; held: boolean }>;
   oldestPendingAgeSeconds: number;
   outboxMaxAgeSeconds: number;
   imapGraceSeconds: number;
@@ -29,8 +33,10 @@ export function checkReadiness({
   const database = checkDatabaseWritable(db.$writer);
   const imapCheck = !imap
     ? undefined
-    : imap.connected
-      ? { ok: true, detail: 'connected' }
+    : imap.standby
+      ? { ok: true, detail: 'standby: another instance holds the mailbox lease and syncs it' }
+      : imap.connected
+        ? { ok: true, detail: 'connected' }
       : imap.everConnected && imap.disconnectedForMs < imapGraceSeconds * 1000
         ? { ok: true, detail: `reconnecting for ${Math.round(imap.disconnectedForMs / 1000)} s (limit http.readyImapGraceSeconds ${imapGraceSeconds})` }
         : { ok: false, detail: imap.everConnected ? `disconnected for ${Math.round(imap.disconnectedForMs / 1000)} s` : 'not connected yet' };
@@ -45,7 +51,7 @@ export function checkReadiness({
       ? { ok: true, detail: `oldest pending delivery ${age} s old` }
       : { ok: false, detail: `oldest pending delivery ${age} s old (limit http.readyOutboxMaxAgeSeconds ${outboxMaxAgeSeconds})` };
   const checks = { database, ...(imapCheck ? { imap: imapCheck } : {}), ...(lmtpCheck ? { lmtp: lmtpCheck } : {}), outbox };
-  return { ok: Object.values(checks).every((check) => check.ok), checks };
+  return { ok: Object.values(checks).every((check) => check.ok), checks, ...(imap ? { mailboxes } : {}) };
 }
 
 /**

@@ -9,6 +9,9 @@ import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailb
 import { createLmtpIntake } from '../modules/mailbox/drivers/lmtp.mail-intake-driver.js';
 import { syncMailbox } from '../modules/mailbox/mailbox.sync.js';
 import { createMailboxWatcher } from '../modules/mailbox/mailbox.watcher.js';
+import { createMailboxLease } from '../modules/mailbox/mailbox.lease.js';
+import { createMailboxLeaseRepository } from '../modules/inbound-log/mailbox-lease.repository.js';
+import { processOwner } from '../shared/process-owner.js';
 import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createOutboxWorker } from '../modules/outbox/outbox.worker.js';
@@ -38,7 +41,7 @@ import { requirePageTemplates } from '../modules/templates/pages.loader.js';
 import { startWebServers } from './web/web.server.js';
 import { createSessionSweepJob } from '../modules/accounts/session-sweep.job.js';
 import { createMetrics } from './metrics.js';
-import { checkReadiness } from './readiness.js';
+import { checkReadiness, type ImapReadiness } from './readiness.js';
 
 /**
  * The one composition root: everything ticketd is made of, wired from the parsed config. Commands that only
@@ -119,8 +122,8 @@ export async function buildServices({ config, logger = createLogger({ level: con
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;
 
-/** The IMAP side: the watcher of the help@ folder (IDLE + poll), syncing into the intake. */
-function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>) {
+/** The watcher of the help@ folder (IDLE + poll), syncing into the intake; `fence` guards each commit (the lease). */
+function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>, fence: () => Promise<void>) {
   const { logger } = services;
   const folder = imap.mailbox;
   const mailbox = createImapflowMailbox({
@@ -152,9 +155,41 @@ function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>
         logger,
         signal,
         onIngested: () => services.outboxWorker.nudge(),
+        fence,
         ...(heardAt === undefined ? {} : { heardAt }),
       }),
   });
+}
+
+/**
+ * The IMAP side under the mailbox's lease (issue 18): of several instances on one database, the one holding the
+ * lease runs the watcher; the others wait as standbys and take over when it stops renewing: within 25 s (20 s of lease, a 5 s heartbeat), or at the next heartbeat when the holder was a process of this host that is gone.
+ */
+function createImapSide(services: Services, imap: NonNullable<Config['imap']>) {
+  let watcher: ReturnType<typeof createMailboxWatcher> | undefined;
+  const lease = createMailboxLease({
+    mailbox: imap.mailbox,
+    holder: processOwner(),
+    leases: createMailboxLeaseRepository({ db: services.db }),
+    clock: services.clock,
+    logger: services.logger.child({ component: 'lease' }),
+    onTaken: () => {
+      watcher = createImapWatcher(services, imap, () => lease.fence());
+      watcher.start();
+    },
+    onLost: async () => {
+      const stopping = watcher;
+      watcher = undefined;
+      await stopping?.stop();
+    },
+  });
+  return {
+    start: () => lease.start(),
+    stop: () => lease.stop(),
+    /** The watcher's connection, or a standby's answer while another instance holds the lease. */
+    status: (): ImapReadiness & { reconnects: number } => watcher?.status() ?? { connected: false, everConnected: false, disconnectedForMs: 0, reconnects: 0, standby: true },
+    mailboxes: () => [lease.status()],
+  };
 }
 
 /**
@@ -184,17 +219,18 @@ function createLmtpListener(services: Services) {
 export async function startDaemon(services: Services) {
   const { config, logger } = services;
   const folder = config.imap?.mailbox;
-  const watcher = config.imap ? createImapWatcher(services, config.imap) : undefined;
+  const imapSide = config.imap ? createImapSide(services, config.imap) : undefined;
   const lmtp = config.lmtp.port > 0 ? createLmtpListener(services) : undefined;
   // Rate-limit events only matter inside their window (an hour); keep two days for operators to look at.
   await createRateLimitRepository({ db: services.db }).prune({ before: new Date(services.clock.now().getTime() - 2 * 86_400_000) });
   if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
   if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
-  if (watcher) services.metrics.watchImap(() => watcher.status());
+  if (imapSide) services.metrics.watchImap(() => imapSide.status());
   const readiness = () =>
     checkReadiness({
       db: services.db,
-      imap: watcher?.status(),
+      imap: imapSide?.status(),
+      mailboxes: imapSide?.mailboxes() ?? [],
       lmtp: lmtp?.status(),
       oldestPendingAgeSeconds: services.metrics.oldestPendingAgeSeconds(),
       outboxMaxAgeSeconds: config.http.readyOutboxMaxAgeSeconds,
@@ -232,7 +268,7 @@ export async function startDaemon(services: Services) {
   services.autoClose.start();
   services.heldExpiry.start();
   sessionSweep.start();
-  watcher?.start();
+  await imapSide?.start();
   slaJob.start();
   logger.info({ folder, httpPort: http.port, adminPort: http.adminPort, lmtpPort }, 'ticketd running');
 
@@ -242,7 +278,7 @@ export async function startDaemon(services: Services) {
    */
   async function stop({ drainMs = 3_000 }: { drainMs?: number } = {}): Promise<void> {
     await slaJob.stop();
-    await Promise.all([lmtp?.stop({ deadlineMs: 2 * drainMs }), watcher?.stop()]);
+    await Promise.all([lmtp?.stop({ deadlineMs: 2 * drainMs }), imapSide?.stop()]);
     await Promise.all([services.autoClose.stop(), services.heldExpiry.stop(), sessionSweep.stop()]);
     await services.outboxWorker.stop({ drainMs });
     await http.close();
@@ -250,5 +286,5 @@ export async function startDaemon(services: Services) {
     logger.info('ticketd stopped');
   }
 
-  return { stop, watcher, lmtp, httpPort: http.port, adminPort: http.adminPort, lmtpPort };
+  return { stop, imap: imapSide, lmtp, httpPort: http.port, adminPort: http.adminPort, lmtpPort };
 }

@@ -16,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-export type HealthReport = { ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> };
+/** `mailboxes`: with IMAP, the mailboxes this instance may sync and whether it holds each one's lease (issue 18). */
+export type HealthReport = { ok: boolean; checks: Record<string, { ok: boolean; detail?: string }>; mailboxes?: Array<{ name: string; held: boolean }> };
 
 /** What the operator's endpoints need: readiness checks and the Prometheus text. */
 export type AdminDeps = {

@@ -47,3 +47,16 @@ export const mailboxCursors = sqliteTable('mailbox_cursors', {
   lastUid: integer('last_uid').notNull(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/**
+ * Who syncs a mailbox (issue 18): one row per mailbox, held by one process at a time. `holder` is
+ * `host:pid`; `token` grows by one on every take, so a process that lost the lease without noticing (stalled,
+ * cut off) is fenced out: its ingest transaction checks its token before it records anything.
+ */
+export const mailboxLeases = sqliteTable('mailbox_leases', {
+  mailbox: text('mailbox').primaryKey(),
+  holder: text('holder').notNull(),
+  token: integer('token').notNull(),
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+  takenAt: integer('taken_at', { mode: 'timestamp_ms' }).notNull(),
+});

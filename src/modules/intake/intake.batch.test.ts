@@ -77,6 +77,25 @@ describe('a backlog batch: parsed together, committed in order', () => {
     expect(db.$client.prepare('select count(*) as n from inbound_messages').get()).toEqual({ n: 4 });
   });
 
+  it('records nothing, not even the cursor, when the fence says the mailbox lease was lost', async () => {
+    const { intake, arrive, inbound, outbox } = await setup();
+    let fenced = 0;
+    const fence = async () => {
+      fenced += 1;
+      throw createError({ code: 'MAILBOX_LEASE_LOST', message: 'another instance took the lease' });
+    };
+    const batch = (await arrive([mail({ id: 'f1@acme.test' }), mail({ id: 'f2@acme.test' })], 1)).map((arrival) => ({ ...arrival, fence }));
+
+    const { results, error } = await intake.ingestStoredBatch(batch);
+
+    expect(error).toMatchObject({ code: 'MAILBOX_LEASE_LOST' });
+    expect(results).toEqual([]);
+    expect(fenced).toBe(1); // one fence, checked once for the transaction
+    expect(await inbound.countByOutcome()).toEqual({});
+    expect(await inbound.getCursor('INBOX')).toBeUndefined();
+    expect(await outbox.countPending()).toBe(0);
+  });
+
   it('gives the same outcomes and effects as one message at a time', async () => {
     const raws = [mail({ id: 'a1@acme.test' }), mail({ id: 'a2@acme.test', subject: 'Re: [CS-1] SEV2 exports fail', inReplyTo: 'a1@acme.test' }), mail({ id: 'c1@acme.test', subject: 'SEV1 all down' })];
     const one = await setup();

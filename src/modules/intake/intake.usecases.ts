@@ -56,12 +56,22 @@ type Facts = {
   replaceOnlyIf?: IntakeDecision['outcome'];
   /** `quarantine release`: treat an unknown sender as an allowed customer. */
   release?: boolean;
+  fence?: () => Promise<void>;
   /** The message's moments so far (this copy is the message's own; parsing and authenticating add to it). */
   trace: ArrivalTrace;
 };
 
 /** A message in the raw store, with its bytes when the caller still holds them; the options of reprocess and release. */
-export type StoredArrival = { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean; trace?: ArrivalTrace } & IngestSource;
+export type StoredArrival = {
+  blob: BlobRef;
+  raw?: Buffer;
+  replaceInboundId?: number;
+  replaceOnlyIf?: IntakeDecision['outcome'];
+  release?: boolean;
+  trace?: ArrivalTrace;
+  /** Checked inside the write transaction before anything is recorded; throws when this process may no longer record mail from its source (a lost mailbox lease). */
+  fence?: () => Promise<void>;
+} & IngestSource;
 
 /** Parsed, read and authenticated, waiting for the transaction: the decision runs inside it, on the facts then. */
 type Prepared = { kind: 'prepared'; facts: Facts; message: InboundMessage | undefined; decideNow: () => IntakeDecision | Promise<IntakeDecision>; reading?: MessageReading };
@@ -158,7 +168,7 @@ export function createIntake({
   }
 
   /** Everything before the transaction: the already-seen check, size and shape, parse and read, authenticate. */
-  async function prepare({ blob, raw, replaceInboundId, replaceOnlyIf, release, trace, ...origin }: StoredArrival): Promise<{ kind: 'done'; result: IngestResult } | Prepared> {
+  async function prepare({ blob, raw, replaceInboundId, replaceOnlyIf, release, trace, fence, ...origin }: StoredArrival): Promise<{ kind: 'done'; result: IngestResult } | Prepared> {
     const seen = await seenBefore(origin, blob, replaceInboundId !== undefined);
     if (seen) return { kind: 'done', result: seen };
     const facts: Facts = {
@@ -170,6 +180,7 @@ export function createIntake({
       ...(replaceInboundId ? { replaceInboundId } : {}),
       ...(replaceOnlyIf ? { replaceOnlyIf } : {}),
       ...(release ? { release } : {}),
+      ...(fence ? { fence } : {}),
     };
     const prepared = (message: InboundMessage | undefined, decideNow: Prepared['decideNow'], reading?: MessageReading): Prepared => ({ kind: 'prepared', facts, message, decideNow, ...(reading ? { reading } : {}) });
     if (blob.size > config.limits.maxMessageBytes) {
@@ -264,6 +275,8 @@ export function createIntake({
     let error: unknown;
     try {
       await db.transaction(async () => {
+        // A lost mailbox lease (another instance syncs the folder now): nothing of this group is recorded.
+        for (const fence of new Set(group.flatMap((item) => (item.facts.fence ? [item.facts.fence] : [])))) await fence();
         const started = performance.now();
         for (const item of group) {
           try {
@@ -277,7 +290,7 @@ export function createIntake({
         }
       });
     } catch (failure) {
-      // BEGIN or COMMIT failed: nothing of this group is recorded.
+      // BEGIN, a fence or COMMIT failed: nothing of this group is recorded.
       return { results: [], error: failure };
     }
     const committedAt = performance.now();

@@ -6,7 +6,7 @@ import { planDownloads, STORE_CONCURRENCY, type DownloadStep } from './download-
 import type { Mailbox, MailboxCursor } from './mailbox.types.js';
 
 /** One message in the raw store, as the sync hands it to the pipeline. */
-export type StoredArrival = { blob: BlobRef; raw?: Buffer; source: string; uidValidity: string; uid: number; trace: ArrivalTrace };
+export type StoredArrival = { blob: BlobRef; raw?: Buffer; source: string; uidValidity: string; uid: number; trace: ArrivalTrace; fence?: () => Promise<void> };
 
 /** Hands one stored message to the pipeline; it advances the folder's cursor in the same commit as the outcome. */
 export type IngestStored = (arrival: StoredArrival) => Promise<unknown>;
@@ -45,6 +45,7 @@ export async function syncMailbox({
   onIngested,
   listWindow = LIST_WINDOW,
   heardAt,
+  fence,
 }: {
   mailbox: Mailbox;
   folder: string;
@@ -61,6 +62,8 @@ export async function syncMailbox({
   listWindow?: number;
   /** When the server reported the news this pass answers (monotonic clock), for the stage trace. */
   heardAt?: number;
+  /** Checked inside the write transaction before anything is recorded; throws when this process may no longer record mail from its source (a lost mailbox lease). */
+  fence?: () => Promise<void>;
 }): Promise<number> {
   const cursor = await cursorOf(folder);
   if (cursor && cursor.uidValidity !== uidValidity) {
@@ -83,7 +86,7 @@ export async function syncMailbox({
     if (step.kind === 'stream') {
       // Streamed straight into the raw store: a 40 MB mail never sits in memory whole.
       const blob = await mailbox.downloadRaw({ uid: step.uid, signal, consume: (source) => rawStore.put(source) });
-      return { kind: 'stream', arrival: { blob, source: folder, uidValidity, uid: step.uid, trace: { ...listed, fetchedAt: performance.now() } } };
+      return { kind: 'stream', arrival: { blob, source: folder, uidValidity, uid: step.uid, trace: { ...listed, fetchedAt: performance.now() }, ...(fence ? { fence } : {}) } };
     }
     const messages = await mailbox.fetchMany({ uids: step.uids, signal });
     if (messages.length < step.uids.length) {
@@ -94,7 +97,7 @@ export async function syncMailbox({
     // after the other); then it is ingested in UID order, parsed from the bytes already in memory.
     const blobs = await mapLimited(messages, STORE_CONCURRENCY, (message) => rawStore.put(message.source));
     const trace = { ...listed, fetchedAt: performance.now() };
-    return { kind: 'batch', arrivals: messages.map((message, index) => ({ blob: blobs[index] as BlobRef, raw: message.source, source: folder, uidValidity, uid: message.uid, trace })) };
+    return { kind: 'batch', arrivals: messages.map((message, index) => ({ blob: blobs[index] as BlobRef, raw: message.source, source: folder, uidValidity, uid: message.uid, trace, ...(fence ? { fence } : {}) })) };
   };
 
   /** One IMAP command at a time on the connection: the next download and a mark never overlap. */

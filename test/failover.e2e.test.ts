@@ -1,0 +1,151 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import { freePort } from './support/free-port.js';
+import { customerMail } from './support/mail-factory.js';
+import { startDaemonProcess, type DaemonProcess } from './support/ticketd-process.js';
+
+type PageBody = { dedup_key: string };
+type Ready = { ok: boolean; checks: Record<string, { ok: boolean; detail: string }>; mailboxes: Array<{ name: string; held: boolean }> };
+
+const FAST = { outbox: { pollSeconds: 0.2, retryBaseSeconds: 0.2, retryMaxSeconds: 1 }, imap: { pollCron: '* * * * * *' } };
+
+/**
+ * Issue 18: several `ticketd run` instances on one database. One holds the mailbox's lease and syncs it; the other
+ * waits; killing the holder (SIGKILL: no chance to let go) hands the mailbox over, and every mail still gets
+ * exactly one outcome, one ticket, one confirmation and one page.
+ */
+describe('two instances on one database', () => {
+  let stack: LocalStack | undefined;
+  const daemons: DaemonProcess[] = [];
+
+  afterEach(async () => {
+    await Promise.all(daemons.splice(0).map((daemon) => daemon.stop('SIGKILL')));
+    await stack?.close();
+    stack = undefined;
+  });
+
+  const count = (dbPath: string, sql: string): number => {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare(sql).pluck().get() as number) ?? 0;
+    } finally {
+      db.close();
+    }
+  };
+  const ready = async (port: number): Promise<Ready> => (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as Ready;
+
+  it('syncs the mailbox from one instance at a time, and the standby takes over when the holder is killed', async () => {
+    stack = await startLocalStack();
+    const configFile = await stack.writeConfig('ticketd.yaml', FAST);
+    const dbPath = String(stack.config().database?.path);
+    const ports = [await freePort(), await freePort()];
+    const [first, second] = ports.map((port) => startDaemonProcess(configFile, { env: { TICKETD_HTTP_ADMIN_PORT: String(port) } })) as [DaemonProcess, DaemonProcess];
+    daemons.push(first, second);
+
+    // One holds the lease, the other is a standby; both are ready and say which.
+    const states = await vi.waitFor(async () => {
+      const answers = await Promise.all(ports.map(ready));
+      expect(answers.map((answer) => answer.ok)).toEqual([true, true]);
+      expect(answers.map((answer) => answer.mailboxes[0]?.held).sort()).toEqual([false, true]);
+      return answers;
+    }, { timeout: 30_000, interval: 200 });
+    const holderIndex = states.findIndex((answer) => answer.mailboxes[0]?.held);
+    const holder = holderIndex === 0 ? first : second;
+    const standby = holderIndex === 0 ? second : first;
+    expect(states[1 - holderIndex]?.checks.imap?.detail).toMatch(/^standby/);
+
+    const total = 60;
+    await stack.deliverMany(Array.from({ length: total / 2 }, (_, n) => customerMail({ from: `user${n}@acme.test`, subject: `SEV2 failover ${n}`, messageId: `failover-${n}@mail.acme.test` })));
+    await vi.waitFor(() => expect(count(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(5), { timeout: 60_000, interval: 20 });
+    // Only the holder connected to the mailbox.
+    expect(holder.logs()).toContain('IMAP connected');
+    expect(standby.logs()).not.toContain('IMAP connected');
+    const killedAt = Date.now();
+    await holder.stop('SIGKILL');
+    await stack.deliverMany(Array.from({ length: total / 2 }, (_, n) => customerMail({ from: `user${n + total / 2}@acme.test`, subject: `SEV2 failover ${n + total / 2}`, messageId: `failover-${n + total / 2}@mail.acme.test` })));
+
+    // The standby sees its peer's process gone (same host) at its next heartbeat (5 s) and takes over.
+    await vi.waitFor(async () => expect((await ready(ports[1 - holderIndex] as number)).mailboxes).toEqual([{ name: 'INBOX', held: true }]), { timeout: 30_000, interval: 100 });
+    const takeoverMs = Date.now() - killedAt;
+    console.log(`takeover after SIGKILL of the holder: ${takeoverMs} ms`);
+    expect(takeoverMs).toBeLessThan(30_000);
+    expect(standby.logs()).toContain('mailbox lease taken');
+
+    await vi.waitFor(() => {
+      expect(count(dbPath, 'select count(*) from inbound_messages')).toBe(total);
+      expect(count(dbPath, "select count(*) from outbox where status != 'sent'")).toBe(0);
+    }, { timeout: 120_000, interval: 250 });
+    expect(count(dbPath, "select count(*) from inbound_messages where outcome = 'ticket'")).toBe(total);
+    expect(count(dbPath, 'select count(*) from tickets')).toBe(total);
+    const confirmations = stack.smtp.received.map((mail) => mail.parsed.inReplyTo);
+    const pages = stack.receiver.requests.map((request) => (request.body as PageBody).dedup_key);
+    expect(new Set(confirmations).size).toBe(total);
+    expect(new Set(pages).size).toBe(total);
+    // Only a kill between a send and its record can repeat a delivery: one kill, at most one repeat of each kind.
+    expect(confirmations.length - total).toBeLessThanOrEqual(1);
+    expect(pages.length - total).toBeLessThanOrEqual(1);
+  }, 240_000);
+
+  it('keeps every mail to one outcome, ticket, confirmation and page through five SIGKILLs of the holder at random points', async () => {
+    stack = await startLocalStack();
+    const configFile = await stack.writeConfig('ticketd.yaml', FAST);
+    const dbPath = String(stack.config().database?.path);
+    const total = 500;
+    const kills = 5;
+    const instances: Array<{ daemon: DaemonProcess; port: number }> = [];
+    const launch = async () => {
+      const port = await freePort();
+      const daemon = startDaemonProcess(configFile, { env: { TICKETD_HTTP_ADMIN_PORT: String(port) } });
+      daemons.push(daemon);
+      instances.push({ daemon, port });
+    };
+    const holderNow = async () => {
+      for (const instance of instances) {
+        const answer = await ready(instance.port).catch(() => undefined);
+        if (answer?.mailboxes[0]?.held) return instance;
+      }
+      return undefined;
+    };
+    await launch();
+    await launch();
+    await stack.deliverMany(Array.from({ length: total }, (_, n) => customerMail({ from: `user${n}@acme.test`, subject: `SEV${(n % 4) + 1} failover ${n}`, messageId: `failover-${n}@mail.acme.test` })));
+
+    // Kill points chosen by progress, one at random in each fifth of the run, so they land while mail is worked off.
+    const span = Math.floor((total - 40) / kills);
+    const targets = Array.from({ length: kills }, (_, n) => 10 + n * span + Math.floor(Math.random() * span));
+    const takeovers: number[] = [];
+    for (const target of targets) {
+      await vi.waitFor(() => expect(count(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(target), { timeout: 120_000, interval: 20 });
+      const holder = await vi.waitFor(async () => {
+        const found = await holderNow();
+        expect(found).toBeDefined();
+        return found as { daemon: DaemonProcess; port: number };
+      }, { timeout: 30_000, interval: 50 });
+      const killedAt = Date.now();
+      await holder.daemon.stop('SIGKILL');
+      instances.splice(instances.indexOf(holder), 1);
+      await vi.waitFor(async () => expect(await holderNow()).toBeDefined(), { timeout: 30_000, interval: 50 });
+      takeovers.push(Date.now() - killedAt);
+      await launch(); // two instances again
+    }
+    console.log(`${kills} SIGKILLs of the lease holder at ${targets.join(', ')} mails; takeover after each: ${takeovers.join(', ')} ms`);
+
+    await vi.waitFor(() => {
+      expect(count(dbPath, 'select count(*) from inbound_messages')).toBe(total);
+      expect(count(dbPath, "select count(*) from outbox where status != 'sent'")).toBe(0);
+    }, { timeout: 180_000, interval: 500 });
+    expect(count(dbPath, "select count(*) from inbound_messages where outcome = 'ticket'")).toBe(total);
+    expect(count(dbPath, 'select count(*) from tickets')).toBe(total);
+    expect(count(dbPath, "select count(distinct message_id) from ticket_messages where direction = 'inbound'")).toBe(total);
+    const confirmations = stack.smtp.received.map((mail) => mail.parsed.inReplyTo);
+    const pages = stack.receiver.requests.map((request) => (request.body as PageBody).dedup_key);
+    expect(new Set(confirmations).size).toBe(total);
+    expect(new Set(pages).size).toBe(total);
+    for (const ms of takeovers) expect(ms).toBeLessThan(30_000);
+    // Only a kill between a send and its record can repeat a delivery, and a worker sends one at a time.
+    const duplicates = confirmations.length - total + (pages.length - total);
+    console.log(`duplicate deliveries after ${kills} kills: ${confirmations.length - total} confirmations, ${pages.length - total} pages`);
+    expect(duplicates).toBeLessThanOrEqual(kills);
+  }, 600_000);
+});
