@@ -1,11 +1,10 @@
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
 import { freePort } from './support/free-port.js';
+import { countRows, expectEveryMailOnce } from './support/exactly-once.js';
 import { customerMail } from './support/mail-factory.js';
 import { startDaemonProcess, type DaemonProcess } from './support/ticketd-process.js';
 
-type PageBody = { dedup_key: string };
 type Ready = { ok: boolean; checks: Record<string, { ok: boolean; detail: string }>; mailboxes: Array<{ name: string; held: boolean }> };
 
 const FAST = { outbox: { pollSeconds: 0.2, retryBaseSeconds: 0.2, retryMaxSeconds: 1 }, imap: { pollCron: '* * * * * *' } };
@@ -25,14 +24,7 @@ describe('two instances on one database', () => {
     stack = undefined;
   });
 
-  const count = (dbPath: string, sql: string): number => {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    try {
-      return (db.prepare(sql).pluck().get() as number) ?? 0;
-    } finally {
-      db.close();
-    }
-  };
+
   const ready = async (port: number): Promise<Ready> => (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as Ready;
 
   it('syncs the mailbox from one instance at a time, and the standby takes over when the holder is killed', async () => {
@@ -57,7 +49,7 @@ describe('two instances on one database', () => {
 
     const total = 60;
     await stack.deliverMany(Array.from({ length: total / 2 }, (_, n) => customerMail({ from: `user${n}@acme.test`, subject: `SEV2 failover ${n}`, messageId: `failover-${n}@mail.acme.test` })));
-    await vi.waitFor(() => expect(count(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(5), { timeout: 60_000, interval: 20 });
+    await vi.waitFor(() => expect(countRows(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(5), { timeout: 60_000, interval: 20 });
     // Only the holder connected to the mailbox.
     expect(holder.logs()).toContain('IMAP connected');
     expect(standby.logs()).not.toContain('IMAP connected');
@@ -72,19 +64,7 @@ describe('two instances on one database', () => {
     expect(takeoverMs).toBeLessThan(30_000);
     expect(standby.logs()).toContain('mailbox lease taken');
 
-    await vi.waitFor(() => {
-      expect(count(dbPath, 'select count(*) from inbound_messages')).toBe(total);
-      expect(count(dbPath, "select count(*) from outbox where status != 'sent'")).toBe(0);
-    }, { timeout: 120_000, interval: 250 });
-    expect(count(dbPath, "select count(*) from inbound_messages where outcome = 'ticket'")).toBe(total);
-    expect(count(dbPath, 'select count(*) from tickets')).toBe(total);
-    const confirmations = stack.smtp.received.map((mail) => mail.parsed.inReplyTo);
-    const pages = stack.receiver.requests.map((request) => (request.body as PageBody).dedup_key);
-    expect(new Set(confirmations).size).toBe(total);
-    expect(new Set(pages).size).toBe(total);
-    // Only a kill between a send and its record can repeat a delivery: one kill, at most one repeat of each kind.
-    expect(confirmations.length - total).toBeLessThanOrEqual(1);
-    expect(pages.length - total).toBeLessThanOrEqual(1);
+    await expectEveryMailOnce({ dbPath, stack, total, kills: 1 });
   }, 240_000);
 
   it('keeps every mail to one outcome, ticket, confirmation and page through five SIGKILLs of the holder at random points', async () => {
@@ -116,7 +96,7 @@ describe('two instances on one database', () => {
     const targets = Array.from({ length: kills }, (_, n) => 10 + n * span + Math.floor(Math.random() * span));
     const takeovers: number[] = [];
     for (const target of targets) {
-      await vi.waitFor(() => expect(count(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(target), { timeout: 120_000, interval: 20 });
+      await vi.waitFor(() => expect(countRows(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(target), { timeout: 120_000, interval: 20 });
       const holder = await vi.waitFor(async () => {
         const found = await holderNow();
         expect(found).toBeDefined();
@@ -131,21 +111,7 @@ describe('two instances on one database', () => {
     }
     console.log(`${kills} SIGKILLs of the lease holder at ${targets.join(', ')} mails; takeover after each: ${takeovers.join(', ')} ms`);
 
-    await vi.waitFor(() => {
-      expect(count(dbPath, 'select count(*) from inbound_messages')).toBe(total);
-      expect(count(dbPath, "select count(*) from outbox where status != 'sent'")).toBe(0);
-    }, { timeout: 180_000, interval: 500 });
-    expect(count(dbPath, "select count(*) from inbound_messages where outcome = 'ticket'")).toBe(total);
-    expect(count(dbPath, 'select count(*) from tickets')).toBe(total);
-    expect(count(dbPath, "select count(distinct message_id) from ticket_messages where direction = 'inbound'")).toBe(total);
-    const confirmations = stack.smtp.received.map((mail) => mail.parsed.inReplyTo);
-    const pages = stack.receiver.requests.map((request) => (request.body as PageBody).dedup_key);
-    expect(new Set(confirmations).size).toBe(total);
-    expect(new Set(pages).size).toBe(total);
     for (const ms of takeovers) expect(ms).toBeLessThan(30_000);
-    // Only a kill between a send and its record can repeat a delivery, and a worker sends one at a time.
-    const duplicates = confirmations.length - total + (pages.length - total);
-    console.log(`duplicate deliveries after ${kills} kills: ${confirmations.length - total} confirmations, ${pages.length - total} pages`);
-    expect(duplicates).toBeLessThanOrEqual(kills);
+    await expectEveryMailOnce({ dbPath, stack, total, kills });
   }, 600_000);
 });
