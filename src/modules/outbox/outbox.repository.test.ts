@@ -30,4 +30,15 @@ describe('claiming an outbox row for a delivery attempt', () => {
     expect(await outbox.claim({ id: listed!.id, now: at, leaseMs: 60_000, owner: 'stale' })).toBe(false);
     expect(await outbox.claim({ id: listed!.id, now: new Date(at.getTime() + 60_000), leaseMs: 60_000, owner: 'later' })).toBe(true);
   });
+
+  it('drops a sealed link secret in the same write that marks the mail sent', async () => {
+    const outbox = createOutboxRepository({ db });
+    const mail = { from: 'help@cloudsoft.test', to: ['alice@acme.test'], subject: 'Set your password', text: 'Open {{link}}', messageId: 'welcome.1@cloudsoft.test' };
+    await outbox.enqueue({ effectKey: 'welcome:alice@acme.test', ticketId: null, payload: { kind: 'email', mail, sealed: [{ placeholder: '{{link}}', box: 'sealed-box' }] }, at });
+    const [row] = await outbox.listDue({ now: at, limit: 10 });
+    await outbox.markSent({ id: row!.id, at });
+    const sent = await outbox.findById(row!.id);
+    expect(sent?.status).toBe('sent');
+    expect(sent?.payload).toEqual({ kind: 'email', mail });
+  });
 });

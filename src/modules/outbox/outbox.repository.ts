@@ -84,8 +84,10 @@ export function createOutboxRepository({ db }: { db: Db }) {
     return db.update(outbox).set({ leaseUntil: null, leaseOwner: null }).where(and(eq(outbox.leaseOwner, owner), eq(outbox.status, 'pending'))).run().changes;
   }
 
+  /** Sent: and a sealed link secret it carried is dropped in the same write, so no sent row keeps one. */
   function markSent({ id, at }: { id: number; at: Date }): void {
     db.update(outbox).set({ status: 'sent', sentAt: at, lastError: null, leaseUntil: null, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, id)).run();
+    forgetSealed(id);
   }
 
   /** After a mail with a sealed link went out: the sealed secret is dropped, the row keeps the mail without it. */
@@ -127,8 +129,8 @@ export function createOutboxRepository({ db }: { db: Db }) {
 
   return asyncRepository(
     db,
-    { enqueue, listDue, claim, activeLeaseOwners, releaseLeasesOf, markSent, forgetSealed, markRetry, markFailed, requeue, list, findById, countPending },
-    ['enqueue', 'claim', 'releaseLeasesOf', 'markSent', 'forgetSealed', 'markRetry', 'markFailed', 'requeue'],
+    { enqueue, listDue, claim, activeLeaseOwners, releaseLeasesOf, markSent, markRetry, markFailed, requeue, list, findById, countPending },
+    ['enqueue', 'claim', 'releaseLeasesOf', 'markSent', 'markRetry', 'markFailed', 'requeue'],
   );
 }
 

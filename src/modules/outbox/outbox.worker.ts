@@ -134,7 +134,6 @@ export function createOutboxWorker({
         const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1, sendMs };
         if (verdict.status === 'sent') {
           await repository.markSent({ id: item.id, at: clock.now() });
-          await repository.forgetSealed(item.id);
           logger.info(context, 'delivered');
         } else if (verdict.status === 'retry') {
           await repository.markRetry({ id: item.id, nextAttemptAt: verdict.nextAttemptAt, error: describeError(failure) });
