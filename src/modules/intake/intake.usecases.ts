@@ -62,16 +62,8 @@ type Facts = {
 };
 
 /** A message in the raw store, with its bytes when the caller still holds them; the options of reprocess and release. */
-export type StoredArrival = {
-  blob: BlobRef;
-  raw?: Buffer;
-  replaceInboundId?: number;
-  replaceOnlyIf?: IntakeDecision['outcome'];
-  release?: boolean;
-  trace?: ArrivalTrace;
-  /** Checked inside the write transaction before anything is recorded; throws when this process may no longer record mail from its source (a lost mailbox lease). */
-  fence?: () => Promise<void>;
-} & IngestSource;
+/** `fence`: checked inside the write transaction before anything is recorded; throws once this process may no longer record mail from its source (a lost mailbox lease). */
+export type StoredArrival = { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean; trace?: ArrivalTrace; fence?: () => Promise<void> } & IngestSource;
 
 /** Parsed, read and authenticated, waiting for the transaction: the decision runs inside it, on the facts then. */
 type Prepared = { kind: 'prepared'; facts: Facts; message: InboundMessage | undefined; decideNow: () => IntakeDecision | Promise<IntakeDecision>; reading?: MessageReading };
