@@ -8,6 +8,7 @@ import { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import * as accountsTables from '../modules/accounts/accounts.tables.js';
 import * as customersTables from '../modules/customers/customers.tables.js';
 import * as inboundLogTables from '../modules/inbound-log/inbound-log.tables.js';
+import * as jobTicksTables from '../modules/jobs/job-ticks.tables.js';
 import * as outboxTables from '../modules/outbox/outbox.tables.js';
 import * as rateLimitTables from '../modules/rate-limit/rate-limit.tables.js';
 import * as slaTables from '../modules/sla/sla.tables.js';
@@ -17,7 +18,7 @@ import { toPostgresTables } from '../shared/postgres-tables.js';
 
 /** Every SQLite table the modules define, by export name. */
 export const sqliteTables: Record<string, SQLiteTable> = Object.fromEntries(
-  [accountsTables, customersTables, inboundLogTables, outboxTables, rateLimitTables, slaTables, participantsTables, ticketsTables].flatMap((module) => Object.entries(module).filter(([, value]) => is(value, SQLiteTable))),
+  [accountsTables, customersTables, inboundLogTables, jobTicksTables, outboxTables, rateLimitTables, slaTables, participantsTables, ticketsTables].flatMap((module) => Object.entries(module).filter(([, value]) => is(value, SQLiteTable))),
 ) as Record<string, SQLiteTable>;
 
 export const postgresTables = toPostgresTables(sqliteTables);
@@ -35,6 +36,7 @@ export const {
   inboundMessages,
   mailboxCursors,
   mailboxLeases,
+  jobTicks,
   outbox,
   rateEvents,
   slaEvents,

@@ -12,6 +12,8 @@ import { createMailboxWatcher } from '../modules/mailbox/mailbox.watcher.js';
 import { createMailboxLease } from '../modules/mailbox/mailbox.lease.js';
 import { createMailboxLeaseRepository } from '../modules/inbound-log/mailbox-lease.repository.js';
 import { processOwner } from '../shared/process-owner.js';
+import { createJobTicksRepository } from '../modules/jobs/job-ticks.repository.js';
+import type { JobTicks } from '../shared/scheduled-job.js';
 import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
 import { createOutboxWorker } from '../modules/outbox/outbox.worker.js';
@@ -100,6 +102,10 @@ export async function buildServices({ config, logger = createLogger({ level: con
     linkSealer,
   });
 
+  // Several instances on one database run each scheduled tick once (job_ticks).
+  const jobTicks = createJobTicksRepository({ db });
+  const holder = processOwner();
+  const ticks: JobTicks = { claim: ({ job, tick }) => jobTicks.claim({ job, tick, holder, now: clock.now() }) };
   const autoClose = createAutoCloseJob({
     db,
     lifecycle: createLifecycle({ db, config, logger }),
@@ -107,9 +113,10 @@ export async function buildServices({ config, logger = createLogger({ level: con
     autoCloseDays: config.tickets.autoCloseDays,
     clock,
     logger: logger.child({ component: 'auto-close' }),
+    ticks,
   });
 
-  const heldExpiry = createHeldExpiryJob({ db, cron: config.tickets.autoCloseCron, heldDays: config.limits.heldDays, clock, logger: logger.child({ component: 'held-expiry' }) });
+  const heldExpiry = createHeldExpiryJob({ db, cron: config.tickets.autoCloseCron, heldDays: config.limits.heldDays, clock, logger: logger.child({ component: 'held-expiry' }), ticks });
 
   function close(): void {
     void parser.close();
@@ -117,7 +124,7 @@ export async function buildServices({ config, logger = createLogger({ level: con
     closeDatabase(db);
   }
 
-  return { config, logger, clock, db, templates, pages, repositories, stores, parser, intake, accounts, passwordLinks, registration, portal, linkSealer, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, metrics, close };
+  return { config, logger, clock, db, templates, pages, repositories, stores, parser, intake, accounts, passwordLinks, registration, portal, linkSealer, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, ticks, metrics, close };
 }
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;
@@ -251,8 +258,8 @@ export async function startDaemon(services: Services) {
   });
   if (config.http.port > 0 && !config.http.publicUrl) logger.warn('http.publicUrl is empty: links in mail point at http://host:port, and browsers keep the portal\'s Secure cookies only over https or on localhost');
 
-  const sessionSweep = createSessionSweepJob({ accounts: services.accounts, cron: config.tickets.autoCloseCron, logger: logger.child({ component: 'accounts' }) });
-  const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge() });
+  const sessionSweep = createSessionSweepJob({ accounts: services.accounts, cron: config.tickets.autoCloseCron, logger: logger.child({ component: 'accounts' }), ticks: services.ticks });
+  const slaJob = createSlaJob({ checker: services.slaChecker, cron: config.sla.checkCron, logger: logger.child({ component: 'sla' }), onEnqueued: () => services.outboxWorker.nudge(), ticks: services.ticks });
 
   // Bound before anything runs: a port in use fails the start cleanly. What it acknowledges meanwhile waits in the
   // outbox for the worker started next.

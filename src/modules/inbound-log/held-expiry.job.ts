@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
-import { createScheduledJob } from '../../shared/scheduled-job.js';
+import { createScheduledJob, type JobTicks } from '../../shared/scheduled-job.js';
 import { createInboundLogRepository } from './inbound-log.repository.js';
 
 const NEVER_VERIFIED = 'sender-never-verified';
@@ -11,7 +11,21 @@ const NEVER_VERIFIED = 'sender-never-verified';
  * quarantined (`sender-never-verified: held N days`), where operators look and `reprocess` can still release
  * it. Like the auto-close job, what is due is read from the database on each run, so a missed run is caught up.
  */
-export function createHeldExpiryJob({ db, cron, heldDays, clock = systemClock, logger = createSilentLogger() }: { db: Db; cron: string; heldDays: number; clock?: Clock; logger?: Logger }) {
+export function createHeldExpiryJob({
+  db,
+  cron,
+  heldDays,
+  clock = systemClock,
+  logger = createSilentLogger(),
+  ticks,
+}: {
+  db: Db;
+  cron: string;
+  heldDays: number;
+  clock?: Clock;
+  logger?: Logger;
+  ticks?: JobTicks;
+}) {
   const repository = createInboundLogRepository({ db });
 
   async function runOnce(): Promise<number[]> {
@@ -21,5 +35,5 @@ export function createHeldExpiryJob({ db, cron, heldDays, clock = systemClock, l
     return expired.map((row) => row.id);
   }
 
-  return { runOnce, ...createScheduledJob({ name: 'held-expiry', cron, run: runOnce, logger, catchUp: true }) };
+  return { runOnce, ...createScheduledJob({ name: 'held-expiry', cron, run: runOnce, logger, catchUp: true, ...(ticks ? { ticks } : {}) }) };
 }

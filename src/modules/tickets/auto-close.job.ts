@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
-import { createScheduledJob } from '../../shared/scheduled-job.js';
+import { createScheduledJob, type JobTicks } from '../../shared/scheduled-job.js';
 import type { Lifecycle } from './lifecycle.usecases.js';
 
 /**
@@ -16,6 +16,7 @@ export function createAutoCloseJob({
   autoCloseDays,
   clock = systemClock,
   logger = createSilentLogger(),
+  ticks,
 }: {
   db: Db;
   lifecycle: Lifecycle;
@@ -23,6 +24,7 @@ export function createAutoCloseJob({
   autoCloseDays: number;
   clock?: Clock;
   logger?: Logger;
+  ticks?: JobTicks;
 }) {
   async function runOnce(): Promise<string[]> {
     const closed = await db.transaction(() => lifecycle.autoCloseDue({ now: clock.now(), autoCloseDays }));
@@ -31,5 +33,5 @@ export function createAutoCloseJob({
   }
 
   // Catches up at once (the daemon may have been down when tickets fell due), then on schedule.
-  return { runOnce, ...createScheduledJob({ name: 'auto-close', cron, run: runOnce, logger, catchUp: true }) };
+  return { runOnce, ...createScheduledJob({ name: 'auto-close', cron, run: runOnce, logger, catchUp: true, ...(ticks ? { ticks } : {}) }) };
 }
