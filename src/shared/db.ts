@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { withContextConnection } from './context-connection.js';
 
 /** drizzle over one better-sqlite3 connection. */
 export type SqliteDb = BetterSQLite3Database & { $client: Sqlite.Database };
@@ -154,14 +155,7 @@ export function openDatabase({ path, synchronous = 'NORMAL' }: { path: string; s
   }
   if (temporary) openTemporaries.add(close);
   const own = { transaction, write, path, $writer: writerClient, $connection: current, close };
-  return new Proxy(own, {
-    get(target, key) {
-      if (key in target) return Reflect.get(target, key);
-      const connection = current();
-      const value: unknown = Reflect.get(connection, key, connection);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(connection) : value;
-    },
-  }) as unknown as Db;
+  return withContextConnection(own, current) as unknown as Db;
 }
 
 /**

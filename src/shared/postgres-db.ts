@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { withContextConnection } from './context-connection.js';
 
 export type PostgresDb = Omit<NodePgDatabase, 'transaction'> & {
   transaction<T>(work: () => T | Promise<T>): Promise<T>;
@@ -106,12 +107,5 @@ export async function openPostgresDatabase({ url, poolSize = 10 }: { url: string
     return scope?.root.open ? scope.root.db : reader;
   };
   const own = { transaction, write, close: () => pool.end() };
-  return new Proxy(own, {
-    get(target, key) {
-      if (key in target) return Reflect.get(target, key);
-      const connection = current();
-      const value: unknown = Reflect.get(connection, key, connection);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(connection) : value;
-    },
-  }) as unknown as PostgresDb;
+  return withContextConnection(own, current) as unknown as PostgresDb;
 }
