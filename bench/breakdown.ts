@@ -81,6 +81,6 @@ export async function runBreakdown(built: Built, stack: LocalStack, { folder }: 
     };
   } finally {
     await mailbox.close();
-    services.close();
+    await services.close();
   }
 }

@@ -116,7 +116,7 @@ export async function runScale(built: Built, stack: LocalStack, { sizes, runs, b
       const dbPath = path.join(dir, 'ticketd.sqlite');
       const checked = built.validateConfig(stack.config({ database: { path: dbPath }, limits: { autoRepliesPerHour: 1_000_000, newTicketsPerHour: 1_000_000 }, log: { level: 'warn' } }));
       if (!checked.ok) throw new Error(`bench config invalid: ${JSON.stringify(checked.problems)}`);
-      built.closeDatabase(built.openDatabase({ path: dbPath }));
+      await built.closeDatabase(built.openDatabase({ path: dbPath }));
       const started = performance.now();
       seed(dbPath, size);
       result.seedSeconds[size] = (performance.now() - started) / 1000;
@@ -161,6 +161,6 @@ export async function runScale(built: Built, stack: LocalStack, { sizes, runs, b
     log(`scale: median ratio ${(median(result.msPerMessage[large] ?? []) / median(result.msPerMessage[small] ?? [])).toFixed(2)} (${large} vs ${small})`);
     return result;
   } finally {
-    for (const service of services.values()) service.close();
+    for (const service of services.values()) await service.close();
   }
 }

@@ -23,7 +23,7 @@ import { median } from './stats.js';
 const { closeDatabase, openDatabase } = (await import(new URL('shared/db.js', DIST).href)) as typeof import('../src/shared/db.js');
 
 type SyncDb = BetterSQLite3Database;
-// A repository method: async, its statement synchronous inside (as src/shared/db.ts's asyncRepository makes them).
+// A repository method: async, its statement synchronous inside (as the repositories were before issue 18's step 2).
 const awaited = async <T>(statement: () => T): Promise<T> => statement();
 
 const ROUNDS = 7;
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     }
   } finally {
     client.close();
-    closeDatabase(database);
+    await closeDatabase(database);
     await rm(dir, { recursive: true, force: true });
   }
   const ratios = (a: number[], b: number[]) => median(a.map((value, index) => value / (b[index] as number)));

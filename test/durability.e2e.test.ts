@@ -116,8 +116,8 @@ describe('nothing lost, nothing twice', () => {
     await stack.deliverMany([...mails, customerMail({ subject: 'resync 4', messageId: 'resync-4@mail.acme.test' })], 'Support');
     daemon = start(configFile);
     await stack.smtp.waitFor(4, 30_000);
-    const dbPath = String(stack.config().database?.path);
-    await vi.waitFor(() => expect(countRows(dbPath, "select count(*) from inbound_messages where outcome = 'duplicate'")).toBe(3), waitLong);
+    const database = { path: String(stack.config().database?.path) };
+    await vi.waitFor(async () => expect(await countRows(database, "select count(*) from inbound_messages where outcome = 'duplicate'")).toBe(3), waitLong);
 
     const tickets = await ticketdJson<Array<{ subject: string }>>(['tickets', 'list', '--config', configFile, '--json']);
     expect(tickets.map((ticket) => ticket.subject)).toEqual(['resync 1', 'resync 2', 'resync 3', 'resync 4']);
@@ -148,7 +148,7 @@ describe('nothing lost, nothing twice', () => {
   it('survives SIGKILL at 10 random moments with exactly 300 tickets and every confirmation and page delivered', async () => {
     stack = await startLocalStack();
     const configFile = await stack.writeConfig('ticketd.yaml', { ...FAST, log: { level: 'warn' } });
-    const dbPath = String(stack.config().database?.path);
+    const database = { path: String(stack.config().database?.path) };
     const total = 300;
     await stack.deliverMany(Array.from({ length: total }, (_, n) => customerMail({ from: `user${n}@acme.test`, subject: `SEV${(n % 4) + 1} crash test ${n}`, messageId: `crash-${n}@mail.acme.test` })));
 
@@ -159,14 +159,14 @@ describe('nothing lost, nothing twice', () => {
     const progress: string[] = [];
     for (const target of targets) {
       const daemon = start(configFile);
-      await vi.waitFor(() => expect(countRows(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(target), { timeout: 120_000, interval: 20 });
+      await vi.waitFor(async () => expect(await countRows(database, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(target), { timeout: 120_000, interval: 20 });
       await daemon.stop('SIGKILL');
-      const ingested = countRows(dbPath, 'select count(*) from inbound_messages');
+      const ingested = await countRows(database, 'select count(*) from inbound_messages');
       progress.push(`${ingested} ingested / ${stack.smtp.received.length} mails / ${stack.receiver.requests.length} pages`);
     }
     console.log(`after each of ${targets.length} SIGKILLs:\n  ${progress.join('\n  ')}`);
     start(configFile);
     expect(targets.length).toBeGreaterThanOrEqual(8);
-    await expectEveryMailOnce({ dbPath, stack, total, kills: targets.length });
+    await expectEveryMailOnce({ database, stack, total, kills: targets.length });
   }, 600_000);
 });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
 import { freePort } from './support/free-port.js';
-import { countRows, expectEveryMailOnce } from './support/exactly-once.js';
+import { countRows, expectEveryMailOnce, type DaemonDatabase } from './support/exactly-once.js';
+import { DIALECTS, createTestPostgresDatabase } from './support/test-database.js';
 import { customerMail } from './support/mail-factory.js';
 import { startDaemonProcess, type DaemonProcess } from './support/ticketd-process.js';
 
@@ -14,23 +15,31 @@ const FAST = { outbox: { pollSeconds: 0.2, retryBaseSeconds: 0.2, retryMaxSecond
  * waits; killing the holder (SIGKILL: no chance to let go) hands the mailbox over, and every mail still gets
  * exactly one outcome, one ticket, one confirmation and one page.
  */
-describe('two instances on one database', () => {
+describe.each(DIALECTS)('two instances on one %s database', (dialect) => {
   let stack: LocalStack | undefined;
   const daemons: DaemonProcess[] = [];
 
-  afterEach(async () => {
+  afterEach(async (context) => {
+    // A failed run shows what each daemon said last (a crash at start-up, a stuck lease).
+    if (context.task.result?.state === 'fail') for (const daemon of daemons) console.log(`daemon ${daemon.child.pid} logs (tail):\n${daemon.logs().slice(-3000)}`);
     await Promise.all(daemons.splice(0).map((daemon) => daemon.stop('SIGKILL')));
     await stack?.close();
     stack = undefined;
   });
 
 
+  /** The daemons' config: the stack's SQLite file, or a fresh database on the run's PostgreSQL. */
+  const daemonConfig = async (local: LocalStack): Promise<{ configFile: string; database: DaemonDatabase }> => {
+    if (dialect === 'sqlite') return { configFile: await local.writeConfig('ticketd.yaml', FAST), database: { path: String(local.config().database?.path) } };
+    const url = await createTestPostgresDatabase();
+    return { configFile: await local.writeConfig('ticketd.yaml', { ...FAST, database: { url } }), database: { url } };
+  };
+
   const ready = async (port: number): Promise<Ready> => (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as Ready;
 
   it('syncs the mailbox from one instance at a time, and the standby takes over when the holder is killed', async () => {
     stack = await startLocalStack();
-    const configFile = await stack.writeConfig('ticketd.yaml', FAST);
-    const dbPath = String(stack.config().database?.path);
+    const { configFile, database } = await daemonConfig(stack);
     const ports = [await freePort(), await freePort()];
     const [first, second] = ports.map((port) => startDaemonProcess(configFile, { env: { TICKETD_HTTP_ADMIN_PORT: String(port) } })) as [DaemonProcess, DaemonProcess];
     daemons.push(first, second);
@@ -49,7 +58,7 @@ describe('two instances on one database', () => {
 
     const total = 60;
     await stack.deliverMany(Array.from({ length: total / 2 }, (_, n) => customerMail({ from: `user${n}@acme.test`, subject: `SEV2 failover ${n}`, messageId: `failover-${n}@mail.acme.test` })));
-    await vi.waitFor(() => expect(countRows(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(5), { timeout: 60_000, interval: 20 });
+    await vi.waitFor(async () => expect(await countRows(database, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(5), { timeout: 60_000, interval: 20 });
     // Only the holder connected to the mailbox.
     expect(holder.logs()).toContain('IMAP connected');
     expect(standby.logs()).not.toContain('IMAP connected');
@@ -60,17 +69,16 @@ describe('two instances on one database', () => {
     // The standby sees its peer's process gone (same host) at its next heartbeat (5 s) and takes over.
     await vi.waitFor(async () => expect((await ready(ports[1 - holderIndex] as number)).mailboxes).toEqual([{ name: 'INBOX', held: true }]), { timeout: 30_000, interval: 100 });
     const takeoverMs = Date.now() - killedAt;
-    console.log(`takeover after SIGKILL of the holder: ${takeoverMs} ms`);
+    console.log(`${dialect}: takeover after SIGKILL of the holder: ${takeoverMs} ms`);
     expect(takeoverMs).toBeLessThan(30_000);
     expect(standby.logs()).toContain('mailbox lease taken');
 
-    await expectEveryMailOnce({ dbPath, stack, total, kills: 1 });
+    await expectEveryMailOnce({ database, stack, total, kills: 1 });
   }, 240_000);
 
   it('keeps every mail to one outcome, ticket, confirmation and page through five SIGKILLs of the holder at random points', async () => {
     stack = await startLocalStack();
-    const configFile = await stack.writeConfig('ticketd.yaml', FAST);
-    const dbPath = String(stack.config().database?.path);
+    const { configFile, database } = await daemonConfig(stack);
     const total = 500;
     const kills = 5;
     const instances: Array<{ daemon: DaemonProcess; port: number }> = [];
@@ -96,7 +104,7 @@ describe('two instances on one database', () => {
     const targets = Array.from({ length: kills }, (_, n) => 10 + n * span + Math.floor(Math.random() * span));
     const takeovers: number[] = [];
     for (const target of targets) {
-      await vi.waitFor(() => expect(countRows(dbPath, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(target), { timeout: 120_000, interval: 20 });
+      await vi.waitFor(async () => expect(await countRows(database, 'select count(*) from inbound_messages')).toBeGreaterThanOrEqual(target), { timeout: 120_000, interval: 20 });
       const holder = await vi.waitFor(async () => {
         const found = await holderNow();
         expect(found).toBeDefined();
@@ -109,9 +117,9 @@ describe('two instances on one database', () => {
       takeovers.push(Date.now() - killedAt);
       await launch(); // two instances again
     }
-    console.log(`${kills} SIGKILLs of the lease holder at ${targets.join(', ')} mails; takeover after each: ${takeovers.join(', ')} ms`);
+    console.log(`${dialect}: ${kills} SIGKILLs of the lease holder at ${targets.join(', ')} mails; takeover after each: ${takeovers.join(', ')} ms`);
 
     for (const ms of takeovers) expect(ms).toBeLessThan(30_000);
-    await expectEveryMailOnce({ dbPath, stack, total, kills });
+    await expectEveryMailOnce({ database, stack, total, kills });
   }, 600_000);
 });

@@ -23,7 +23,7 @@ describe('ticketd sla report', () => {
       await tickets.insertTicket({ prefix: 'CS', ticket: { subject: 's', severity: 'SEV1', priority: 'Urgent', status: 'open', requesterEmail: email, requesterName: '', createdAt: created, updatedAt: created, firstRespondedAt: new Date(created.getTime() + minutes * 60_000) } });
     }
     await tickets.insertTicket({ prefix: 'CS', ticket: { subject: 'old', severity: 'SEV1', priority: 'Urgent', status: 'closed', requesterEmail: 'a@acme.test', requesterName: '', createdAt: new Date('2026-01-05T09:00:00Z'), updatedAt: created, firstRespondedAt: null } });
-    closeDatabase(db);
+    await closeDatabase(db);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

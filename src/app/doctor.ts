@@ -7,9 +7,10 @@ import { checkLmtp } from './doctor.lmtp.js';
 import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
 import { keyWithEnv } from '../modules/oauth2/oauth2.models.js';
 import type { TokenSource } from '../modules/oauth2/oauth2.token-provider.js';
-import { closeDatabase, openDatabase } from '../shared/db.js';
+import { closeDatabase } from '../shared/db.js';
 import { describeError } from '../shared/errors.js';
-import { checkDatabaseWritable } from './readiness.js';
+import { checkDatabase } from './readiness.js';
+import { describeDatabase, openConfiguredDatabase } from './database.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 export type DoctorCheck = { name: string; verdict: Verdict; detail: string; hint: string };
@@ -35,7 +36,7 @@ export async function runDoctor({ config, timeoutMs = 10_000 }: { config: Config
     withTokenCheck('smtp', tokens.smtp, timeoutMs, (token) => checkSmtp(config, timeoutMs, token)),
     checkPager(config, timeoutMs),
   ]);
-  return [...imap, ...lmtp, ...smtp, pager, ...checkDatabaseAndDisk(config)];
+  return [...imap, ...lmtp, ...smtp, pager, ...(await checkDatabaseAndDisk(config))];
 }
 
 // The doctor's --timeout bounds the token request as well.
@@ -135,22 +136,23 @@ async function checkPager(config: Config, timeoutMs: number): Promise<DoctorChec
   }
 }
 
-function checkDatabaseAndDisk(config: Config): DoctorCheck[] {
+async function checkDatabaseAndDisk(config: Config): Promise<DoctorCheck[]> {
   const file = config.database.path;
+  const name = describeDatabase(config);
   let database: DoctorCheck;
   try {
     // Opening applies pending migrations, as the daemon would at start-up.
-    const db = openDatabase({ path: file });
+    const db = await openConfiguredDatabase(config);
     try {
-      const verdict = checkDatabaseWritable(db.$writer);
+      const verdict = await checkDatabase(db);
       database = verdict.ok
-        ? { name: 'database', verdict: 'ok', detail: `${file}: ${verdict.detail}`, hint: '' }
-        : { name: 'database', verdict: 'fail', detail: `${file}: ${verdict.detail}`, hint: 'the user running ticketd must be able to write the database file and its folder' };
+        ? { name: 'database', verdict: 'ok', detail: `${name}: ${verdict.detail}`, hint: '' }
+        : { name: 'database', verdict: 'fail', detail: `${name}: ${verdict.detail}`, hint: config.database.url ? 'ticketd needs a PostgreSQL primary it may write to (check the URL, the user and its grants)' : 'the user running ticketd must be able to write the database file and its folder' };
     } finally {
-      closeDatabase(db);
+      await closeDatabase(db);
     }
   } catch (error) {
-    database = { name: 'database', verdict: 'fail', detail: `${file}: ${describeError(error)}`, hint: 'check database.path and the permissions of its folder' };
+    database = { name: 'database', verdict: 'fail', detail: `${name}: ${describeError(error)}`, hint: config.database.url ? 'check database.url (TICKETD_DATABASE_URL): host, port, user, database, and that PostgreSQL accepts the connection' : 'check database.path and the permissions of its folder' };
   }
   const folder = path.dirname(path.resolve(file));
   let disk: DoctorCheck;

@@ -1,6 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { eq, min, sql } from 'drizzle-orm';
+import { inboundMessages } from '../modules/inbound-log/inbound-log.tables.js';
+import { outbox } from '../modules/outbox/outbox.tables.js';
+import { tickets } from '../modules/tickets/tickets.tables.js';
 import type { Db } from '../shared/db.js';
+import { rawNumber } from '../shared/db-results.js';
 
 export type DeliveryAttempt = { kind: 'email' | 'page' | 'webhook'; result: 'sent' | 'retry' | 'failed'; createdAt: Date; at: Date };
 export type ImapStatus = { connected: boolean; reconnects: number };
@@ -8,28 +13,34 @@ export type ImapStatus = { connected: boolean; reconnects: number };
 /**
  * ticketd's Prometheus metrics on a registry of its own (never prom-client's global one, so tests and
  * several daemons in one process do not share counters). What is durable (messages, tickets, the outbox) is
- * read from SQLite on each scrape, so it is right across restarts and counts `ticketd ingest` runs too; what
+ * read from the database on each scrape, so it is right across restarts and counts `ticketd ingest` runs too; what
  * happens only in this process (delivery attempts, IMAP reconnects, paging latency) is counted here.
  */
 export function createMetrics({ db, clock = systemClock, registry = new Registry(), processMetrics = true }: { db: Db; clock?: Clock; registry?: Registry; processMetrics?: boolean }) {
   let imapStatus: () => ImapStatus | undefined = () => undefined;
-  const sqlite = db.$client;
-  const outcomes = sqlite.prepare('select outcome, count(*) as count from inbound_messages group by outcome');
-  const severities = sqlite.prepare('select severity, count(*) as count from tickets group by severity');
-  const quarantined = sqlite.prepare(
-    "select case when instr(reason, ':') > 0 then substr(reason, 1, instr(reason, ':') - 1) else reason end as kind, count(*) as count from inbound_messages where outcome = 'quarantined' group by kind",
-  );
-  const pending = sqlite.prepare("select count(*) as count, min(created_at) as oldest from outbox where status = 'pending'");
-  const failed = sqlite.prepare("select count(*) as count from outbox where status = 'failed'");
+  const t = db.tables({ inboundMessages, tickets, outbox });
+  const countOf = sql<unknown>`count(*)`;
+  // The first word of a reason (before its colon): SQLite spells the position `instr`, PostgreSQL `strpos`.
+  const position = db.dialect === 'sqlite' ? sql`instr(${t.inboundMessages.reason}, ':')` : sql`strpos(${t.inboundMessages.reason}, ':')`;
+  const kind = sql<string>`case when ${position} > 0 then substr(${t.inboundMessages.reason}, 1, ${position} - 1) else ${t.inboundMessages.reason} end`;
+  const outcomes = async () => (await db.select({ outcome: t.inboundMessages.outcome, count: countOf }).from(t.inboundMessages).groupBy(t.inboundMessages.outcome)).map((row) => ({ ...row, count: rawNumber(row.count) }));
+  const severities = async () => (await db.select({ severity: t.tickets.severity, count: countOf }).from(t.tickets).groupBy(t.tickets.severity)).map((row) => ({ ...row, count: rawNumber(row.count) }));
+  const quarantined = async () =>
+    (await db.select({ kind, count: countOf }).from(t.inboundMessages).where(eq(t.inboundMessages.outcome, 'quarantined')).groupBy(kind)).map((row) => ({ kind: String(row.kind), count: rawNumber(row.count) }));
+  const pending = async () => {
+    const [row] = await db.select({ count: countOf, oldest: min(t.outbox.createdAt) }).from(t.outbox).where(eq(t.outbox.status, 'pending'));
+    return { count: rawNumber(row?.count ?? 0), oldest: row?.oldest ?? null };
+  };
+  const failed = async () => rawNumber((await db.select({ count: countOf }).from(t.outbox).where(eq(t.outbox.status, 'failed')))[0]?.count ?? 0);
 
   new Counter({
     name: 'ticketd_messages_total',
     help: 'Inbound messages by recorded outcome (ticket, reply, bounce, auto-reply, quarantined, duplicate); from the database. A reprocessed message moves to its new outcome.',
     labelNames: ['outcome'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      for (const row of outcomes.all() as Array<{ outcome: string; count: number }>) this.inc({ outcome: row.outcome }, row.count);
+      for (const row of await outcomes()) this.inc({ outcome: row.outcome }, row.count);
     },
   });
   new Gauge({
@@ -37,10 +48,10 @@ export function createMetrics({ db, clock = systemClock, registry = new Registry
     help: 'Quarantined messages by the first word of their reason (flood-guard, over-budget, malformed-headers, sender-not-authenticated, ...); from the database. A rising flood-guard is a flood as it happens.',
     labelNames: ['reason'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
       // Reasons start with one of our own words; anything else is counted as `other`, never used as a label.
-      for (const row of quarantined.all() as Array<{ kind: string; count: number }>) this.inc({ reason: /^[a-z][a-z-]{0,39}$/.test(row.kind) ? row.kind : 'other' }, row.count);
+      for (const row of await quarantined()) this.inc({ reason: /^[a-z][a-z-]{0,39}$/.test(row.kind) ? row.kind : 'other' }, row.count);
     },
   });
   new Counter({
@@ -48,33 +59,33 @@ export function createMetrics({ db, clock = systemClock, registry = new Registry
     help: 'Tickets created, by severity; from the database.',
     labelNames: ['severity'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      for (const row of severities.all() as Array<{ severity: string; count: number }>) this.inc({ severity: row.severity }, row.count);
+      for (const row of await severities()) this.inc({ severity: row.severity }, row.count);
     },
   });
   new Gauge({
     name: 'ticketd_outbox_pending',
     help: 'Deliveries (confirmations, pages) waiting to be sent or retried.',
     registers: [registry],
-    collect() {
-      this.set((pending.get() as { count: number }).count);
+    async collect() {
+      this.set((await pending()).count);
     },
   });
   new Gauge({
     name: 'ticketd_outbox_dead_letters',
     help: 'Deliveries that failed permanently (see `ticketd outbox list --status failed`).',
     registers: [registry],
-    collect() {
-      this.set((failed.get() as { count: number }).count);
+    async collect() {
+      this.set(await failed());
     },
   });
   new Gauge({
     name: 'ticketd_outbox_oldest_pending_age_seconds',
     help: 'Age of the oldest pending delivery; 0 when the outbox is empty.',
     registers: [registry],
-    collect() {
-      this.set(oldestPendingAgeSeconds());
+    async collect() {
+      this.set(await oldestPendingAgeSeconds());
     },
   });
   new Counter({
@@ -109,9 +120,9 @@ export function createMetrics({ db, clock = systemClock, registry = new Registry
   });
   if (processMetrics) collectDefaultMetrics({ register: registry, prefix: 'ticketd_' });
 
-  function oldestPendingAgeSeconds(): number {
-    const { oldest } = pending.get() as { oldest: number | null };
-    return oldest === null ? 0 : Math.max(0, (clock.now().getTime() - oldest) / 1000);
+  async function oldestPendingAgeSeconds(): Promise<number> {
+    const { oldest } = await pending();
+    return oldest === null ? 0 : Math.max(0, (clock.now().getTime() - oldest.getTime()) / 1000);
   }
 
   /** Called by the outbox worker after every attempt. A page's outbox row is written with its ticket. */

@@ -28,7 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (sqlite) closeDatabase(sqlite);
+  if (sqlite) await closeDatabase(sqlite);
   await pool?.end();
   await server?.destroy();
 });

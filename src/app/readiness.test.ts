@@ -21,8 +21,8 @@ describe('readiness', () => {
     return db;
   }
 
-  it('is ready with a writable database, a connected mailbox and a young outbox', () => {
-    const report = checkReadiness({ db: memoryDb(), imap: connected, mailboxes: [{ name: 'INBOX', held: true }], oldestPendingAgeSeconds: 12, ...limits });
+  it('is ready with a writable database, a connected mailbox and a young outbox', async () => {
+    const report = await checkReadiness({ db: memoryDb(), imap: connected, mailboxes: [{ name: 'INBOX', held: true }], oldestPendingAgeSeconds: 12, ...limits });
     expect(report).toEqual({
       ok: true,
       checks: { database: { ok: true, detail: 'writable' }, imap: { ok: true, detail: 'connected' }, outbox: { ok: true, detail: 'oldest pending delivery 12 s old' } },
@@ -30,39 +30,39 @@ describe('readiness', () => {
     });
   });
 
-  it('is ready as a standby while another instance holds the mailbox lease, and says it does not hold it', () => {
-    const report = checkReadiness({ db: memoryDb(), imap: { connected: false, everConnected: false, disconnectedForMs: 0, standby: true }, mailboxes: [{ name: 'INBOX', held: false }], oldestPendingAgeSeconds: 0, ...limits });
+  it('is ready as a standby while another instance holds the mailbox lease, and says it does not hold it', async () => {
+    const report = await checkReadiness({ db: memoryDb(), imap: { connected: false, everConnected: false, disconnectedForMs: 0, standby: true }, mailboxes: [{ name: 'INBOX', held: false }], oldestPendingAgeSeconds: 0, ...limits });
     expect(report).toMatchObject({ ok: true, checks: { imap: { ok: true, detail: 'standby: another instance holds the mailbox lease and syncs it' } }, mailboxes: [{ name: 'INBOX', held: false }] });
   });
 
-  it('stays ready while a lost IMAP connection is within the grace period, and not after it', () => {
+  it('stays ready while a lost IMAP connection is within the grace period, and not after it', async () => {
     const db = memoryDb();
-    const within = checkReadiness({ db, imap: { connected: false, everConnected: true, disconnectedForMs: 299_000 }, oldestPendingAgeSeconds: 0, ...limits });
+    const within = await checkReadiness({ db, imap: { connected: false, everConnected: true, disconnectedForMs: 299_000 }, oldestPendingAgeSeconds: 0, ...limits });
     expect(within.ok).toBe(true);
     expect(within.checks.imap?.detail).toContain('reconnecting for 299 s');
-    const past = checkReadiness({ db, imap: { connected: false, everConnected: true, disconnectedForMs: 300_000 }, oldestPendingAgeSeconds: 0, ...limits });
+    const past = await checkReadiness({ db, imap: { connected: false, everConnected: true, disconnectedForMs: 300_000 }, oldestPendingAgeSeconds: 0, ...limits });
     expect(past).toMatchObject({ ok: false, checks: { imap: { ok: false, detail: 'disconnected for 300 s' } } });
   });
 
-  it('is not ready before the first IMAP connection succeeded', () => {
-    const report = checkReadiness({ db: memoryDb(), imap: { connected: false, everConnected: false, disconnectedForMs: 1_000 }, oldestPendingAgeSeconds: 0, ...limits });
+  it('is not ready before the first IMAP connection succeeded', async () => {
+    const report = await checkReadiness({ db: memoryDb(), imap: { connected: false, everConnected: false, disconnectedForMs: 1_000 }, oldestPendingAgeSeconds: 0, ...limits });
     expect(report).toMatchObject({ ok: false, checks: { imap: { ok: false, detail: 'not connected yet' } } });
   });
 
-  it('is not ready when the oldest pending delivery reached the limit', () => {
-    const report = checkReadiness({ db: memoryDb(), imap: connected, oldestPendingAgeSeconds: 900, ...limits });
+  it('is not ready when the oldest pending delivery reached the limit', async () => {
+    const report = await checkReadiness({ db: memoryDb(), imap: connected, oldestPendingAgeSeconds: 900, ...limits });
     expect(report).toMatchObject({ ok: false, checks: { outbox: { ok: false, detail: 'oldest pending delivery 900 s old (limit http.readyOutboxMaxAgeSeconds 900)' } } });
   });
 
-  it('checks the LMTP listener when it is configured, and IMAP only when it is', () => {
+  it('checks the LMTP listener when it is configured, and IMAP only when it is', async () => {
     const db = memoryDb();
     const lmtp = { listening: true, host: '127.0.0.1', port: 2424, connections: 1, inHand: 0 };
-    const lmtpOnly = checkReadiness({ db, imap: undefined, lmtp, oldestPendingAgeSeconds: 0, ...limits });
+    const lmtpOnly = await checkReadiness({ db, imap: undefined, lmtp, oldestPendingAgeSeconds: 0, ...limits });
     expect(lmtpOnly).toEqual({
       ok: true,
       checks: { database: { ok: true, detail: 'writable' }, lmtp: { ok: true, detail: 'listening on 127.0.0.1:2424 (1 connections, 0 messages in hand)' }, outbox: { ok: true, detail: 'oldest pending delivery 0 s old' } },
     });
-    const closed = checkReadiness({ db, imap: connected, lmtp: { ...lmtp, listening: false }, oldestPendingAgeSeconds: 0, ...limits });
+    const closed = await checkReadiness({ db, imap: connected, lmtp: { ...lmtp, listening: false }, oldestPendingAgeSeconds: 0, ...limits });
     expect(closed).toMatchObject({ ok: false, checks: { imap: { ok: true }, lmtp: { ok: false, detail: 'not listening on 127.0.0.1:2424' } } });
   });
 
@@ -70,7 +70,7 @@ describe('readiness', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-ready-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'ticketd.sqlite');
-    closeDatabase(openDatabase({ path: file }));
+    await closeDatabase(openDatabase({ path: file }));
     const sqlite = new Database(file, { readonly: true });
     cleanup.push(() => void sqlite.close());
     const verdict = checkDatabaseWritable(sqlite);
@@ -87,8 +87,8 @@ describe('readiness', () => {
     const other = new Database(file);
     cleanup.push(() => void other.close());
     other.exec('BEGIN IMMEDIATE');
-    expect(checkDatabaseWritable(db.$writer)).toEqual({ ok: true, detail: 'writable (locked by another writer just now)' });
+    expect(checkDatabaseWritable(db.$writer!)).toEqual({ ok: true, detail: 'writable (locked by another writer just now)' });
     other.exec('ROLLBACK');
-    expect(db.$writer.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(db.$writer!.pragma('busy_timeout', { simple: true })).toBe(5000);
   });
 });

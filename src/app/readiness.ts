@@ -1,6 +1,8 @@
 import { accessSync, constants } from 'node:fs';
 import type { Db } from '../shared/db.js';
 import type Sqlite from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
+import { rawRows } from '../shared/db-results.js';
 import type { HealthReport } from './web/web.context.js';
 
 /** `standby`: another instance holds the mailbox's lease and syncs it; this one takes over if that one stops. */
@@ -12,7 +14,7 @@ export type LmtpReadiness = { listening: boolean; host: string; port: number; co
  * period after having worked), the LMTP listener listens, and the outbox moves (its oldest pending row is
  * younger than the limit). IMAP and LMTP are checked only when configured.
  */
-export function checkReadiness({
+export async function checkReadiness({
   db,
   imap,
   lmtp,
@@ -29,8 +31,8 @@ export function checkReadiness({
   oldestPendingAgeSeconds: number;
   outboxMaxAgeSeconds: number;
   imapGraceSeconds: number;
-}): HealthReport {
-  const database = checkDatabaseWritable(db.$writer);
+}): Promise<HealthReport> {
+  const database = await checkDatabase(db);
   const imapCheck = !imap
     ? undefined
     : imap.standby
@@ -52,6 +54,21 @@ export function checkReadiness({
       : { ok: false, detail: `oldest pending delivery ${age} s old (limit http.readyOutboxMaxAgeSeconds ${outboxMaxAgeSeconds})` };
   const checks = { database, ...(imapCheck ? { imap: imapCheck } : {}), ...(lmtpCheck ? { lmtp: lmtpCheck } : {}), outbox };
   return { ok: Object.values(checks).every((check) => check.ok), checks, ...(imap ? { mailboxes } : {}) };
+}
+
+/**
+ * The database takes writes. SQLite: the check below on the writer connection. PostgreSQL: the server answers
+ * on the pool and is a primary (a standby in recovery refuses every write).
+ */
+export async function checkDatabase(db: Db): Promise<{ ok: boolean; detail: string }> {
+  if (db.$writer) return checkDatabaseWritable(db.$writer);
+  try {
+    const [row] = await rawRows<{ recovery: boolean }>(db, sql`select pg_is_in_recovery() as "recovery"`);
+    return row?.recovery ? { ok: false, detail: 'read-only: the PostgreSQL server is a standby in recovery' } : { ok: true, detail: 'writable (the PostgreSQL primary answers)' };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return { ok: false, detail: `${code ?? 'error'}: ${(error as Error).message}` };
+  }
 }
 
 /**

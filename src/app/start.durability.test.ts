@@ -18,9 +18,9 @@ async function synchronousOf({ processedFolder, lmtpPort = 0 }: { processedFolde
   });
   const services = await buildServices({ config, logger: createSilentLogger() });
   try {
-    return services.db.$writer.pragma('synchronous', { simple: true }) as number;
+    return services.db.$writer!.pragma('synchronous', { simple: true }) as number;
   } finally {
-    services.close();
+    await services.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

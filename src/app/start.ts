@@ -28,7 +28,8 @@ import { createLifecycle } from '../modules/tickets/lifecycle.usecases.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
 import { requireMailTemplates } from '../modules/templates/templates.loader.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { closeDatabase, openDatabase } from '../shared/db.js';
+import { closeDatabase } from '../shared/db.js';
+import { openConfiguredDatabase } from './database.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createCustomersRepository } from '../modules/customers/customers.repository.js';
 import { seedCustomerDomains } from '../modules/customers/customers.usecases.js';
@@ -56,7 +57,7 @@ export async function buildServices({ config, logger = createLogger({ level: con
   // Mail moved away after its commit must find that commit on disk after a power cut (see openDatabase); so must
   // mail acknowledged over LMTP, which the MTA deletes on our 250.
   const durable = Boolean(config.imap?.processedFolder) || config.lmtp.port > 0;
-  const db = openDatabase({ path: config.database.path, synchronous: durable ? 'FULL' : 'NORMAL' });
+  const db = await openConfiguredDatabase(config, { synchronous: durable ? 'FULL' : 'NORMAL' });
   await seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
     customers: createCustomersRepository({ db }),
@@ -118,10 +119,10 @@ export async function buildServices({ config, logger = createLogger({ level: con
 
   const heldExpiry = createHeldExpiryJob({ db, cron: config.tickets.autoCloseCron, heldDays: config.limits.heldDays, clock, logger: logger.child({ component: 'held-expiry' }), ticks });
 
-  function close(): void {
+  async function close(): Promise<void> {
     void parser.close();
     mailSender.close();
-    closeDatabase(db);
+    await closeDatabase(db);
   }
 
   return { config, logger, clock, db, templates, pages, repositories, stores, parser, intake, accounts, passwordLinks, registration, portal, linkSealer, tokens, mailSender, pager, webhook, slaChecker, outboxWorker, autoClose, heldExpiry, ticks, metrics, close };
@@ -233,13 +234,13 @@ export async function startDaemon(services: Services) {
   if (config.security.senderAuth === 'off') logger.warn('security.senderAuth is off: anyone can forge the From of an approved domain (local demo only)');
   if (config.security.senderAuth === 'authres' && !config.security.authservId) logger.warn('security.authservId is empty: no Authentication-Results header is trusted, so mail from approved domains is quarantined');
   if (imapSide) services.metrics.watchImap(() => imapSide.status());
-  const readiness = () =>
+  const readiness = async () =>
     checkReadiness({
       db: services.db,
       imap: imapSide?.status(),
       mailboxes: imapSide?.mailboxes() ?? [],
       lmtp: lmtp?.status(),
-      oldestPendingAgeSeconds: services.metrics.oldestPendingAgeSeconds(),
+      oldestPendingAgeSeconds: await services.metrics.oldestPendingAgeSeconds(),
       outboxMaxAgeSeconds: config.http.readyOutboxMaxAgeSeconds,
       imapGraceSeconds: config.http.readyImapGraceSeconds,
     });
@@ -289,7 +290,7 @@ export async function startDaemon(services: Services) {
     await Promise.all([services.autoClose.stop(), services.heldExpiry.stop(), sessionSweep.stop()]);
     await services.outboxWorker.stop({ drainMs });
     await http.close();
-    services.close();
+    await services.close();
     logger.info('ticketd stopped');
   }
 

@@ -3,7 +3,8 @@ import { createCustomersRepository } from '../modules/customers/customers.reposi
 import { seedCustomerDomains } from '../modules/customers/customers.usecases.js';
 import { defaultOrganisationOf } from '../modules/customers/customers.models.js';
 import { isPublicSuffix } from '../modules/desk/address.models.js';
-import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
+import { closeDatabase, type Db } from '../shared/db.js';
+import { openConfiguredDatabase } from '../app/database.js';
 import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]+$/;
@@ -11,12 +12,12 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]+$/;
 /** Opens the database with support.customerDomains seeded, as the daemon does at start-up. */
 export async function withCustomersDb<T>(io: CliIo, configFile: string | undefined, work: (db: Db, config: ReturnType<typeof requireConfig>) => T | Promise<T>): Promise<T> {
   const config = requireConfig(io, configFile);
-  const db = openDatabase({ path: config.database.path });
+  const db = await openConfiguredDatabase(config);
   try {
     await seedCustomerDomains({ db, domains: config.support.customerDomains, at: new Date() });
     return await work(db, config);
   } finally {
-    closeDatabase(db);
+    await closeDatabase(db);
   }
 }
 

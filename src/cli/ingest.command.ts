@@ -58,7 +58,7 @@ export function registerIngestCommand(program: Command, io: CliIo): void {
           await services.outboxWorker.runOnce({ shouldContinue: () => Date.now() < deadline });
         }
       } finally {
-        services.close();
+        await services.close();
       }
       if (failures > 0) throw new CliExit(1);
     });

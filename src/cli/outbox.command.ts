@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createOutboxRepository, type OutboxItem } from '../modules/outbox/outbox.repository.js';
-import { closeDatabase, openDatabase } from '../shared/db.js';
+import { closeDatabase } from '../shared/db.js';
+import { openConfiguredDatabase } from '../app/database.js';
 import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 function itemJson(item: OutboxItem) {
@@ -30,13 +31,13 @@ export function registerOutboxCommands(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd outbox list --config config/ticketd.yaml --failed --json')
     .action(async (options: { config?: string; failed?: boolean; json?: boolean }) => {
-      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      const db = await openConfiguredDatabase(requireConfig(io, options.config));
       try {
         const rows = (await createOutboxRepository({ db }).list(options.failed ? { status: 'failed' } : {})).map(itemJson);
         if (options.json) printJson(io, rows);
         else printTable(io, ['ID', 'KIND', 'STATUS', 'ATTEMPTS', 'TARGET', 'LAST ERROR'], rows.map((r) => [r.id, r.kind, r.status, r.attempts, r.target, r.lastError ?? '']));
       } finally {
-        closeDatabase(db);
+        await closeDatabase(db);
       }
     });
 
@@ -47,7 +48,7 @@ export function registerOutboxCommands(program: Command, io: CliIo): void {
     .option(...CONFIG_OPTION)
     .addHelpText('after', '\nThe running daemon picks it up within outbox.pollSeconds.\n\nExample:\n  ticketd outbox retry 12 --config config/ticketd.yaml')
     .action(async (id: string, options: { config?: string }) => {
-      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      const db = await openConfiguredDatabase(requireConfig(io, options.config));
       try {
         const repository = createOutboxRepository({ db });
         const item = await repository.findById(Number(id));
@@ -58,7 +59,7 @@ export function registerOutboxCommands(program: Command, io: CliIo): void {
         await repository.requeue({ id: item.id, at: new Date() });
         io.out(`outbox ${id} queued for delivery`);
       } finally {
-        closeDatabase(db);
+        await closeDatabase(db);
       }
     });
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { participantCommandOf } from '../modules/engineers/commands.models.js';
 import { createParticipants } from '../modules/conversations/participants.usecases.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
-import { closeDatabase, openDatabase } from '../shared/db.js';
+import { closeDatabase, type Db } from '../shared/db.js';
+import { openConfiguredDatabase } from '../app/database.js';
 import { CONFIG_OPTION, CliExit, printJson, requireConfig, type CliIo } from './cli.io.js';
 
 /** `ticketd participants`: who is in a ticket's conversation, and letting someone in or out (as `#participant` does by mail). */
@@ -50,10 +51,10 @@ async function withTicket(
   io: CliIo,
   configFile: string | undefined,
   ref: string,
-  work: (context: { db: ReturnType<typeof openDatabase>; ticket: NonNullable<Awaited<ReturnType<ReturnType<typeof createTicketsRepository>['findByRef']>>>; participants: ReturnType<typeof createParticipants> }) => Promise<void>,
+  work: (context: { db: Db; ticket: NonNullable<Awaited<ReturnType<ReturnType<typeof createTicketsRepository>['findByRef']>>>; participants: ReturnType<typeof createParticipants> }) => Promise<void>,
 ): Promise<void> {
   const config = requireConfig(io, configFile);
-  const db = openDatabase({ path: config.database.path });
+  const db = await openConfiguredDatabase(config);
   try {
     const ticket = await createTicketsRepository({ db }).findByRef(ref);
     if (!ticket) {
@@ -62,6 +63,6 @@ async function withTicket(
     }
     await work({ db, ticket, participants: createParticipants({ db, supportAddress: config.support.address }) });
   } finally {
-    closeDatabase(db);
+    await closeDatabase(db);
   }
 }

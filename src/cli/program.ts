@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.js';
 import { CliExit, processIo, terminalSafe, type CliIo } from './cli.io.js';
 import { registerConfigCommands } from './config.command.js';
+import { registerDbCommands } from './db.command.js';
 import { registerDomainsCommands } from './domains.command.js';
 import { registerHeldCommands } from './held.command.js';
 import { registerDoctorCommand } from './doctor.command.js';
@@ -40,6 +41,7 @@ export async function runCli(argv: string[], rawIo: CliIo = processIo): Promise<
   registerConfigCommands(program, io);
   registerDoctorCommand(program, io);
   registerMigrateCommand(program, io);
+  registerDbCommands(program, io);
   documentExitCodes(program);
   // Every command, nested ones too, reports usage errors through the override below instead of exiting.
   const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createInboundLogRepository } from '../modules/inbound-log/inbound-log.repository.js';
-import { closeDatabase, openDatabase } from '../shared/db.js';
+import { closeDatabase } from '../shared/db.js';
+import { openConfiguredDatabase } from '../app/database.js';
 import { CONFIG_OPTION, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 import { reprocessMessages } from './reprocess.command.js';
 
@@ -14,13 +15,13 @@ export function registerQuarantineCommands(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd quarantine list --config config/ticketd.yaml --json')
     .action(async (options: { config?: string; json?: boolean }) => {
-      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      const db = await openConfiguredDatabase(requireConfig(io, options.config));
       try {
         const rows = (await createInboundLogRepository({ db }).listQuarantined()).map((row) => ({ id: row.id, from: row.fromAddress, subject: row.subject, reason: row.reason, receivedAt: row.receivedAt.toISOString() }));
         if (options.json) printJson(io, rows);
         else printTable(io, ['ID', 'RECEIVED', 'FROM', 'REASON', 'SUBJECT'], rows.map((r) => [r.id, r.receivedAt, r.from, r.reason, r.subject]));
       } finally {
-        closeDatabase(db);
+        await closeDatabase(db);
       }
     });
 

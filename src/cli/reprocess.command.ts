@@ -36,7 +36,7 @@ export async function reprocessMessages(
     const deadline = Date.now() + 20_000;
     await services.outboxWorker.runOnce({ shouldContinue: () => Date.now() < deadline });
   } finally {
-    services.close();
+    await services.close();
   }
   if (failures > 0) throw new CliExit(1);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { slaReport } from '../modules/sla/sla-report.usecases.js';
-import { closeDatabase, openDatabase } from '../shared/db.js';
+import { closeDatabase } from '../shared/db.js';
+import { openConfiguredDatabase } from '../app/database.js';
 import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 export function registerSlaCommands(program: Command, io: CliIo): void {
@@ -20,7 +21,7 @@ export function registerSlaCommands(program: Command, io: CliIo): void {
         io.err(`ticketd: --since ${options.since} is not a date`);
         throw new CliExit(2);
       }
-      const db = openDatabase({ path: config.database.path });
+      const db = await openConfiguredDatabase(config);
       try {
         const rows = await slaReport({ db, config, now: new Date(), ...(since ? { since } : {}) });
         if (options.json) return printJson(io, rows);
@@ -30,7 +31,7 @@ export function registerSlaCommands(program: Command, io: CliIo): void {
           rows.map((row) => [row.organisation, row.severity, row.tickets, row.met, row.breached, row.pending, row.medianFirstResponseMinutes ?? '-', row.p90FirstResponseMinutes ?? '-']),
         );
       } finally {
-        closeDatabase(db);
+        await closeDatabase(db);
       }
     });
 }

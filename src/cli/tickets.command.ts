@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createLifecycleRepository } from '../modules/tickets/lifecycle.repository.js';
 import { createTicketsRepository, type TicketRow } from '../modules/tickets/tickets.repository.js';
-import { closeDatabase, openDatabase } from '../shared/db.js';
+import { closeDatabase } from '../shared/db.js';
+import { openConfiguredDatabase } from '../app/database.js';
 import { CONFIG_OPTION, CliExit, printJson, printTable, requireConfig, type CliIo } from './cli.io.js';
 
 function ticketJson(ticket: TicketRow & { messageCount: number }) {
@@ -27,13 +28,13 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets list --config config/ticketd.yaml --json')
     .action(async (options: { config?: string; json?: boolean }) => {
-      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      const db = await openConfiguredDatabase(requireConfig(io, options.config));
       try {
         const rows = (await createTicketsRepository({ db }).listTickets()).map(ticketJson);
         if (options.json) printJson(io, rows);
         else printTable(io, ['REF', 'SEV', 'PRIORITY', 'STATUS', 'MSGS', 'REQUESTER', 'SUBJECT'], rows.map((t) => [t.ref, t.severity, t.priority, t.status, t.messageCount, t.requester, t.subject]));
       } finally {
-        closeDatabase(db);
+        await closeDatabase(db);
       }
     });
 
@@ -45,7 +46,7 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets show CS-12 --config config/ticketd.yaml --json')
     .action(async (ref: string, options: { config?: string; json?: boolean }) => {
-      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      const db = await openConfiguredDatabase(requireConfig(io, options.config));
       try {
         const repository = createTicketsRepository({ db });
         const ticket = await repository.findByRef(ref);
@@ -82,7 +83,7 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
           io.out(`--- ${message.direction}${marks ? ` (${marks})` : ''} ${message.createdAt} from ${message.from} to ${message.to.join(', ')}\n${message.subject}\n\n${message.bodyText.trim()}\n`);
         }
       } finally {
-        closeDatabase(db);
+        await closeDatabase(db);
       }
     });
 
@@ -95,14 +96,14 @@ export function registerTicketsCommands(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  ticketd tickets search "disk quota" --config config/ticketd.yaml --json')
     .action(async (text: string, options: { config?: string; limit: string; json?: boolean }) => {
-      const db = openDatabase({ path: requireConfig(io, options.config).database.path });
+      const db = await openConfiguredDatabase(requireConfig(io, options.config));
       try {
         const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 100));
         const rows = (await createTicketsRepository({ db }).searchText({ query: text, limit })).map((row) => ({ ref: row.ref, subject: row.subject, visibility: row.visibility, foundIn: row.filename ?? 'body', snippet: snippetOf(row.filename ? (row.attachmentText ?? '') : row.bodyText, text) }));
         if (options.json) printJson(io, rows);
         else printTable(io, ['REF', 'FOUND IN', 'SNIPPET', 'SUBJECT'], rows.map((row) => [row.ref, row.foundIn, row.snippet, row.subject]));
       } finally {
-        closeDatabase(db);
+        await closeDatabase(db);
       }
     });
 }

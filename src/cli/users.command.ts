@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { eq } from 'drizzle-orm';
 import { buildServices, type Services } from '../app/start.js';
 import { isEmail, normalizeEmail, type UserStatus } from '../modules/customers/customers.models.js';
 import { createCustomersRepository } from '../modules/customers/customers.repository.js';
+import { inboundMessages } from '../modules/inbound-log/inbound-log.tables.js';
 import { importUsers } from '../modules/registration/users-import.usecases.js';
 import { renderWelcome } from '../modules/registration/registration-mail.models.js';
 import { createLogger } from '../shared/logger.js';
@@ -16,7 +18,10 @@ import { portalBaseUrl } from '../modules/desk/portal-url.models.js';
 /** Verified users' held mail becomes tickets now; the daemon delivers the confirmations and pages. */
 async function releaseHeldOf(services: Services, emails: string[]): Promise<string[]> {
   const refs: string[] = [];
-  const held = new Set(services.db.$client.prepare<[], { from_address: string }>("select distinct from_address from inbound_messages where outcome = 'held'").all().map((row) => row.from_address));
+  const { db } = services;
+  const t = db.tables({ inboundMessages });
+  const senders = await db.selectDistinct({ fromAddress: t.inboundMessages.fromAddress }).from(t.inboundMessages).where(eq(t.inboundMessages.outcome, 'held'));
+  const held = new Set(senders.map((row) => row.fromAddress));
   for (const email of emails.filter((address) => held.has(address))) {
     for (const result of await services.intake.releaseHeld({ email })) if (result.ticketRef && result.outcome === 'ticket') refs.push(result.ticketRef);
   }
@@ -78,7 +83,7 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
         const refs = options.engineer ? [] : await releaseHeldOf(services, [email]);
         io.out(`${change} ${user.email} (${user.status}, ${user.role})${refs.length ? `; held mail became ${refs.join(', ')}` : ''}`);
       } finally {
-        services.close();
+        await services.close();
       }
     });
 
@@ -152,7 +157,7 @@ export function registerUsersCommands(program: Command, io: CliIo): void {
         }
         if (report.errors.length > 0) throw new CliExit(1);
       } finally {
-        services.close();
+        await services.close();
       }
     });
 }

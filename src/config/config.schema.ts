@@ -19,11 +19,14 @@ const domain = z
   .regex(/^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z0-9-]+$/, 'must be a domain name such as example.com');
 const email = z.string().trim().toLowerCase().email('must be an email address');
 
+const DEFAULT_DATABASE_PATH = './data/ticketd.sqlite';
 const database = z
   .object({
-    path: z.string().min(1).default('./data/ticketd.sqlite').describe('SQLite database file (created with its folder if missing).'),
+    path: z.string().min(1).default(DEFAULT_DATABASE_PATH).describe('SQLite database file (created with its folder if missing). Leave it out when database.url is set.'),
+    url: z.string().default('').refine((value) => value === '' || /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL (postgres://user@host:5432/ticketd)').describe('PostgreSQL instead of SQLite: postgres://user@host:5432/database (migrations applied at start-up; several instances may share it). Put the password in TICKETD_DATABASE_URL or ~/.pgpass, not in the file.'),
   })
-  .strict();
+  .strict()
+  .refine((value) => value.url === '' || value.path === DEFAULT_DATABASE_PATH, { message: 'set database.url (PostgreSQL) or database.path (SQLite), not both', path: ['url'] });
 
 const storage = z
   .object({
@@ -359,7 +362,7 @@ function checkOAuth2(server: 'imap' | 'smtp', value: { auth: 'password' | 'oauth
 
 export const configSchema = z
   .object({
-    database: database.default({ path: './data/ticketd.sqlite' }),
+    database: database.default({ path: DEFAULT_DATABASE_PATH, url: '' }),
     storage: storage.default({ path: '' }),
     // Optional only when LMTP delivers the mail (lmtp.port); checked below.
     imap: imap.optional(),

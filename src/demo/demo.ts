@@ -89,7 +89,7 @@ async function main(): Promise<number> {
     printProductionDifferences(stack.config());
     return 0;
   } finally {
-    closeDatabase(db);
+    await closeDatabase(db);
     daemon.kill('SIGTERM');
     await new Promise((resolve) => daemon.once('exit', resolve));
     await stack.close();
@@ -98,7 +98,7 @@ async function main(): Promise<number> {
 
 /** One line per delivered mail: its recorded outcome (found by Message-ID), the ticket, and why. */
 async function arrivalLines(db: Db, delivered: Array<{ label: string; messageId: string | undefined }>): Promise<string[]> {
-  const rows = db.select().from(inboundMessages).orderBy(asc(inboundMessages.id)).all();
+  const rows = await db.select().from(inboundMessages).orderBy(asc(inboundMessages.id));
   const tickets = createTicketsRepository({ db });
   const lines: string[] = [];
   for (const { label, messageId } of delivered) {

@@ -64,6 +64,9 @@ export async function startLocalStack({ dir, oauth2: withOAuth2 = false }: { dir
       log: { level: 'info' },
     };
     for (const [section, values] of Object.entries(overrides)) base[section] = { ...base[section], ...values };
+    // PostgreSQL instead of the SQLite file: the stores stay in the stack's folder.
+    if (base.database?.url) base.database = { url: base.database.url };
+    if (base.database?.url && !base.storage?.path) base.storage = { ...base.storage, path: path.join(root, 'store') };
     return base;
   }
 

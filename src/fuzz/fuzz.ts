@@ -106,7 +106,7 @@ export async function runFuzz({
     };
   } finally {
     await services.parser.close();
-    services.close();
+    await services.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

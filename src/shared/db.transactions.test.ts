@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asyncRepository, openDatabase, type Db } from './db.js';
+import { openDatabase, type Db } from './db.js';
 
 let dir: string;
 let database: Db;
@@ -15,7 +15,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  database.close();
+  await database.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -128,25 +128,23 @@ describe('SQLite behind async transactions', () => {
     expect(keys()).toEqual(['alone']);
   });
 
-  it('makes repository writes their own transaction and reads answer from the caller\'s connection', async () => {
-    const repository = asyncRepository(database, { add: (key: string) => insert(key), list: () => keys() }, ['add']);
-    await repository.add('one');
-    expect(await repository.list()).toEqual(['one']);
+  it('answers reads from the caller\'s connection: its own uncommitted rows inside, and a stray write outside fails', async () => {
+    await database.write(() => insert('one'));
     await database.transaction(async () => {
-      await repository.add('two');
-      expect(await repository.list()).toEqual(['one', 'two']); // inside: its own uncommitted row
-      expect(database.$writer.inTransaction).toBe(true);
+      await database.write(() => insert('two'));
+      expect(keys()).toEqual(['one', 'two']); // inside: its own uncommitted row
+      expect(database.$writer!.inTransaction).toBe(true);
     });
-    await expect(asyncRepository(database, { add: (key: string) => insert(key) }, []).add('unlabelled')).rejects.toMatchObject({ cause: { code: 'SQLITE_READONLY' } });
+    expect(() => insert('stray')).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'SQLITE_READONLY' }) }) as Error);
   });
 
   it('gives :memory: a private temporary file with both connections, removed on close', async () => {
     const memory = openDatabase({ path: ':memory:' });
-    const file = memory.$writer.name;
+    const file = memory.$writer!.name;
     expect(file).not.toBe(':memory:');
     await memory.transaction(() => memory.run(sql`insert into rate_events (bucket, key, at) values ('test', 'm', 0)`));
     expect(memory.all(sql`select key from rate_events`)).toEqual([{ key: 'm' }]);
-    memory.close();
+    await memory.close();
     expect(existsSync(file)).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { withContextConnection } from './context-connection.js';
 
 /** drizzle over one better-sqlite3 connection. */
@@ -21,16 +22,26 @@ export type SqliteDb = BetterSQLite3Database & { $client: Sqlite.Database };
  *   fails loudly (SQLITE_READONLY) instead of slipping into somebody else's open transaction.
  */
 export type Db = Omit<SqliteDb, 'transaction'> & {
+  /** Which adapter answers: db.ts (SQLite) or postgres-db.ts (PostgreSQL). Raw SQL that differs asks this. */
+  readonly dialect: Dialect;
+  /**
+   * The tables to build queries with on this database: the SQLite tables themselves, or on PostgreSQL their
+   * converted twins (src/shared/postgres-tables.ts), typed as the SQLite ones (their JS values are the same;
+   * src/app/postgres.schema.test.ts checks it row by row). Repositories take their tables through it.
+   */
+  tables<T extends Record<string, SQLiteTable>>(tables: T): T;
   transaction<T>(work: () => T | Promise<T>): Promise<T>;
   write<T>(work: () => T | Promise<T>): Promise<T>;
   /** The file, or ':memory:' for a private database in a temporary file removed on close. */
   readonly path: string;
-  /** The writer connection itself, for checks that must look at it (readiness, pragmas); never for queries. */
-  readonly $writer: Sqlite.Database;
+  /** SQLite only: the writer connection itself, for checks that must look at it (readiness, pragmas); never for queries. */
+  readonly $writer?: Sqlite.Database;
   /** drizzle over the connection of the caller's context (what every query on this object uses). */
   $connection(): SqliteDb;
-  close(): void;
+  close(): Promise<void>;
 };
+
+export type Dialect = 'sqlite' | 'postgresql';
 
 /** The drizzle-kit migrations folder, found from this file in src/ (tests) and in dist/ (built) alike. */
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -154,7 +165,7 @@ export function openDatabase({ path, synchronous = 'NORMAL' }: { path: string; s
     if (temporary) rmSync(temporary, { recursive: true, force: true });
   }
   if (temporary) openTemporaries.add(close);
-  const own = { transaction, write, path, $writer: writerClient, $connection: current, close };
+  const own = { dialect: 'sqlite' as const, tables: <T>(tables: T) => tables, transaction, write, path, $writer: writerClient, $connection: current, close: async () => close() };
   return withContextConnection(own, current) as unknown as Db;
 }
 
@@ -183,41 +194,6 @@ function cachePreparedStatements(sqlite: Sqlite.Database, capacity = 500): void 
   }) as Sqlite.Database['prepare'];
 }
 
-export function closeDatabase(db: Db): void {
-  db.close();
-}
-
-/**
- * A statement built and prepared once per connection (drizzle `.prepare()`), handed out for the connection of
- * the caller's context: what every message runs skips drizzle's building of its SQL text (issue 17's profile).
- */
-export function preparedPerConnection<T>(db: Db, build: (connection: SqliteDb) => T): () => T {
-  const byConnection = new WeakMap<SqliteDb, T>();
-  return () => {
-    const connection = db.$connection();
-    let statement = byConnection.get(connection);
-    if (statement === undefined) {
-      statement = build(connection);
-      byConnection.set(connection, statement);
-    }
-    return statement;
-  };
-}
-
-type Queries = Record<string, (...args: never[]) => unknown>;
-export type AsyncQueries<T extends Queries> = { [K in keyof T]: (...args: Parameters<T[K]>) => Promise<ReturnType<T[K]>> };
-
-/**
- * A repository's API, async (issue 18, step 1): its queries are still better-sqlite3's synchronous statements
- * inside, so each one is atomic by itself; those named in `writes` run through `db.write` (joining the caller's
- * transaction, or in their own), the others read from the connection of the caller's context.
- */
-export function asyncRepository<T extends Queries>(db: Db, queries: T, writes: ReadonlyArray<keyof T>): AsyncQueries<T> {
-  const writing = new Set<keyof T>(writes);
-  const api: Partial<AsyncQueries<T>> = {};
-  for (const key of Object.keys(queries) as Array<keyof T>) {
-    const query = queries[key] as (...args: unknown[]) => unknown;
-    api[key] = (writing.has(key) ? (...args: unknown[]) => db.write(() => query(...args)) : async (...args: unknown[]) => query(...args)) as AsyncQueries<T>[typeof key];
-  }
-  return api as AsyncQueries<T>;
+export async function closeDatabase(db: Db): Promise<void> {
+  await db.close();
 }

@@ -29,6 +29,17 @@ describe('PostgreSQL behind the same transaction API as SQLite', () => {
     expect(tables).toEqual(expect.arrayContaining(['tickets', 'inbound_messages', 'outbox', 'mailbox_leases', 'job_ticks']));
   });
 
+  it('migrates one instance at a time when several open a new database together', async () => {
+    const fresh = await server.createDatabase(`together_${count}`);
+    const instances = await Promise.all(Array.from({ length: 4 }, () => openPostgresDatabase({ url: fresh })));
+    try {
+      const applied = await instances[0]!.execute<{ rows: string }>(sql`select count(*) as rows from drizzle.__drizzle_migrations`);
+      expect(Number(applied.rows[0]?.rows)).toBeGreaterThan(0);
+    } finally {
+      await Promise.all(instances.map((instance) => instance.close()));
+    }
+  });
+
   it('runs write transactions one at a time, across instances too, even when their work awaits', async () => {
     const other = await openPostgresDatabase({ url });
     try {

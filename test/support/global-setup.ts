@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startPostgres, type PostgresServer } from '../../src/devservers/postgres.server.js';
 
 /**
  * What `npm test` needs from the machine beside Node: the tests start their own throwaway Dovecot and PostgreSQL
@@ -36,7 +38,7 @@ export async function removeRunDir(runDir: string): Promise<string[]> {
  * `ticketd-*` folder still in it was left behind by a test that does not clean up: the run fails naming it.
  * The folder itself is removed either way, so nothing is left in the system's temp dir.
  */
-export async function setup(): Promise<() => Promise<void>> {
+export async function setup(project: TestProject): Promise<() => Promise<void>> {
   const line = missingBinariesLine();
   if (line) console.warn(line);
 
@@ -46,7 +48,18 @@ export async function setup(): Promise<() => Promise<void>> {
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = runDir;
 
+  // One PostgreSQL for the run: the tests that run on both dialects (test/support/test-database.ts) each create a
+  // database of their own on it. Without the package, those tests fail with the install hint instead.
+  let postgres: PostgresServer | undefined;
+  try {
+    postgres = await startPostgres();
+    project.provide('postgresUrl', postgres.url());
+  } catch (error) {
+    project.provide('postgresUrl', `unavailable: ${(error as Error).message.split('\n')[0] ?? ''}`);
+  }
+
   return async () => {
+    await postgres?.destroy();
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
     const leftovers = await removeRunDir(runDir);

@@ -57,7 +57,7 @@ export async function startPortal({ http = {}, accounts = {}, support = {}, secu
     createUser,
     async close() {
       await listeners.close();
-      services.close();
+      await services.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

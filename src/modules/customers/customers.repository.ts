@@ -1,5 +1,6 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { asyncRepository, preparedPerConnection, type Db } from '../../shared/db.js';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import type { Db } from '../../shared/db.js';
+import { changedRows, firstRow, onlyRow } from '../../shared/db-results.js';
 import { approvedDomains, bouncingAddresses, organisations, users, verificationTokens } from './customers.tables.js';
 import type { UserStatus } from './customers.models.js';
 import { domainOf } from '../desk/address.models.js';
@@ -7,145 +8,166 @@ import { domainOf } from '../desk/address.models.js';
 export type UserRow = typeof users.$inferSelect;
 export type DomainRow = typeof approvedDomains.$inferSelect;
 
-/** Queries only; callers own the transaction. */
+/** Queries only; callers own the transaction. The same statements on SQLite and PostgreSQL (issue 18). */
 export function createCustomersRepository({ db }: { db: Db }) {
-  function ensureOrganisation({ name, at }: { name: string; at: Date }): number {
-    const found = db.select({ id: organisations.id }).from(organisations).where(eq(organisations.name, name)).get();
-    if (found) return found.id;
-    return db.insert(organisations).values({ name, createdAt: at }).returning({ id: organisations.id }).get().id;
+  const t = db.tables({ approvedDomains, bouncingAddresses, organisations, users, verificationTokens });
+
+  async function ensureOrganisation({ name, at }: { name: string; at: Date }): Promise<number> {
+    return db.write(async () => {
+      // Inside the write transaction, which runs alone: nobody inserts the same name in between.
+      const found = firstRow(await db.select({ id: t.organisations.id }).from(t.organisations).where(eq(t.organisations.name, name)));
+      if (found) return found.id;
+      return onlyRow(await db.insert(t.organisations).values({ name, createdAt: at }).returning({ id: t.organisations.id })).id;
+    });
   }
 
-  function addDomain({ domain, organisation, origin, at }: { domain: string; organisation: string; origin: 'config' | 'cli'; at: Date }): boolean {
-    const organisationId = ensureOrganisation({ name: organisation, at });
-    return db.insert(approvedDomains).values({ domain, organisationId, origin, createdAt: at }).onConflictDoNothing().run().changes > 0;
+  async function addDomain({ domain, organisation, origin, at }: { domain: string; organisation: string; origin: 'config' | 'cli'; at: Date }): Promise<boolean> {
+    return db.write(async () => {
+      const organisationId = await ensureOrganisation({ name: organisation, at });
+      return changedRows(await db.insert(t.approvedDomains).values({ domain, organisationId, origin, createdAt: at }).onConflictDoNothing()) > 0;
+    });
   }
 
-  function removeDomain(domain: string): boolean {
-    return db.delete(approvedDomains).where(eq(approvedDomains.domain, domain)).run().changes > 0;
+  async function removeDomain(domain: string): Promise<boolean> {
+    return db.write(async () => changedRows(await db.delete(t.approvedDomains).where(eq(t.approvedDomains.domain, domain))) > 0);
   }
 
-  function listDomains(): Array<DomainRow & { organisation: string }> {
-    return db
-      .select({ domain: approvedDomains, organisation: organisations.name })
-      .from(approvedDomains)
-      .innerJoin(organisations, eq(organisations.id, approvedDomains.organisationId))
-      .orderBy(asc(approvedDomains.domain))
-      .all()
-      .map((row) => ({ ...row.domain, organisation: row.organisation }));
+  async function listDomains(): Promise<Array<DomainRow & { organisation: string }>> {
+    const rows = await db
+      .select({ domain: t.approvedDomains, organisation: t.organisations.name })
+      .from(t.approvedDomains)
+      .innerJoin(t.organisations, eq(t.organisations.id, t.approvedDomains.organisationId))
+      .orderBy(asc(t.approvedDomains.domain));
+    return rows.map((row) => ({ ...row.domain, organisation: row.organisation }));
   }
 
-  function findDomain(domain: string): DomainRow | undefined {
-    return db.select().from(approvedDomains).where(eq(approvedDomains.domain, domain)).get();
+  async function findDomain(domain: string): Promise<DomainRow | undefined> {
+    return firstRow(await db.select().from(t.approvedDomains).where(eq(t.approvedDomains.domain, domain)));
   }
 
-  function isApprovedDomain(domain: string): boolean {
-    return findDomain(domain) !== undefined;
+  async function isApprovedDomain(domain: string): Promise<boolean> {
+    return (await findDomain(domain)) !== undefined;
   }
 
-  // Looked up for every message's sender: prepared once per connection.
-  const userByEmail = preparedPerConnection(db, (connection) => connection.select().from(users).where(eq(users.email, sql.placeholder('email'))).prepare());
-  const bouncing = preparedPerConnection(db, (connection) =>
-    connection.select({ address: bouncingAddresses.address }).from(bouncingAddresses).where(eq(bouncingAddresses.address, sql.placeholder('address'))).prepare(),
-  );
-
-  function findUser(email: string): UserRow | undefined {
-    return userByEmail().get({ email: email.toLowerCase() });
+  /** Looked up for every message's sender (users_email_unique). */
+  async function findUser(email: string): Promise<UserRow | undefined> {
+    return firstRow(await db.select().from(t.users).where(eq(t.users.email, email.toLowerCase())));
   }
 
-  function findUserById(id: number): UserRow | undefined {
-    return db.select().from(users).where(eq(users.id, id)).get();
+  async function findUserById(id: number): Promise<UserRow | undefined> {
+    return firstRow(await db.select().from(t.users).where(eq(t.users.id, id)));
   }
 
-  function setRole({ email, role }: { email: string; role: UserRow['role'] }): void {
-    db.update(users).set({ role }).where(eq(users.email, email.toLowerCase())).run();
+  async function setRole({ email, role }: { email: string; role: UserRow['role'] }): Promise<void> {
+    await db.write(async () => {
+      await db.update(t.users).set({ role }).where(eq(t.users.email, email.toLowerCase()));
+    });
   }
 
-  function setName({ email, name }: { email: string; name: string }): void {
-    db.update(users).set({ name }).where(eq(users.email, email.toLowerCase())).run();
+  async function setName({ email, name }: { email: string; name: string }): Promise<void> {
+    await db.write(async () => {
+      await db.update(t.users).set({ name }).where(eq(t.users.email, email.toLowerCase()));
+    });
   }
 
-  function findUsers(emails: string[]): UserRow[] {
-    return emails.length === 0 ? [] : db.select().from(users).where(inArray(users.email, emails)).all();
+  async function findUsers(emails: string[]): Promise<UserRow[]> {
+    return emails.length === 0 ? [] : db.select().from(t.users).where(inArray(t.users.email, emails));
   }
 
-  function listUsers({ status }: { status?: UserStatus } = {}): Array<UserRow & { organisation: string | null }> {
-    const query = db.select({ user: users, organisation: organisations.name }).from(users).leftJoin(organisations, eq(organisations.id, users.organisationId));
-    return (status ? query.where(eq(users.status, status)) : query)
-      .orderBy(asc(users.id))
-      .all()
-      .map((row) => ({ ...row.user, organisation: row.organisation }));
+  async function listUsers({ status }: { status?: UserStatus } = {}): Promise<Array<UserRow & { organisation: string | null }>> {
+    const rows = await db
+      .select({ user: t.users, organisation: t.organisations.name })
+      .from(t.users)
+      .leftJoin(t.organisations, eq(t.organisations.id, t.users.organisationId))
+      .where(status ? eq(t.users.status, status) : undefined)
+      .orderBy(asc(t.users.id));
+    return rows.map((row) => ({ ...row.user, organisation: row.organisation }));
   }
 
-  /** The organisation of an approved domain, or a named one (created if new). */
-  function organisationFor({ email, organisation, at }: { email: string; organisation: string | undefined; at: Date }): number | null {
+  /** The organisation of an approved domain, or a named one (created if new: a write, so called inside one). */
+  async function organisationFor({ email, organisation, at }: { email: string; organisation: string | undefined; at: Date }): Promise<number | null> {
     if (organisation) return ensureOrganisation({ name: organisation, at });
-    return findDomain(domainOf(email))?.organisationId ?? null;
+    return (await findDomain(domainOf(email)))?.organisationId ?? null;
   }
 
   /**
    * Creates or updates a user. `verified` always wins over pending (the company vouches for them); a
    * disabled user stays disabled unless `reenable`. Returns what happened, for the import report.
    */
-  function upsertUser({ email, name, organisation, status, at, reenable = false }: { email: string; name: string; organisation?: string; status: UserStatus; at: Date; reenable?: boolean }): { user: UserRow; change: 'created' | 'updated' | 'unchanged' } {
-    const existing = findUser(email);
-    const organisationId = organisationFor({ email, organisation, at });
-    if (!existing) {
-      const user = db
-        .insert(users)
-        .values({ email, name, organisationId, status, verifiedAt: status === 'verified' ? at : null, createdAt: at })
-        .returning()
-        .get();
-      return { user, change: 'created' };
-    }
-    const nextStatus: UserStatus = existing.status === 'disabled' && !reenable ? 'disabled' : existing.status === 'verified' ? 'verified' : status;
-    const nextName = name || existing.name;
-    const nextOrganisation = organisation ? organisationId : existing.organisationId ?? organisationId;
-    if (nextStatus === existing.status && nextName === existing.name && nextOrganisation === existing.organisationId) return { user: existing, change: 'unchanged' };
-    const user = db
-      .update(users)
-      .set({ status: nextStatus, name: nextName, organisationId: nextOrganisation, verifiedAt: nextStatus === 'verified' ? (existing.verifiedAt ?? at) : existing.verifiedAt })
-      .where(eq(users.id, existing.id))
-      .returning()
-      .get();
-    return { user, change: 'updated' };
+  async function upsertUser({ email, name, organisation, status, at, reenable = false }: { email: string; name: string; organisation?: string; status: UserStatus; at: Date; reenable?: boolean }): Promise<{ user: UserRow; change: 'created' | 'updated' | 'unchanged' }> {
+    return db.write(async (): Promise<{ user: UserRow; change: 'created' | 'updated' | 'unchanged' }> => {
+      const existing = await findUser(email);
+      const organisationId = await organisationFor({ email, organisation, at });
+      if (!existing) {
+        const user = onlyRow(
+          await db
+            .insert(t.users)
+            .values({ email, name, organisationId, status, verifiedAt: status === 'verified' ? at : null, createdAt: at })
+            .returning(),
+        );
+        return { user, change: 'created' };
+      }
+      const nextStatus: UserStatus = existing.status === 'disabled' && !reenable ? 'disabled' : existing.status === 'verified' ? 'verified' : status;
+      const nextName = name || existing.name;
+      const nextOrganisation = organisation ? organisationId : (existing.organisationId ?? organisationId);
+      if (nextStatus === existing.status && nextName === existing.name && nextOrganisation === existing.organisationId) return { user: existing, change: 'unchanged' };
+      const user = onlyRow(
+        await db
+          .update(t.users)
+          .set({ status: nextStatus, name: nextName, organisationId: nextOrganisation, verifiedAt: nextStatus === 'verified' ? (existing.verifiedAt ?? at) : existing.verifiedAt })
+          .where(eq(t.users.id, existing.id))
+          .returning(),
+      );
+      return { user, change: 'updated' };
+    });
   }
 
-  function setStatus({ email, status, at }: { email: string; status: UserStatus; at: Date }): UserRow | undefined {
-    return db
-      .update(users)
-      .set({ status, ...(status === 'verified' ? { verifiedAt: at } : {}) })
-      .where(eq(users.email, email.toLowerCase()))
-      .returning()
-      .get();
+  async function setStatus({ email, status, at }: { email: string; status: UserStatus; at: Date }): Promise<UserRow | undefined> {
+    return db.write(async () =>
+      firstRow(
+        await db
+          .update(t.users)
+          .set({ status, ...(status === 'verified' ? { verifiedAt: at } : {}) })
+          .where(eq(t.users.email, email.toLowerCase()))
+          .returning(),
+      ),
+    );
   }
 
-  function insertToken({ tokenHash, email, expiresAt, at }: { tokenHash: string; email: string; expiresAt: Date; at: Date }): void {
-    db.insert(verificationTokens).values({ tokenHash, email, expiresAt, createdAt: at }).run();
+  async function insertToken({ tokenHash, email, expiresAt, at }: { tokenHash: string; email: string; expiresAt: Date; at: Date }): Promise<void> {
+    await db.write(async () => {
+      await db.insert(t.verificationTokens).values({ tokenHash, email, expiresAt, createdAt: at });
+    });
   }
 
-  function findToken(tokenHash: string) {
-    return db.select().from(verificationTokens).where(eq(verificationTokens.tokenHash, tokenHash)).get();
+  async function findToken(tokenHash: string) {
+    return firstRow(await db.select().from(t.verificationTokens).where(eq(t.verificationTokens.tokenHash, tokenHash)));
   }
 
   /** Marks the token used; false when it was already used (a concurrent second click loses). */
-  function useToken({ tokenHash, at }: { tokenHash: string; at: Date }): boolean {
-    return db.update(verificationTokens).set({ usedAt: at }).where(and(eq(verificationTokens.tokenHash, tokenHash), isNull(verificationTokens.usedAt))).run().changes > 0;
+  async function useToken({ tokenHash, at }: { tokenHash: string; at: Date }): Promise<boolean> {
+    return db.write(
+      async () => changedRows(await db.update(t.verificationTokens).set({ usedAt: at }).where(and(eq(t.verificationTokens.tokenHash, tokenHash), isNull(t.verificationTokens.usedAt)))) > 0,
+    );
   }
 
-  function markBouncing({ address, reason, ticketId, at }: { address: string; reason: string; ticketId: number | null; at: Date }): void {
-    db.insert(bouncingAddresses).values({ address, reason, ticketId, at }).onConflictDoUpdate({ target: bouncingAddresses.address, set: { reason, ticketId, at } }).run();
-    db.update(users).set({ bouncingSince: at }).where(eq(users.email, address)).run();
+  /** The address's latest bounce wins (upsert), and its user, if any, is marked bouncing: one write. */
+  async function markBouncing({ address, reason, ticketId, at }: { address: string; reason: string; ticketId: number | null; at: Date }): Promise<void> {
+    await db.write(async () => {
+      await db
+        .insert(t.bouncingAddresses)
+        .values({ address, reason, ticketId, at })
+        .onConflictDoUpdate({ target: t.bouncingAddresses.address, set: { reason, ticketId, at } });
+      await db.update(t.users).set({ bouncingSince: at }).where(eq(t.users.email, address));
+    });
   }
 
-  function isBouncing(address: string): boolean {
-    return bouncing().get({ address }) !== undefined;
+  async function isBouncing(address: string): Promise<boolean> {
+    const rows = await db.select({ address: t.bouncingAddresses.address }).from(t.bouncingAddresses).where(eq(t.bouncingAddresses.address, address)).limit(1);
+    return rows.length > 0;
   }
 
-  return asyncRepository(
-    db,
-    { ensureOrganisation, addDomain, removeDomain, listDomains, findDomain, isApprovedDomain, findUser, findUserById, setRole, setName, findUsers, listUsers, upsertUser, setStatus, insertToken, findToken, useToken, markBouncing, isBouncing },
-    ['ensureOrganisation', 'addDomain', 'removeDomain', 'setRole', 'setName', 'upsertUser', 'setStatus', 'insertToken', 'useToken', 'markBouncing'],
-  );
+  return { ensureOrganisation, addDomain, removeDomain, listDomains, findDomain, isApprovedDomain, findUser, findUserById, setRole, setName, findUsers, listUsers, upsertUser, setStatus, insertToken, findToken, useToken, markBouncing, isBouncing };
 }
 
 export type CustomersRepository = ReturnType<typeof createCustomersRepository>;

@@ -35,10 +35,11 @@ export const inboundMessages = sqliteTable(
 /**
  * `outcome IN (...)` that filters rows found by a selective index without choosing the plan. Without
  * statistics SQLite prefers inbound_outcome_idx for an IN on outcome, and 'ticket'/'reply' are most of the
- * table: a lookup by Message-ID became a walk over every ticket (143 ms per mail at 1M messages). The unary
- * plus keeps the column out of index selection. Use it wherever the outcome is not the selective part.
+ * table: a lookup by Message-ID became a walk over every ticket (143 ms per mail at 1M messages). Concatenating
+ * '' keeps the column out of index selection on both dialects (SQLite's unary plus did that, but PostgreSQL has
+ * no `+` for text). Use it wherever the outcome is not the selective part; the column names the same on both.
  */
-export const outcomeFilter = (outcomes: Array<(typeof inboundMessages.$inferSelect)['outcome']>) => inArray(sql`+${inboundMessages.outcome}`, outcomes);
+export const outcomeFilter = (outcomes: Array<(typeof inboundMessages.$inferSelect)['outcome']>) => inArray(sql`'' || ${inboundMessages.outcome}`, outcomes);
 
 /** Where the IMAP sync stands per folder. UIDVALIDITY is a 32-bit unsigned value: kept as text. */
 export const mailboxCursors = sqliteTable('mailbox_cursors', {

@@ -1,50 +1,61 @@
 import { and, eq, lt, or, sql } from 'drizzle-orm';
-import { asyncRepository, type Db } from '../../shared/db.js';
+import type { Db } from '../../shared/db.js';
+import { changedRows, firstRow } from '../../shared/db-results.js';
 import { mailboxLeases } from './inbound-log.tables.js';
 
 export type MailboxLeaseRow = typeof mailboxLeases.$inferSelect;
 
 /**
  * The mailbox leases (issue 18): which process syncs which mailbox. Each write is one statement, atomic on its
- * own, so no caller needs a transaction around it; `holds` is meant for inside the ingest transaction (the fence).
+ * own, so no caller needs a transaction around it (each joins the caller's, or runs in its own); `holds` is meant
+ * for inside the ingest transaction (the fence): it reads on the connection of the caller's transaction.
+ * The same statements on SQLite and PostgreSQL.
  */
 export function createMailboxLeaseRepository({ db }: { db: Db }) {
+  const t = db.tables({ mailboxLeases });
+  const ofHolder = ({ mailbox, holder, token }: { mailbox: string; holder: string; token: number }) =>
+    and(eq(t.mailboxLeases.mailbox, mailbox), eq(t.mailboxLeases.holder, holder), eq(t.mailboxLeases.token, token));
+
   /**
    * Takes the lease when it is free, expired, held by `holder` itself, or held by one of `takeoverFrom` (processes
    * known to be gone); every take draws a new token. Answers the token, or undefined when someone else holds it.
    */
-  function take({ mailbox, holder, now, ttlMs, takeoverFrom = [] }: { mailbox: string; holder: string; now: Date; ttlMs: number; takeoverFrom?: string[] }): number | undefined {
+  async function take({ mailbox, holder, now, ttlMs, takeoverFrom = [] }: { mailbox: string; holder: string; now: Date; ttlMs: number; takeoverFrom?: string[] }): Promise<number | undefined> {
     const expiresAt = new Date(now.getTime() + ttlMs);
-    const takeable = or(lt(mailboxLeases.expiresAt, now), eq(mailboxLeases.holder, holder), ...takeoverFrom.map((gone) => eq(mailboxLeases.holder, gone)));
-    return db
-      .insert(mailboxLeases)
-      .values({ mailbox, holder, token: 1, expiresAt, takenAt: now })
-      .onConflictDoUpdate({ target: mailboxLeases.mailbox, set: { holder, token: sql`${mailboxLeases.token} + 1`, expiresAt, takenAt: now }, setWhere: takeable })
-      .returning({ token: mailboxLeases.token })
-      .get()?.token;
+    const takeable = or(lt(t.mailboxLeases.expiresAt, now), eq(t.mailboxLeases.holder, holder), ...takeoverFrom.map((gone) => eq(t.mailboxLeases.holder, gone)));
+    return db.write(
+      async () =>
+        firstRow(
+          await db
+            .insert(t.mailboxLeases)
+            .values({ mailbox, holder, token: 1, expiresAt, takenAt: now })
+            .onConflictDoUpdate({ target: t.mailboxLeases.mailbox, set: { holder, token: sql`${t.mailboxLeases.token} + 1`, expiresAt, takenAt: now }, setWhere: takeable })
+            .returning({ token: t.mailboxLeases.token }),
+        )?.token,
+    );
   }
 
   /** Extends a held lease; false when it is no longer this holder's with this token (taken over meanwhile). */
-  function renew({ mailbox, holder, token, now, ttlMs }: { mailbox: string; holder: string; token: number; now: Date; ttlMs: number }): boolean {
+  async function renew({ mailbox, holder, token, now, ttlMs }: { mailbox: string; holder: string; token: number; now: Date; ttlMs: number }): Promise<boolean> {
     const expiresAt = new Date(now.getTime() + ttlMs);
-    return db.update(mailboxLeases).set({ expiresAt }).where(and(eq(mailboxLeases.mailbox, mailbox), eq(mailboxLeases.holder, holder), eq(mailboxLeases.token, token))).run().changes === 1;
+    return db.write(async () => changedRows(await db.update(t.mailboxLeases).set({ expiresAt }).where(ofHolder({ mailbox, holder, token }))) === 1);
   }
 
   /** Lets a held lease go at once (a clean stop), so another instance need not wait for it to expire. */
-  function release({ mailbox, holder, token }: { mailbox: string; holder: string; token: number }): boolean {
-    return db.update(mailboxLeases).set({ expiresAt: new Date(0) }).where(and(eq(mailboxLeases.mailbox, mailbox), eq(mailboxLeases.holder, holder), eq(mailboxLeases.token, token))).run().changes === 1;
+  async function release({ mailbox, holder, token }: { mailbox: string; holder: string; token: number }): Promise<boolean> {
+    return db.write(async () => changedRows(await db.update(t.mailboxLeases).set({ expiresAt: new Date(0) }).where(ofHolder({ mailbox, holder, token }))) === 1);
   }
 
   /** Whether `holder` still holds the lease under `token` (even past its expiry, as long as nobody took it). */
-  function holds({ mailbox, holder, token }: { mailbox: string; holder: string; token: number }): boolean {
-    return db.select({ token: mailboxLeases.token }).from(mailboxLeases).where(and(eq(mailboxLeases.mailbox, mailbox), eq(mailboxLeases.holder, holder), eq(mailboxLeases.token, token))).get() !== undefined;
+  async function holds({ mailbox, holder, token }: { mailbox: string; holder: string; token: number }): Promise<boolean> {
+    return (await db.select({ token: t.mailboxLeases.token }).from(t.mailboxLeases).where(ofHolder({ mailbox, holder, token }))).length > 0;
   }
 
-  function find(mailbox: string): MailboxLeaseRow | undefined {
-    return db.select().from(mailboxLeases).where(eq(mailboxLeases.mailbox, mailbox)).get();
+  async function find(mailbox: string): Promise<MailboxLeaseRow | undefined> {
+    return firstRow(await db.select().from(t.mailboxLeases).where(eq(t.mailboxLeases.mailbox, mailbox)));
   }
 
-  return asyncRepository(db, { take, renew, release, holds, find }, ['take', 'renew', 'release']);
+  return { take, renew, release, holds, find };
 }
 
 export type MailboxLeaseRepository = ReturnType<typeof createMailboxLeaseRepository>;

@@ -38,7 +38,7 @@ function recordStatements(db: Db) {
   const seen = new Set<string>();
   let recording = true;
   // Outside a transaction, `db.$client` is the read-only connection.
-  for (const client of [db.$client, db.$writer]) {
+  for (const client of [db.$client, db.$writer!]) {
     const prepare = client.prepare.bind(client);
     client.prepare = ((source: string) => {
       if (recording) seen.add(source);

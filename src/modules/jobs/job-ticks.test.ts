@@ -2,26 +2,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../shared/db.js';
+import { DIALECTS, openTestDatabase, openTwoInstances } from '../../../test/support/test-database.js';
+import { openPostgres } from '../../app/database.js';
+import { openDatabase, type Dialect, type Db } from '../../shared/db.js';
 import { createSilentLogger } from '../../shared/logger.js';
 import { createScheduledJob, type JobTicks } from '../../shared/scheduled-job.js';
 import { createJobTicksRepository } from './job-ticks.repository.js';
 
-let dir: string;
-let one: Db;
-let two: Db;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-ticks-'));
-  one = openDatabase({ path: path.join(dir, 'ticketd.sqlite') });
-  two = openDatabase({ path: path.join(dir, 'ticketd.sqlite') });
-});
-afterEach(async () => {
-  one.close();
-  two.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
-describe('claiming a tick of a scheduled job', () => {
+describe.each(DIALECTS)('claiming a tick of a scheduled job on %s', (dialect) => {
+  let one: Db;
+  let two: Db;
+  let close: () => Promise<void>;
+  beforeEach(async () => {
+    ({ one, two, close } = await openTwoInstances(dialect));
+  });
+  afterEach(async () => close());
+
   it('gives each tick to the first instance that claims it, and never an older tick after a newer one', async () => {
     const a = createJobTicksRepository({ db: one });
     const b = createJobTicksRepository({ db: two });
@@ -34,6 +31,21 @@ describe('claiming a tick of a scheduled job', () => {
     expect(await b.claim({ job: 'sla-check', tick: next, holder: 'host:2', now })).toBe(true);
     expect(await a.claim({ job: 'sla-check', tick: next, holder: 'host:1', now })).toBe(false);
     expect(await a.claim({ job: 'sla-check', tick, holder: 'host:1', now })).toBe(false); // a late instance's old tick
+  });
+
+  it('claims inside the caller\'s transaction: a claim rolled back with it leaves the tick to the next instance', async () => {
+    const a = createJobTicksRepository({ db: one });
+    const b = createJobTicksRepository({ db: two });
+    const tick = new Date('2026-12-06T04:00:00.001Z');
+    const now = new Date('2026-12-06T04:00:00.050Z');
+    await expect(
+      one.transaction(async () => {
+        expect(await a.claim({ job: 'sla-check', tick, holder: 'host:1', now })).toBe(true);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await b.claim({ job: 'sla-check', tick, holder: 'host:2', now })).toBe(true);
+    expect(await a.claim({ job: 'sla-check', tick: new Date(tick.getTime() - 1), holder: 'host:1', now })).toBe(false); // a millisecond older
   });
 });
 

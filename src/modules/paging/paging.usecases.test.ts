@@ -54,12 +54,12 @@ describe('paging lifecycle through the outbox', () => {
   });
   afterAll(async () => {
     await receiver.close();
-    if (db) closeDatabase(db);
+    if (db) await closeDatabase(db);
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     receiver.clear();
     receiver.setResponder(undefined);
-    if (db) closeDatabase(db);
+    if (db) await closeDatabase(db);
     db = openDatabase({ path: ':memory:' });
     now = WEDNESDAY_10_BERLIN;
   });

@@ -1,50 +1,56 @@
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
-import { asyncRepository, preparedPerConnection, type Db } from '../../shared/db.js';
+import { and, count as countRows, eq, gt, lt } from 'drizzle-orm';
+import type { Db } from '../../shared/db.js';
+import { firstRow } from '../../shared/db-results.js';
 import { allowsAnother, windowStart, type RateLimit } from './rate-limit.models.js';
 import { rateEvents } from './rate-limit.tables.js';
 
-/** Queries only; callers own the transaction (a check and its record belong in the same one). */
+/**
+ * Queries only; callers own the transaction (a check and its record belong in the same one). Every message counts
+ * and records here (auto-replies, new tickets): one statement per count, two per take. Both dialects (issue 18).
+ */
 export function createRateLimitRepository({ db }: { db: Db }) {
-  // Every message counts and records here (auto-replies, new tickets): prepared once per connection.
-  const inWindow = preparedPerConnection(db, (connection) =>
-    connection
-      .select({ count: sql<number>`count(*)` })
-      .from(rateEvents)
-      .where(and(eq(rateEvents.bucket, sql.placeholder('bucket')), eq(rateEvents.key, sql.placeholder('key')), gt(rateEvents.at, sql.placeholder('since'))))
-      .prepare(),
-  );
-  const recordEvent = preparedPerConnection(db, (connection) =>
-    connection.insert(rateEvents).values({ bucket: sql.placeholder('bucket'), key: sql.placeholder('key'), at: sql.placeholder('at') }).prepare(),
-  );
+  const t = db.tables({ rateEvents });
 
-  function count({ bucket, key, since }: { bucket: string; key: string; since: Date }): number {
-    // A placeholder compared with a timestamp column is bound as is: milliseconds, as the column stores them.
-    return inWindow().get({ bucket, key, since: since.getTime() })?.count ?? 0;
+  async function count({ bucket, key, since }: { bucket: string; key: string; since: Date }): Promise<number> {
+    // drizzle's count() reads the number on both dialects (PostgreSQL answers count(*) as a string).
+    const row = firstRow(
+      await db
+        .select({ count: countRows() })
+        .from(t.rateEvents)
+        .where(and(eq(t.rateEvents.bucket, bucket), eq(t.rateEvents.key, key), gt(t.rateEvents.at, since))),
+    );
+    return row?.count ?? 0;
   }
 
   /** Records the event and returns true when it is within the limit; otherwise records nothing. */
-  function take({ bucket, key, limit, now }: { bucket: string; key: string; limit: RateLimit; now: Date }): boolean {
-    const countInWindow = count({ bucket, key, since: windowStart({ now, limit }) });
-    if (!allowsAnother({ countInWindow, limit })) return false;
-    recordEvent().run({ bucket, key, at: now });
-    return true;
+  async function take({ bucket, key, limit, now }: { bucket: string; key: string; limit: RateLimit; now: Date }): Promise<boolean> {
+    return db.write(async () => {
+      const countInWindow = await count({ bucket, key, since: windowStart({ now, limit }) });
+      if (!allowsAnother({ countInWindow, limit })) return false;
+      await db.insert(t.rateEvents).values({ bucket, key, at: now });
+      return true;
+    });
   }
 
-  function peek({ bucket, key, limit, now }: { bucket: string; key: string; limit: RateLimit; now: Date }): boolean {
-    return allowsAnother({ countInWindow: count({ bucket, key, since: windowStart({ now, limit }) }), limit });
+  async function peek({ bucket, key, limit, now }: { bucket: string; key: string; limit: RateLimit; now: Date }): Promise<boolean> {
+    return allowsAnother({ countInWindow: await count({ bucket, key, since: windowStart({ now, limit }) }), limit });
   }
 
   /** Forgets one key's events (e.g. failed sign-ins once the password was reset by its owner). */
-  function clear({ bucket, key }: { bucket: string; key: string }): void {
-    db.delete(rateEvents).where(and(eq(rateEvents.bucket, bucket), eq(rateEvents.key, key))).run();
+  async function clear({ bucket, key }: { bucket: string; key: string }): Promise<void> {
+    await db.write(async () => {
+      await db.delete(t.rateEvents).where(and(eq(t.rateEvents.bucket, bucket), eq(t.rateEvents.key, key)));
+    });
   }
 
   /** Drops events older than any window we use, so the table stays small. */
-  function prune({ before }: { before: Date }): void {
-    db.delete(rateEvents).where(lt(rateEvents.at, before)).run();
+  async function prune({ before }: { before: Date }): Promise<void> {
+    await db.write(async () => {
+      await db.delete(t.rateEvents).where(lt(t.rateEvents.at, before));
+    });
   }
 
-  return asyncRepository(db, { take, peek, count, clear, prune }, ['take', 'clear', 'prune']);
+  return { take, peek, count, clear, prune };
 }
 
 export type RateLimitRepository = ReturnType<typeof createRateLimitRepository>;

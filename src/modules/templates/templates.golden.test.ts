@@ -72,7 +72,7 @@ async function slaWarning(): Promise<OutboundMail> {
     if (item?.payload.kind !== 'email') throw new Error('no SLA warning mail was queued');
     return item.payload.mail;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

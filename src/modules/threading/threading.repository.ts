@@ -1,30 +1,35 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
-import { asyncRepository, type Db } from '../../shared/db.js';
+import type { Db } from '../../shared/db.js';
 import { inboundMessages, outcomeFilter } from '../inbound-log/inbound-log.tables.js';
 import { ticketParticipants } from '../tickets/participants.tables.js';
 import { ticketMessages, tickets } from '../tickets/tickets.tables.js';
 import type { ThreadCandidate } from './threading.models.js';
 
-/** Queries only; callers own the transaction. */
+/** Queries only; callers own the transaction. The same statements on SQLite and PostgreSQL (issue 18). */
 export function createThreadingRepository({ db }: { db: Db }) {
+  const t = db.tables({ tickets, ticketMessages, ticketParticipants, inboundMessages });
+  const linkedOutcomes = ['ticket', 'reply'] as const;
+  // `outcomeFilter` keeps the outcome column out of index selection (see there).
+  const linkedToTicket = outcomeFilter([...linkedOutcomes]);
+
   /**
    * Tickets holding any of these ids, most specific id first: every stored message (inbound, our outbound
    * mail, notes) and every inbound mail linked to a ticket (an engineer's original whose relay carries our id).
    */
-  function ticketIdsByMessageIds(messageIds: string[]): number[] {
+  async function ticketIdsByMessageIds(messageIds: string[]): Promise<number[]> {
     if (messageIds.length === 0) return [];
     const found = new Map<string, number>();
-    // SQLite limits bound parameters; long References are looked up in slices.
+    // Databases limit bound parameters; long References are looked up in slices.
     for (let start = 0; start < messageIds.length; start += 500) {
       const slice = messageIds.slice(start, start + 500);
-      for (const row of db.select({ messageId: ticketMessages.messageId, ticketId: ticketMessages.ticketId }).from(ticketMessages).where(inArray(ticketMessages.messageId, slice)).all()) {
+      const stored = await db.select({ messageId: t.ticketMessages.messageId, ticketId: t.ticketMessages.ticketId }).from(t.ticketMessages).where(inArray(t.ticketMessages.messageId, slice));
+      for (const row of stored) {
         if (row.messageId !== null && !found.has(row.messageId)) found.set(row.messageId, row.ticketId);
       }
-      const inbound = db
-        .select({ messageId: inboundMessages.messageId, ticketId: inboundMessages.ticketId })
-        .from(inboundMessages)
-        .where(and(inArray(inboundMessages.messageId, slice), isNotNull(inboundMessages.ticketId), outcomeFilter(['ticket', 'reply'])))
-        .all();
+      const inbound = await db
+        .select({ messageId: t.inboundMessages.messageId, ticketId: t.inboundMessages.ticketId })
+        .from(t.inboundMessages)
+        .where(and(inArray(t.inboundMessages.messageId, slice), isNotNull(t.inboundMessages.ticketId), linkedToTicket));
       for (const row of inbound) if (row.messageId !== null && row.ticketId !== null && !found.has(row.messageId)) found.set(row.messageId, row.ticketId);
     }
     return [...new Set(messageIds.flatMap((id) => (found.has(id) ? [found.get(id) as number] : [])))];
@@ -35,36 +40,46 @@ export function createThreadingRepository({ db }: { db: Db }) {
    * ids an automatic reply or a bounce may be matched by. An inbound (customer's) id proves nothing: every
    * recipient of the customer's mail knows it.
    */
-  function ticketIdsByOutboundMessageIds(messageIds: string[]): number[] {
+  async function ticketIdsByOutboundMessageIds(messageIds: string[]): Promise<number[]> {
     const found = new Set<number>();
     for (let start = 0; start < messageIds.length; start += 500) {
       const slice = messageIds.slice(start, start + 500);
-      const rows = db
-        .select({ ticketId: ticketMessages.ticketId })
-        .from(ticketMessages)
-        .where(and(inArray(ticketMessages.messageId, slice), eq(ticketMessages.direction, 'outbound')))
-        .all();
+      const rows = await db
+        .select({ ticketId: t.ticketMessages.ticketId })
+        .from(t.ticketMessages)
+        .where(and(inArray(t.ticketMessages.messageId, slice), eq(t.ticketMessages.direction, 'outbound')));
       for (const row of rows) found.add(row.ticketId);
     }
     return [...found];
   }
 
-  function candidates(ticketIds: number[]): ThreadCandidate[] {
+  async function candidates(ticketIds: number[]): Promise<ThreadCandidate[]> {
     if (ticketIds.length === 0) return [];
-    const rows = db.select({ id: tickets.id, ref: tickets.ref, status: tickets.status, requesterEmail: tickets.requesterEmail }).from(tickets).where(inArray(tickets.id, ticketIds)).all();
-    const people = db.select().from(ticketParticipants).where(inArray(ticketParticipants.ticketId, ticketIds)).all();
+    const rows = await db
+      .select({ id: t.tickets.id, ref: t.tickets.ref, status: t.tickets.status, requesterEmail: t.tickets.requesterEmail })
+      .from(t.tickets)
+      .where(inArray(t.tickets.id, ticketIds));
+    const people = await db.select().from(t.ticketParticipants).where(inArray(t.ticketParticipants.ticketId, ticketIds));
     const byId = new Map(rows.map((row) => [row.id, { ...row, participants: people.filter((p) => p.ticketId === row.id).map((p) => p.address) }]));
     return ticketIds.flatMap((id) => (byId.has(id) ? [byId.get(id) as ThreadCandidate] : []));
   }
 
-  function candidatesByRefs(refs: string[]): ThreadCandidate[] {
+  async function candidatesByRefs(refs: string[]): Promise<ThreadCandidate[]> {
     if (refs.length === 0) return [];
-    const rows = db.select({ id: tickets.id, ref: tickets.ref }).from(tickets).where(inArray(tickets.ref, refs.map((ref) => ref.toUpperCase()))).all();
+    const rows = await db
+      .select({ id: t.tickets.id, ref: t.tickets.ref })
+      .from(t.tickets)
+      .where(
+        inArray(
+          t.tickets.ref,
+          refs.map((ref) => ref.toUpperCase()),
+        ),
+      );
     const byRef = new Map(rows.map((row) => [row.ref, row.id]));
     return candidates(refs.flatMap((ref) => (byRef.has(ref.toUpperCase()) ? [byRef.get(ref.toUpperCase()) as number] : [])));
   }
 
-  return asyncRepository(db, { ticketIdsByMessageIds, ticketIdsByOutboundMessageIds, candidates, candidatesByRefs }, []);
+  return { ticketIdsByMessageIds, ticketIdsByOutboundMessageIds, candidates, candidatesByRefs };
 }
 
 export type ThreadingRepository = ReturnType<typeof createThreadingRepository>;
