@@ -36,7 +36,8 @@ export type LocalStack = {
  * Everything ticketd talks to, on loopback: Dovecot holding help@'s mailbox, an SMTP peer recording what
  * ticketd sends, an HTTP receiver standing in for PagerDuty. Used by the end-to-end tests and `npm run demo`.
  */
-export async function startLocalStack({ dir, oauth2: withOAuth2 = false }: { dir?: string; oauth2?: boolean } = {}): Promise<LocalStack> {
+/** `databaseUrl`: the daemons' config names this PostgreSQL database instead of a SQLite file in the stack's folder. */
+export async function startLocalStack({ dir, oauth2: withOAuth2 = false, databaseUrl }: { dir?: string; oauth2?: boolean; databaseUrl?: string } = {}): Promise<LocalStack> {
   const root = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ticketd-stack-')));
   // Dovecot's auth process runs as its own user and must traverse the folders down to its config.
   await chmod(root, 0o755);
@@ -50,7 +51,7 @@ export async function startLocalStack({ dir, oauth2: withOAuth2 = false }: { dir
 
   function config(overrides: Record<string, Record<string, unknown>> = {}) {
     const base: Record<string, Record<string, unknown>> = {
-      database: { path: path.join(root, 'ticketd.sqlite') },
+      database: databaseUrl ? { url: databaseUrl } : { path: path.join(root, 'ticketd.sqlite') },
       imap: { host: dovecot.host, port: dovecot.port, secure: false, user: LOCAL_MAILBOX.user, password: LOCAL_MAILBOX.password, mailbox: 'INBOX', pollCron: '*/2 * * * * *' },
       smtp: { host: smtp.host, port: smtp.port, secure: false },
       support: { address: LOCAL_MAILBOX.user, name: 'Cloudsoft Support', ticketPrefix: 'CS', customerDomains: ['acme.test', 'globex.test'], engineerDomains: ['cloudsoft.test'], requireRegistration: false },

@@ -20,10 +20,20 @@ declare module 'vitest' {
 
 export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgresql'];
 
+/**
+ * The dialect this run's tests use where they do not name one: TICKETD_TEST_DATABASE=postgresql runs the suite on
+ * PostgreSQL (`.ci/run` runs it both ways); unset or `sqlite`, on SQLite.
+ */
+export function testDialect(env: NodeJS.ProcessEnv = process.env): Dialect {
+  const value = env.TICKETD_TEST_DATABASE ?? 'sqlite';
+  if (value === 'sqlite' || value === 'postgresql') return value;
+  throw new Error(`TICKETD_TEST_DATABASE must be sqlite or postgresql, not ${JSON.stringify(value)}`);
+}
+
 const openPostgresDatabases = new Set<Db>();
 let created = 0;
 
-export async function openTestDatabase(dialect: Dialect = 'sqlite'): Promise<Db> {
+export async function openTestDatabase(dialect: Dialect = testDialect()): Promise<Db> {
   if (dialect === 'sqlite') return openDatabase({ path: ':memory:' });
   const db = await openPostgres({ url: await createTestPostgresDatabase(), poolSize: 4 });
   openPostgresDatabases.add(db);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestDatabase } from '../../../test/support/test-database.js';
+import pg from 'pg';
 import type { Db } from '../../shared/db.js';
 import { createOutboxRepository } from './outbox.repository.js';
 
@@ -149,5 +150,46 @@ describe.each(DIALECTS)('the outbox repository on %s', (dialect) => {
     expect(await outbox.requeue({ id: 999_999, at })).toBe(false);
     expect(await outbox.findById(999_999)).toBeUndefined();
     expect(await outbox.countPending()).toBe(2);
+  });
+
+  describe('taking the next due row (claimNext)', () => {
+    it('takes the oldest due row nobody holds, of the kinds asked, never one in `except`, and nothing not yet due', async () => {
+      const outbox = createOutboxRepository({ db });
+      await outbox.enqueue({ effectKey: 'mail', ticketId: null, payload: { kind: 'email', mail }, at });
+      await outbox.enqueue({ effectKey: 'page-2', ticketId: null, payload: page, at: later(2) });
+      await outbox.enqueue({ effectKey: 'page-1', ticketId: null, payload: page, at: later(1) });
+      await outbox.enqueue({ effectKey: 'future', ticketId: null, payload: page, at: later(60_000) });
+      const take = (kinds?: Array<'page' | 'email' | 'webhook'>, except: number[] = []) => outbox.claimNext({ now: later(10), leaseMs: 60_000, owner: 'host:1', ...(kinds ? { kinds } : {}), except });
+      const first = await take(['page']);
+      expect(first?.effectKey).toBe('page-1');
+      expect((await outbox.findById(first?.id ?? 0))?.leaseOwner).toBe('host:1');
+      const pending = await outbox.list({ status: 'pending' });
+      const second = pending.find((row) => row.effectKey === 'page-2');
+      expect((await take(['page'], [second?.id ?? 0]))?.effectKey).toBeUndefined(); // page-2 excluded, page-1 held
+      expect((await take(['page']))?.effectKey).toBe('page-2');
+      expect(await take(['page'])).toBeUndefined(); // the future page is not due
+      expect((await take())?.effectKey).toBe('mail');
+    });
+
+    if (dialect === 'postgresql') {
+      it('passes over a row another transaction has locked instead of waiting for it (SKIP LOCKED)', async () => {
+        const outbox = createOutboxRepository({ db });
+        await outbox.enqueue({ effectKey: 'locked', ticketId: null, payload: page, at });
+        await outbox.enqueue({ effectKey: 'free', ticketId: null, payload: page, at: later(1) });
+        const [locked] = (await outbox.list({ status: 'pending' })).filter((row) => row.effectKey === 'locked');
+        // Another instance in the middle of taking that row: a connection of its own holding its row lock.
+        const other = new pg.Client({ connectionString: db.path });
+        await other.connect();
+        try {
+          await other.query('begin');
+          await other.query('select id from outbox where id = $1 for update', [locked?.id]);
+          const taken = await Promise.race([outbox.claimNext({ now: later(10), leaseMs: 60_000, owner: 'host:2' }), new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 3_000))]);
+          expect(taken === 'waited' ? taken : taken?.effectKey).toBe('free');
+          await other.query('rollback');
+        } finally {
+          await other.end();
+        }
+      });
+    }
   });
 });

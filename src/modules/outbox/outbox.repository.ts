@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import { changedRows, firstRow } from '../../shared/db-results.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
@@ -61,6 +61,29 @@ export function createOutboxRepository({ db }: { db: Db }) {
   }
 
   /** Owners of leases still running, to find those whose process is gone. */
+  /**
+   * Takes the next due row for one delivery attempt, in one statement: the oldest due row of `kinds` that nobody
+   * holds (and not among `except`), leased to `owner`. On PostgreSQL the pick is `FOR UPDATE SKIP LOCKED`: a row
+   * another instance's transaction is taking is passed over instead of waited for, so instances draining one
+   * outbox take different rows. Undefined when nothing is due.
+   */
+  async function claimNext({ now, leaseMs, owner, kinds, except = [] }: { now: Date; leaseMs: number; owner: string; kinds?: Array<OutboxItem['kind']>; except?: number[] }): Promise<OutboxItem | undefined> {
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const free = or(isNull(t.outbox.leaseUntil), lt(t.outbox.leaseUntil, now));
+    return db.write(async () => {
+      const next = db
+        .select({ id: t.outbox.id })
+        .from(t.outbox)
+        .where(and(eq(t.outbox.status, 'pending'), kinds ? inArray(t.outbox.kind, kinds) : undefined, lte(t.outbox.nextAttemptAt, now), free, except.length > 0 ? notInArray(t.outbox.id, except) : undefined))
+        .orderBy(asc(t.outbox.nextAttemptAt), asc(t.outbox.id))
+        .limit(1);
+      // The builders are typed as SQLite's; PostgreSQL's select has `for` (SQLite has no row locks to skip).
+      const pick = db.dialect === 'postgresql' ? (next as unknown as { for(strength: 'update', config: { skipLocked: true }): typeof next }).for('update', { skipLocked: true }) : next;
+      const [row] = await db.update(t.outbox).set({ leaseUntil, leaseOwner: owner }).where(inArray(t.outbox.id, pick)).returning();
+      return row ? toItem(row) : undefined;
+    });
+  }
+
   async function activeLeaseOwners({ now }: { now: Date }): Promise<string[]> {
     const rows = await db
       .selectDistinct({ owner: t.outbox.leaseOwner })
@@ -138,7 +161,7 @@ export function createOutboxRepository({ db }: { db: Db }) {
     return firstRow(await db.select({ count: count() }).from(t.outbox).where(eq(t.outbox.status, 'pending')))?.count ?? 0;
   }
 
-  return { enqueue, listDue, claim, activeLeaseOwners, releaseLeasesOf, markSent, markRetry, markFailed, requeue, list, findById, countPending };
+  return { enqueue, listDue, claim, claimNext, activeLeaseOwners, releaseLeasesOf, markSent, markRetry, markFailed, requeue, list, findById, countPending };
 }
 
 export type OutboxRepository = ReturnType<typeof createOutboxRepository>;

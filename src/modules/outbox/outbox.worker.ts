@@ -17,10 +17,9 @@ const URGENT: Array<OutboxItem['kind']> = ['page', 'webhook'];
  * its own timer. A retryable failure is rescheduled with backoff; a permanent one becomes a dead letter.
  *
  * No transaction is held across a delivery: each repository call below is one statement in its own short
- * write (or a read of committed rows), and the network call happens between them. The claim is a single
- * conditional UPDATE, so it is atomic by itself: between `listDue` and `claim` another worker may take the row
- * (then `claim` answers false and the row is skipped), and nothing else here relies on two calls in a row
- * seeing the same database.
+ * write, and the network call happens between them. A row is taken by `claimNext`, one UPDATE that picks the
+ * next due row nobody holds and leases it (on PostgreSQL with SKIP LOCKED, so instances draining one outbox take
+ * different rows), and nothing else here relies on two calls in a row seeing the same database.
  */
 export function createOutboxWorker({
   repository,
@@ -32,7 +31,6 @@ export function createOutboxWorker({
   maxAttempts,
   maxAgeMs,
   pollMs,
-  batchSize = 50,
   leaseMs = 5 * 60_000,
   backoff,
   owner = processOwner(),
@@ -49,7 +47,6 @@ export function createOutboxWorker({
   maxAttempts: number;
   maxAgeMs: number;
   pollMs: number;
-  batchSize?: number;
   /** Longer than any single delivery can take (SMTP and HTTP timeouts included). */
   leaseMs?: number;
   backoff?: { baseMs: number; capMs: number };
@@ -102,49 +99,48 @@ export function createOutboxWorker({
   async function runOnce({ shouldContinue = () => true }: { shouldContinue?: () => boolean } = {}): Promise<number> {
     let attempted = 0;
     await releaseDeadLeases();
+    // Each row at most once per pass: a retry due again at once waits for the next pass.
+    const tried: number[] = [];
     for (;;) {
-      // Pages and webhooks first in every round: someone is woken by them, and a confirmation to a slow mail
-      // server must not hold a page up. A page queued during a round waits at most for that round's mail.
-      const now = clock.now();
-      const due = [...(await repository.listDue({ now, limit: batchSize, kinds: URGENT })), ...(await repository.listDue({ now, limit: batchSize, kinds: ['email'] }))];
-      if (due.length === 0) return attempted;
-      for (const item of due) {
-        if (!shouldContinue()) return attempted;
-        // One UPDATE, committed before the delivery starts: the lease is what keeps other workers off the row.
-        if (!(await repository.claim({ id: item.id, now: clock.now(), leaseMs, owner }))) continue;
-        attempted += 1;
-        let failure: unknown;
-        const started = performance.now();
-        try {
-          await deliver(item);
-        } catch (error) {
-          failure = error;
-        }
-        const retryable = failure === undefined ? false : isTicketdError(failure) ? failure.retryable : true;
-        const verdict = decideAfterAttempt({
-          error: failure === undefined ? undefined : { retryable },
-          attempts: item.attempts + 1,
-          createdAt: item.createdAt,
-          now: clock.now(),
-          maxAttempts,
-          maxAgeMs,
-          ...(backoff ? { backoff } : {}),
-        });
-        const sendMs = Math.round((performance.now() - started) * 10) / 10;
-        const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1, sendMs };
-        if (verdict.status === 'sent') {
-          await repository.markSent({ id: item.id, at: clock.now() });
-          logger.info(context, 'delivered');
-        } else if (verdict.status === 'retry') {
-          await repository.markRetry({ id: item.id, nextAttemptAt: verdict.nextAttemptAt, error: describeError(failure) });
-          logger.warn({ ...context, err: describeError(failure), nextAttemptAt: verdict.nextAttemptAt }, 'delivery failed, will retry');
-        } else {
-          await repository.markFailed({ id: item.id, error: describeError(failure) });
-          logger.error({ ...context, err: describeError(failure) }, 'delivery failed permanently: dead letter');
-        }
-        onAttempt?.({ kind: item.kind, result: verdict.status, createdAt: item.createdAt, at: clock.now() });
+      if (!shouldContinue()) return attempted;
+      // Pages and webhooks before mail at every step: someone is woken by them, and a confirmation to a slow mail
+      // server must not hold a page up. One UPDATE, committed before the delivery starts: the lease is what keeps
+      // other workers off the row.
+      const claim = { now: clock.now(), leaseMs, owner, except: tried };
+      const item = (await repository.claimNext({ ...claim, kinds: URGENT })) ?? (await repository.claimNext({ ...claim, kinds: ['email'] }));
+      if (!item) return attempted;
+      tried.push(item.id);
+      attempted += 1;
+      let failure: unknown;
+      const started = performance.now();
+      try {
+        await deliver(item);
+      } catch (error) {
+        failure = error;
       }
-      if (due.length < batchSize || attempted === 0) return attempted;
+      const retryable = failure === undefined ? false : isTicketdError(failure) ? failure.retryable : true;
+      const verdict = decideAfterAttempt({
+        error: failure === undefined ? undefined : { retryable },
+        attempts: item.attempts + 1,
+        createdAt: item.createdAt,
+        now: clock.now(),
+        maxAttempts,
+        maxAgeMs,
+        ...(backoff ? { backoff } : {}),
+      });
+      const sendMs = Math.round((performance.now() - started) * 10) / 10;
+      const context = { outboxId: item.id, ticketId: item.ticketId, kind: item.kind, effectKey: item.effectKey, attempt: item.attempts + 1, sendMs };
+      if (verdict.status === 'sent') {
+        await repository.markSent({ id: item.id, at: clock.now() });
+        logger.info(context, 'delivered');
+      } else if (verdict.status === 'retry') {
+        await repository.markRetry({ id: item.id, nextAttemptAt: verdict.nextAttemptAt, error: describeError(failure) });
+        logger.warn({ ...context, err: describeError(failure), nextAttemptAt: verdict.nextAttemptAt }, 'delivery failed, will retry');
+      } else {
+        await repository.markFailed({ id: item.id, error: describeError(failure) });
+        logger.error({ ...context, err: describeError(failure) }, 'delivery failed permanently: dead letter');
+      }
+      onAttempt?.({ kind: item.kind, result: verdict.status, createdAt: item.createdAt, at: clock.now() });
     }
   }
 
