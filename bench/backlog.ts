@@ -5,7 +5,7 @@ import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import type { LocalStack } from '../src/devservers/local-stack.js';
 import type { Built } from './built.js';
-import { databaseWatcher, startDaemonChild } from './daemon.js';
+import { databaseWatcher, postgresWatcher, startDaemonChild } from './daemon.js';
 import { waitUntil } from './stats.js';
 
 export type BacklogMix = { corpus: number; generated: number; refused: number; totalBytes: number; medianBytes: number; maxBytes: number };
@@ -22,12 +22,21 @@ export type BacklogRun = {
   peakRssMb: number;
   /** The same backlog again, fresh database, with `limits.parseWorkers: 2` (the runs above use the default, 1). */
   twoWorkers: { ingestPerSecond: number; peakRssMb: number };
+  /** The same backlog again on PostgreSQL (a fresh database on a throwaway local server), one parse worker. */
+  postgres?: { ingestPerSecond: number; peakRssMb: number };
   outcomes: Record<string, number>;
   queuedEffects: number;
   load: number;
 };
 
-export type BacklogOptions = { runs: number; folder: string; log: (line: string) => void; cpuProfileDir?: string };
+export type BacklogOptions = {
+  runs: number;
+  folder: string;
+  log: (line: string) => void;
+  cpuProfileDir?: string;
+  /** Makes an empty PostgreSQL database and answers its URL: each run then also ingests the backlog on PostgreSQL. */
+  createPostgresDatabase?: (name: string) => Promise<string>;
+};
 
 function imapClient(stack: LocalStack): ImapFlow {
   const client = new ImapFlow({ host: stack.imap.host, port: stack.imap.port, secure: false, auth: { user: stack.imap.user, pass: stack.imap.password }, logger: false });
@@ -92,7 +101,7 @@ async function bareParse(sources: Buffer[]): Promise<{ seconds: number; errors: 
  * mails and in this order, the bare fetch rate, the bare parse rate and the daemon's ingest rate (fresh
  * database, so it syncs the whole folder), with one parse worker (the default) and then with two.
  */
-export async function runBacklog(built: Built, stack: LocalStack, expected: number, { runs, folder, log, cpuProfileDir }: BacklogOptions): Promise<BacklogRun[]> {
+export async function runBacklog(built: Built, stack: LocalStack, expected: number, { runs, folder, log, cpuProfileDir, createPostgresDatabase }: BacklogOptions): Promise<BacklogRun[]> {
   const results: BacklogRun[] = [];
   for (let run = 1; run <= runs; run += 1) {
     const fetched = await bareFetch(stack, folder);
@@ -104,6 +113,7 @@ export async function runBacklog(built: Built, stack: LocalStack, expected: numb
     const profiling = Boolean(cpuProfileDir) && run === runs;
     const one = await ingestOnce({ name: `backlog-${run}`, workers: 1, profiling });
     const two = await ingestOnce({ name: `backlog-${run}-2w`, workers: 2, profiling: false });
+    const onPostgres = createPostgresDatabase ? await ingestOnce({ name: `backlog_${run}_pg`, workers: 1, profiling: false, postgresUrl: await createPostgresDatabase(`backlog_${run}_pg`) }) : undefined;
     const result: BacklogRun = {
       messages,
       fetchPerSecond: messages / fetched.seconds,
@@ -113,6 +123,7 @@ export async function runBacklog(built: Built, stack: LocalStack, expected: numb
       ingestFromSpawnPerSecond: one.ingestFromSpawnPerSecond,
       peakRssMb: one.peakRssMb,
       twoWorkers: { ingestPerSecond: two.ingestPerSecond, peakRssMb: two.peakRssMb },
+      ...(onPostgres ? { postgres: { ingestPerSecond: onPostgres.ingestPerSecond, peakRssMb: onPostgres.peakRssMb } } : {}),
       outcomes: one.outcomes,
       queuedEffects: one.queuedEffects,
       load: os.loadavg()[0] ?? Number.NaN,
@@ -122,16 +133,18 @@ export async function runBacklog(built: Built, stack: LocalStack, expected: numb
       `backlog run ${run}: ${messages} mails; bare fetch ${result.fetchPerSecond.toFixed(0)}/s, bare parse ${result.parsePerSecond.toFixed(0)}/s ` +
         `(${parsed.errors} errors), ingest ${result.ingestPerSecond.toFixed(0)}/s (${result.ingestFromSpawnPerSecond.toFixed(0)}/s from spawn), ` +
         `ratio to parse ${(result.ingestPerSecond / result.parsePerSecond).toFixed(2)}, peak RSS ${one.peakRssMb.toFixed(0)} MB, outcomes ${JSON.stringify(one.outcomes)}; ` +
-        `2 parse workers: ingest ${two.ingestPerSecond.toFixed(0)}/s, ratio ${(two.ingestPerSecond / result.parsePerSecond).toFixed(2)}, peak RSS ${two.peakRssMb.toFixed(0)} MB`,
+        `2 parse workers: ingest ${two.ingestPerSecond.toFixed(0)}/s, ratio ${(two.ingestPerSecond / result.parsePerSecond).toFixed(2)}, peak RSS ${two.peakRssMb.toFixed(0)} MB` +
+        (onPostgres ? `; PostgreSQL: ingest ${onPostgres.ingestPerSecond.toFixed(0)}/s (${(onPostgres.ingestPerSecond / result.ingestPerSecond).toFixed(2)}x SQLite), peak RSS ${onPostgres.peakRssMb.toFixed(0)} MB, outcomes ${JSON.stringify(onPostgres.outcomes)}` : ''),
     );
   }
   return results;
 
-  /** One daemon, fresh database, syncing the whole folder; timed until the last message is stored. */
-  async function ingestOnce({ name, workers, profiling }: { name: string; workers: number; profiling: boolean }) {
+  /** One daemon, fresh database (SQLite, or the PostgreSQL database given), syncing the whole folder; timed until the last message is stored. */
+  async function ingestOnce({ name, workers, profiling, postgresUrl }: { name: string; workers: number; profiling: boolean; postgresUrl?: string }) {
     const dbPath = path.join(stack.dir, name, 'ticketd.sqlite');
     const configFile = await stack.writeConfig(`${name}.yaml`, {
-      database: { path: dbPath },
+      database: postgresUrl ? { url: postgresUrl } : { path: dbPath },
+      ...(postgresUrl ? { storage: { path: path.join(stack.dir, name, 'store') } } : {}),
       imap: { mailbox: folder, pollCron: '*/30 * * * * *' },
       outbox: { pollSeconds: 5 },
       // The per-sender abuse guards are not what is measured, and the bench's mail comes from few senders.
@@ -140,22 +153,22 @@ export async function runBacklog(built: Built, stack: LocalStack, expected: numb
     });
     stack.smtp.clear();
     stack.receiver.clear();
-    const watcher = databaseWatcher(dbPath);
+    const watcher = postgresUrl ? postgresWatcher(postgresUrl) : databaseWatcher(dbPath);
     const spawnedAt = Date.now();
     const daemon = startDaemonChild(configFile, { nodeArgs: profiling && cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [] });
     try {
-      await waitUntil(() => watcher.count('select count(*) from inbound_messages') >= expected, { timeoutMs: 600_000, intervalMs: 20, what: `${expected} messages stored` });
+      await waitUntil(async () => (await watcher.count('select count(*) from inbound_messages')) >= expected, { timeoutMs: 600_000, intervalMs: 20, what: `${expected} messages stored` });
       const doneAt = Date.now();
       const openedAt = daemon.loggedAt('IMAP mailbox opened') ?? spawnedAt;
       return {
         ingestPerSecond: expected / ((doneAt - openedAt) / 1000),
         ingestFromSpawnPerSecond: expected / ((doneAt - spawnedAt) / 1000),
         peakRssMb: daemon.peakRssMb(),
-        outcomes: Object.fromEntries(watcher.all<{ outcome: string; n: number }>('select outcome, count(*) as n from inbound_messages group by outcome').map((row) => [row.outcome, row.n])),
-        queuedEffects: watcher.count('select count(*) from outbox'),
+        outcomes: Object.fromEntries((await watcher.all<{ outcome: string; n: number }>('select outcome, count(*) as n from inbound_messages group by outcome')).map((row) => [row.outcome, Number(row.n)])),
+        queuedEffects: await watcher.count('select count(*) from outbox'),
       };
     } finally {
-      watcher.close();
+      await watcher.close();
       // SIGTERM: the clean stop writes the CPU profile when one is being taken.
       await daemon.stop();
     }

@@ -18,10 +18,11 @@ async function load<T>(relative: string): Promise<T> {
 }
 
 export async function loadBuilt() {
-  const [stack, dovecot, postfix, start, loader, db, logger, mailbox, parse, plan, limited] = await Promise.all([
+  const [stack, dovecot, postfix, postgres, start, loader, db, logger, mailbox, parse, plan, limited] = await Promise.all([
     load<typeof import('../src/devservers/local-stack.js')>('devservers/local-stack.js'),
     load<typeof import('../src/devservers/dovecot.server.js')>('devservers/dovecot.server.js'),
     load<typeof import('../src/devservers/postfix.server.js')>('devservers/postfix.server.js'),
+    load<typeof import('../src/devservers/postgres.server.js')>('devservers/postgres.server.js'),
     load<typeof import('../src/app/start.js')>('app/start.js'),
     load<typeof import('../src/config/config.loader.js')>('config/config.loader.js'),
     load<typeof import('../src/shared/db.js')>('shared/db.js'),
@@ -31,7 +32,7 @@ export async function loadBuilt() {
     load<typeof import('../src/modules/mailbox/download-plan.models.js')>('modules/mailbox/download-plan.models.js'),
     load<typeof import('../src/shared/map-limited.js')>('shared/map-limited.js'),
   ]);
-  return { ...stack, ...dovecot, ...postfix, ...start, ...loader, ...db, ...logger, ...mailbox, ...parse, ...plan, ...limited };
+  return { ...stack, ...dovecot, ...postfix, ...postgres, ...start, ...loader, ...db, ...logger, ...mailbox, ...parse, ...plan, ...limited };
 }
 
 export type Built = Awaited<ReturnType<typeof loadBuilt>>;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { launchCommand, shippedLaunch } from '../src/shared/launch.js';
 import { TICKETD_BIN } from './built.js';
 import { waitUntil } from './stats.js';
@@ -118,6 +119,37 @@ export function databaseWatcher(dbPath: string) {
     close() {
       db?.close();
       db = undefined;
+    },
+  };
+}
+
+/** The same questions as `databaseWatcher`, asked of a PostgreSQL database (one connection, opened on first use). */
+export function postgresWatcher(url: string) {
+  let client: pg.Client | undefined;
+  const open = async () => {
+    if (!client) {
+      const fresh = new pg.Client({ connectionString: url });
+      await fresh.connect();
+      client = fresh;
+    }
+    return client;
+  };
+  return {
+    /** Number of rows, or -1 while the table does not exist yet. */
+    async count(sql: string): Promise<number> {
+      try {
+        const row = (await (await open()).query({ text: sql, rowMode: 'array' })).rows[0] as unknown[] | undefined;
+        return Number(row?.[0] ?? 0);
+      } catch {
+        return -1;
+      }
+    },
+    async all<T>(sql: string): Promise<T[]> {
+      return (await (await open()).query(sql)).rows as T[];
+    },
+    async close() {
+      await client?.end();
+      client = undefined;
     },
   };
 }

@@ -7,6 +7,7 @@
  *   --runs=N           override the number of runs of every part (for profiling or a quick look)
  *   --only=a,b         latency, lmtp, backlog, first, memory, scale
  *   --cpu-prof=DIR     take a CPU profile of the daemon during the last backlog run
+ *   --no-postgres      skip the backlog runs on PostgreSQL
  *
  * BENCH_NODE_ARGS="--flag ..." adds node flags after the ones bin/ticketd.js ships, to try a runtime setting
  * (with --no-write: the written figures are for the settings as shipped).
@@ -80,7 +81,17 @@ async function main(): Promise<void> {
       const sizes = raws.map((raw) => raw.length);
       log(`backlog: ${filled.appended} mails APPENDed in ${filled.seconds.toFixed(1)} s (${filled.refused} refused)`);
       const mix = { corpus: picked.length, generated: generated.length, refused: filled.refused, totalBytes: sizes.reduce((a, b) => a + b, 0), medianBytes: median(sizes), maxBytes: Math.max(...sizes) };
-      const backlogRuns = await section('backlog', () => runBacklog(built, stack, filled.appended, { runs, folder: 'Backlog', log, ...(cpuProfileDir ? { cpuProfileDir: path.resolve(cpuProfileDir) } : {}) }));
+      // The same backlog on PostgreSQL too (issue 18), on a throwaway local server, unless --no-postgres.
+      const postgres = flag('no-postgres') ? undefined : await built.startPostgres();
+      const backlogRuns = await section('backlog', () =>
+        runBacklog(built, stack, filled.appended, {
+          runs,
+          folder: 'Backlog',
+          log,
+          ...(cpuProfileDir ? { cpuProfileDir: path.resolve(cpuProfileDir) } : {}),
+          ...(postgres ? { createPostgresDatabase: (name: string) => postgres.createDatabase(name) } : {}),
+        }),
+      ).finally(() => postgres?.destroy());
       const breakdown = await section('breakdown', () => runBreakdown(built, stack, { folder: 'Backlog' }));
       log(`breakdown: ${JSON.stringify(breakdown)}`);
       results.backlog = { mix, runs: backlogRuns, breakdown };

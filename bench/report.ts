@@ -113,6 +113,12 @@ export function renderResults(results: Results): string {
     rows.push(row({ figure: 'Ingest / bare fetch (same run)', target: '', stats: spread(runs.map((run) => run.ingestPerSecond / run.fetchPerSecond)), digits: 2, unit: 'x' }));
     rows.push(row({ figure: 'Backlog ingest counted from process spawn', target: '', stats: spread(runs.map((run) => run.ingestFromSpawnPerSecond)), unit: 'msg/s' }));
     rows.push(row({ figure: 'Peak RSS while ingesting the backlog', target: '< 200 MB', stats: peak, unit: 'MB', met: peak.median < 200 }));
+    const onPostgres = runs.flatMap((run) => (run.postgres ? [{ run, postgres: run.postgres }] : []));
+    if (onPostgres.length > 0) {
+      rows.push(row({ figure: 'Backlog ingest on PostgreSQL (same mails, 1 parse worker, local server)', target: '', stats: spread(onPostgres.map((entry) => entry.postgres.ingestPerSecond)), unit: 'msg/s' }));
+      rows.push(row({ figure: '... PostgreSQL / SQLite (same run)', target: '', stats: spread(onPostgres.map((entry) => entry.postgres.ingestPerSecond / entry.run.ingestPerSecond)), digits: 2, unit: 'x' }));
+      rows.push(row({ figure: '... peak RSS on PostgreSQL', target: '< 200 MB', stats: spread(onPostgres.map((entry) => entry.postgres.peakRssMb)), unit: 'MB', met: median(onPostgres.map((entry) => entry.postgres.peakRssMb)) < 200 }));
+    }
     const outcomes = runs[runs.length - 1]?.outcomes ?? {};
     notes.push(
       `Backlog mix: ${mix.corpus} files of \`../shared/corpus\` and ${mix.generated} generated customer mails (plain, text+HTML, with a 10-400 KB attachment, replies); ` +

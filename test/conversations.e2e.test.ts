@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import type { ReceivedMail } from '../src/devservers/smtp-peer.server.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
+import { startTestStack } from './support/test-stack.js';
 
 type Message = { direction: string; from: string; to: string[]; subject: string; messageId: string | null; inReplyTo: string | null; bodyText: string; visibility: string; attachments: Array<{ filename: string; size: number }> };
 type Ticket = { ref: string; subject: string; severity: string; priority: string; status: string; requester: string; messageCount: number; assignee: string | null; firstRespondedAt: string | null; linkedTicket: string | null; messages: Message[] };
@@ -27,7 +28,7 @@ describe('conversations on the real daemon: threading, engineers by email, lifec
   const notification = (ref: string) => stack.smtp.received.find((mail) => mail.envelopeTo.includes('oncall@cloudsoft.test') && mail.parsed.subject.includes(`[${ref}]`));
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     configFile = await stack.writeConfig('ticketd.yaml', {
       support: { engineerNotify: ['oncall@cloudsoft.test'] },
       security: { replyTokenSecret: 'e2e-reply-token-secret' },

@@ -1,8 +1,12 @@
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
+import { rawDate } from '../src/shared/db-results.js';
+import type { DaemonDatabase } from './support/exactly-once.js';
 import { customerMail } from './support/mail-factory.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
+import { stackDatabase, startTestStack } from './support/test-stack.js';
 
 const BUDGET_MS = 1000;
 const FAST = { outbox: { pollSeconds: 0.2 }, imap: { pollCron: '* * * * * *' }, limits: { messageBudgetMs: BUDGET_MS } };
@@ -24,20 +28,35 @@ describe('mail that costs CPU cannot stall intake', () => {
     stack = undefined;
   });
 
-  const rows = (dbPath: string): Row[] => {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare('select uid, outcome, reason, received_at from inbound_messages order by uid').all() as Row[];
-    } finally {
-      db.close();
+  /** The daemon's inbound log, read on a connection of its own: its SQLite file or its PostgreSQL database. */
+  const rows = async (database: DaemonDatabase): Promise<Row[]> => {
+    const query = 'select uid, outcome, reason, received_at from inbound_messages order by uid';
+    let found: Array<Omit<Row, 'received_at'> & { received_at: unknown }>;
+    if ('url' in database) {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        found = (await client.query<Row>(query)).rows;
+      } finally {
+        await client.end();
+      }
+    } else {
+      const db = new Database(database.path, { readonly: true, fileMustExist: true });
+      try {
+        found = db.prepare(query).all() as Row[];
+      } finally {
+        db.close();
+      }
     }
+    // Milliseconds on both: SQLite stores them, PostgreSQL answers a timestamp.
+    return found.map((row) => ({ ...row, uid: Number(row.uid), received_at: rawDate(row.received_at).getTime() }));
   };
 
   it('class 8: parses the 186-byte mail mailparser never finished in milliseconds, and quarantines a mail over its budget once, without holding up the next one longer', async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     // A budget far below what a 2 MB mail needs, so the over-budget path runs on purpose.
     const configFile = await stack.writeConfig('ticketd.yaml', { ...FAST, limits: { messageBudgetMs: 300, messageBudgetMsPerMiB: 0 } });
-    const dbPath = String(stack.config().database?.path);
+    const database = stackDatabase(stack);
     // One part, an inline message/rfc822 with an empty body: mailparser 3.14 waited for it forever.
     const hang = ['From: alice@acme.test', 'To: help@cloudsoft.test', 'Subject: SEV3 x', 'Message-ID: <hang@acme.test>', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: message/rfc822', 'Content-Disposition: inline', '', '--b--', ''].join('\r\n');
     expect(hang.length).toBeLessThan(250);
@@ -48,11 +67,11 @@ describe('mail that costs CPU cannot stall intake', () => {
     daemons.push(daemon);
     // A first mail once the daemon runs: what follows is measured on a warm daemon, not its start-up.
     await stack.deliver(customerMail({ subject: 'SEV3 warm-up', messageId: 'warm@acme.test' }));
-    await vi.waitFor(() => expect(rows(dbPath)).toHaveLength(1), waitLong);
+    await vi.waitFor(async () => expect(await rows(database)).toHaveLength(1), waitLong);
     await stack.deliverMany([hang, slow, customerMail({ subject: 'SEV1 checkout down', messageId: 'behind@acme.test' })]);
 
-    await vi.waitFor(() => expect(rows(dbPath)).toHaveLength(4), waitLong);
-    const [, hangRow, slowRow, behind] = rows(dbPath);
+    await vi.waitFor(async () => expect(await rows(database)).toHaveLength(4), waitLong);
+    const [, hangRow, slowRow, behind] = await rows(database);
     expect([hangRow?.outcome, slowRow?.outcome, behind?.outcome]).toEqual(['ticket', 'quarantined', 'ticket']);
     expect(slowRow?.reason).toMatch(/^over-budget: /);
     const hangMs = (slowRow?.received_at ?? 0) - (hangRow?.received_at ?? 0);
@@ -69,25 +88,25 @@ describe('mail that costs CPU cannot stall intake', () => {
     const restarted = startDaemonProcess(configFile);
     daemons.push(restarted);
     await stack.deliver(customerMail({ subject: 'SEV3 after the restart', messageId: 'after@acme.test' }));
-    await vi.waitFor(() => expect(rows(dbPath)).toHaveLength(5), waitLong);
+    await vi.waitFor(async () => expect(await rows(database)).toHaveLength(5), waitLong);
     expect(restarted.logs()).not.toContain('over its budget');
     const quarantined = await ticketdJson<Array<{ reason: string }>>(['quarantine', 'list', '--config', configFile, '--json']);
     expect(quarantined.map((item) => item.reason.split(':')[0])).toEqual(['over-budget']);
   });
 
   it('class 5: reads the severity of "sev" followed by a megabyte of blanks at once, and the SEV1 behind it pages without delay', async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const configFile = await stack.writeConfig('ticketd.yaml', FAST);
-    const dbPath = String(stack.config().database?.path);
+    const database = stackDatabase(stack);
     const bomb = customerMail({ subject: 'sev', messageId: 'bomb@acme.test', body: `sev${' '.repeat(1_000_000)}x\r\n${'> sev\t'.repeat(100_000)}` });
     daemons.push(startDaemonProcess(configFile));
     await stack.deliver(customerMail({ subject: 'SEV3 warm-up', messageId: 'warm@acme.test' }));
-    await vi.waitFor(() => expect(rows(dbPath)).toHaveLength(1), waitLong);
+    await vi.waitFor(async () => expect(await rows(database)).toHaveLength(1), waitLong);
     const started = Date.now();
     await stack.deliverMany([bomb, customerMail({ subject: 'SEV1 database down', messageId: 'urgent@acme.test' })]);
 
     await vi.waitFor(() => expect(stack?.receiver.requests.filter((request) => request.path === '/v2/enqueue')).toHaveLength(3), waitLong);
-    const [, bombRow, urgentRow] = rows(dbPath);
+    const [, bombRow, urgentRow] = await rows(database);
     expect([bombRow?.outcome, urgentRow?.outcome]).toEqual(['ticket', 'ticket']);
     const tickets = await ticketdJson<Array<{ subject: string; severity: string }>>(['tickets', 'list', '--config', configFile, '--json']);
     expect(tickets.map((ticket) => [ticket.subject, ticket.severity])).toEqual([

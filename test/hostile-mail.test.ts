@@ -14,13 +14,13 @@ import { createOutboxWorker } from '../src/modules/outbox/outbox.worker.js';
 import { createWebhookSender } from '../src/modules/pager/drivers/webhook.pager-driver.js';
 import { verifyWebhookSignature, type WebhookEvent } from '../src/modules/pager/webhook.models.js';
 import { createTicketsRepository } from '../src/modules/tickets/tickets.repository.js';
-import { openDatabase } from '../src/shared/db.js';
 import { temporaryStores } from './support/stores.js';
+import { openTestDatabase } from './support/test-database.js';
 
 /**
  * Hostile mail against the intake (issue 14), classes 1, 2, 3, 4 and 6 and the flood guard, each with mail
- * built here. The intake runs on an in-memory database with the real migrations; what it decided is read
- * back from the stored outcome, the ticket, the outbox (mail and pages it would send) and the customers.
+ * built here. The intake runs on a fresh database of the run's dialect with the real migrations; what it decided
+ * is read back from the stored outcome, the ticket, the outbox (mail and pages it would send) and the customers.
  */
 const OURS = 'mx.cloudsoft.test';
 const baseConfig = {
@@ -43,7 +43,7 @@ async function setup(
     ...(overrides.pager ? { pager: overrides.pager } : {}),
     ...(overrides.webhook ? { webhook: overrides.webhook } : {}),
   });
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   const at = new Date('2026-11-25T09:00:00Z');
   let now = at;
   await seedCustomerDomains({ db, domains: config.support.customerDomains, at });

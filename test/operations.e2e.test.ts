@@ -1,12 +1,16 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import { freePort } from './support/free-port.js';
 import { startDaemonProcess, type DaemonProcess } from './support/ticketd-process.js';
+import { testDialect } from './support/test-database.js';
+import { startTestStack } from './support/test-stack.js';
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/mail/${name}`, import.meta.url));
 const waitLong = { timeout: 30_000, interval: 200 };
+/** What /readyz says of a writable database: PostgreSQL also says the server is the primary. */
+const WRITABLE = testDialect() === 'sqlite' ? 'writable' : 'writable (the PostgreSQL primary answers)';
 
 type Readiness = { ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> };
 
@@ -25,7 +29,7 @@ describe('operating the daemon over HTTP: /healthz, /readyz and /metrics on the 
   let base: string;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const port = await freePort();
     const adminPort = await freePort();
     publicBase = `http://127.0.0.1:${port}`;
@@ -44,7 +48,7 @@ describe('operating the daemon over HTTP: /healthz, /readyz and /metrics on the 
     await vi.waitFor(async () => expect((await fetch(`${base}/readyz`)).status).toBe(200), waitLong);
     const report = (await (await fetch(`${base}/readyz`)).json()) as Readiness;
     expect(report.ok).toBe(true);
-    expect(report.checks).toMatchObject({ database: { ok: true, detail: 'writable' }, imap: { ok: true, detail: 'connected' }, outbox: { ok: true } });
+    expect(report.checks).toMatchObject({ database: { ok: true, detail: WRITABLE }, imap: { ok: true, detail: 'connected' }, outbox: { ok: true } });
   });
 
   it('counts messages by outcome, tickets by severity, delivery attempts and the ingest-to-page latency in /metrics', async () => {

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import type { PagerEvent } from '../src/modules/pager/pager.types.js';
 import { verifyWebhookSignature, type TicketEvent, type WebhookEvent } from '../src/modules/pager/webhook.models.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
+import { startTestStack } from './support/test-stack.js';
 
 const waitLong = { timeout: 30_000, interval: 200 };
 
@@ -13,7 +14,7 @@ describe('the daemon pages on PagerDuty and the webhook at once and escalates a 
   let daemon: DaemonProcess;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     configFile = await stack.writeConfig('ticketd.yaml', {
       webhook: { url: `${stack.receiver.url}/hooks/ticketd`, secret: 'e2e-secret' },
       http: { publicUrl: 'https://support.cloudsoft.test' },
@@ -58,7 +59,7 @@ describe('the daemon holds engineers to the update target once a ticket is answe
   let daemon: DaemonProcess;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const configFile = await stack.writeConfig('ticketd.yaml', {
       webhook: { url: `${stack.receiver.url}/hooks/ticketd`, secret: 'e2e-secret' },
       support: { engineerNotify: ['oncall@cloudsoft.test'] },

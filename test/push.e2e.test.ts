@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import { customerMail } from './support/mail-factory.js';
 import { startDaemonProcess, type DaemonProcess } from './support/ticketd-process.js';
+import { startTestStack } from './support/test-stack.js';
 
 describe('push over IMAP IDLE', () => {
   let stack: LocalStack;
   let daemon: DaemonProcess;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     // The safety-net poll is set to once a year, so only IDLE can bring the news.
     const configFile = await stack.writeConfig('ticketd.yaml', { imap: { pollCron: '0 0 1 1 *' } });
     daemon = startDaemonProcess(configFile);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import type { ReceivedMail } from '../src/devservers/smtp-peer.server.js';
 import { runTicketd, startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
+import { startTestStack } from './support/test-stack.js';
 
 type Attachment = { filename: string; contentType: string; size: number; sha256: string; text?: string };
 type Message = { direction: string; from: string; subject: string; messageId: string | null; bodyText: string; visibility: string; fromOutsideOrganisation: boolean; attachments: Attachment[] };
@@ -32,7 +33,7 @@ describe('real conversations on real mail, through Dovecot, the daemon and the S
   const notification = (ref: string) => stack.smtp.received.find((mail) => mail.envelopeTo.includes('oncall@cloudsoft.test') && mail.parsed.subject.includes(`[${ref}]`));
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     configFile = await stack.writeConfig('ticketd.yaml', { support: { engineerNotify: ['oncall@cloudsoft.test'] } });
     daemon = startDaemonProcess(configFile);
   });

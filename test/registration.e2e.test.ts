@@ -1,10 +1,11 @@
 import { createServer } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
+import { countRows, type DaemonDatabase } from './support/exactly-once.js';
+import { stackDatabase, startTestStack } from './support/test-stack.js';
 import { runTicketd, startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 const AUTHSERV = 'mx.cloudsoft.test';
@@ -29,17 +30,18 @@ describe('registration, held mail and authentic senders on the real daemon', () 
   let configFile: string;
   let daemon: DaemonProcess;
   let browser: Browser;
-  let db: Database.Database;
+  let database: DaemonDatabase;
   let baseUrl: string;
 
   const tickets = () => ticketdJson<Array<{ ref: string; subject: string; requester: string }>>(['tickets', 'list', '--config', configFile, '--json']);
   const quarantine = () => ticketdJson<Array<{ from: string; reason: string; subject: string }>>(['quarantine', 'list', '--config', configFile, '--json']);
   const outbox = () => ticketdJson<Array<{ kind: string; status: string; target: string }>>(['outbox', 'list', '--config', configFile, '--json']);
   const mailsTo = (address: string) => stack.smtp.received.filter((received) => received.envelopeTo.includes(address));
-  const inboundCount = (from: string) => (db.prepare('select count(*) as n from inbound_messages where from_address = ?').get(from) as { n: number }).n;
+  // countRows takes no parameters: only this file's addresses and link tokens ([A-Za-z0-9_-]) go into its SQL, as literals.
+  const inboundCount = (from: string) => countRows(database, `select count(*) from inbound_messages where from_address = '${from}'`);
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     configFile = await stack.writeConfig('ticketd.yaml', {
@@ -50,13 +52,12 @@ describe('registration, held mail and authentic senders on the real daemon', () 
     });
     daemon = startDaemonProcess(configFile);
     await vi.waitFor(async () => expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200), waitLong);
-    db = new Database(String(stack.config().database?.path), { readonly: true, fileMustExist: true });
+    database = stackDatabase(stack);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
     await browser?.close();
-    db?.close();
     await daemon?.stop('SIGKILL');
     await stack?.close();
   });
@@ -103,7 +104,7 @@ describe('registration, held mail and authentic senders on the real daemon', () 
     }, waitLong);
     const verifyLink = /(http:\/\/\S+\/verify\?token=[A-Za-z0-9_-]+)/.exec(verification?.parsed.text ?? '')?.[1] as string;
     expect(verifyLink).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/verify\?token=/);
-    expect(db.prepare('select count(*) as n from verification_tokens where token_hash = ?').get(new URL(verifyLink).searchParams.get('token')) as { n: number }).toEqual({ n: 0 });
+    expect(await countRows(database, `select count(*) from verification_tokens where token_hash = '${new URL(verifyLink).searchParams.get('token')}'`)).toBe(0);
 
     // Opening the link shows a page (link scanners open it too); its button confirms and sets the password.
     await page.goto(verifyLink);
@@ -164,7 +165,7 @@ describe('registration, held mail and authentic senders on the real daemon', () 
         }),
       );
     }
-    await vi.waitFor(() => expect(inboundCount(robot)).toBe(200), { timeout: 120_000, interval: 500 });
+    await vi.waitFor(async () => expect(await inboundCount(robot)).toBe(200), { timeout: 120_000, interval: 500 });
     await vi.waitFor(async () => expect((await outbox()).filter((item) => item.status === 'pending')).toEqual([]), waitLong);
     console.log(`autoresponder: 200 mails in, ${mailsTo(robot).length} automatic replies out`);
     expect(mailsTo(robot)).toHaveLength(5);

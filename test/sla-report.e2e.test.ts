@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createTicketsRepository } from '../src/modules/tickets/tickets.repository.js';
+import { openPostgres } from '../src/app/database.js';
 import { closeDatabase, openDatabase } from '../src/shared/db.js';
+import { createTestPostgresDatabase, testDialect } from './support/test-database.js';
 import { runTicketd, ticketdJson } from './support/ticketd-process.js';
 
 describe('ticketd sla report', () => {
@@ -14,9 +16,11 @@ describe('ticketd sla report', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-sla-'));
     configFile = path.join(dir, 'ticketd.yaml');
-    const database = path.join(dir, 'sla.sqlite');
-    await writeFile(configFile, stringify({ database: { path: database }, imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' }, smtp: { host: '127.0.0.1' }, support: { address: 'help@cloudsoft.test' } }));
-    const db = openDatabase({ path: database });
+    // This run's dialect: a SQLite file, or a fresh PostgreSQL database (the stores then in the folder).
+    const url = testDialect() === 'postgresql' ? await createTestPostgresDatabase() : undefined;
+    const databaseConfig = url ? { database: { url }, storage: { path: path.join(dir, 'store') } } : { database: { path: path.join(dir, 'sla.sqlite') } };
+    await writeFile(configFile, stringify({ ...databaseConfig, imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' }, smtp: { host: '127.0.0.1' }, support: { address: 'help@cloudsoft.test' } }));
+    const db = url ? await openPostgres({ url }) : openDatabase({ path: path.join(dir, 'sla.sqlite') });
     const tickets = createTicketsRepository({ db });
     const created = new Date('2026-11-02T09:00:00Z');
     for (const [email, minutes] of [['a@acme.test', 10], ['a@acme.test', 50], ['b@globex.test', 20]] as const) {

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
+import { startTestStack } from './support/test-stack.js';
 
 type TicketJson = { ref: string; subject: string; severity: string; priority: string; status: string; requester: string; createdAt: string; messageCount: number };
 type TicketDetail = TicketJson & { messages: Array<{ direction: string; from: string; to: string[]; subject: string; messageId: string | null; inReplyTo: string | null; bodyText: string; attachments: Array<{ filename: string; size: number; sha256: string }> }> };
@@ -21,7 +22,7 @@ describe('the walking daemon on real Dovecot, SMTP peer and paging receiver', ()
   const pages = () => stack.receiver.requests.map((request) => request.body as PageBody);
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     configFile = await stack.writeConfig('ticketd.yaml');
     daemon = startDaemonProcess(configFile);
   });

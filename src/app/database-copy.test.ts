@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../test/support/test-database.js';
 import { createCustomersRepository } from '../modules/customers/customers.repository.js';
@@ -7,7 +10,10 @@ import { createTicketsRepository } from '../modules/tickets/tickets.repository.j
 import type { Db } from '../shared/db.js';
 import { rawRows } from '../shared/db-results.js';
 import { sql } from 'drizzle-orm';
-import { compareDatabases, copyDatabase, parentsFirst } from './database-copy.js';
+import { compareDatabases, copyDatabase, copyStoreFiles, parentsFirst } from './database-copy.js';
+import { createBlobStore } from '../modules/store/blob-store.js';
+import { createSharedBlobStore } from '../modules/store/shared-blob-store.js';
+import { inboundMessages } from '../modules/inbound-log/inbound-log.tables.js';
 import { sqliteTables } from './postgres.schema.js';
 
 const at = new Date('2026-12-06T05:30:00.250Z');
@@ -85,5 +91,34 @@ describe('ticketd db copy: SQLite to PostgreSQL', () => {
     const from = await database('sqlite');
     const to = await database('sqlite');
     await expect(copyDatabase({ from, to, tables })).rejects.toThrow(/must be a PostgreSQL database/);
+  });
+
+  it('puts the raw mail and attachments the rows point at into PostgreSQL, where another instance reads them, and names what is missing', async () => {
+    const from = await database('sqlite');
+    const to = await database('postgresql');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-copy-'));
+    try {
+      const raw = createBlobStore({ dir: path.join(dir, 'store', 'raw'), compress: true });
+      const stored = await raw.put(Buffer.from('From: ann@acme.test\r\nSubject: Disk\r\n\r\nfull\r\n'));
+      await from.write(async () => {
+        const t = from.tables({ inboundMessages });
+        await from.insert(t.inboundMessages).values([
+          { source: 'imap', rawSha256: stored.sha256, size: stored.size, outcome: 'ticket', receivedAt: at },
+          { source: 'imap', rawSha256: 'f'.repeat(64), size: 3, outcome: 'quarantined', receivedAt: at },
+        ]);
+      });
+      await copyDatabase({ from, to, tables });
+      const stores = await copyStoreFiles({ from, to, storageDir: path.join(dir, 'store') });
+      expect(stores).toEqual([
+        { store: 'raw', blobs: 2, copied: 1, missing: ['f'.repeat(64)] },
+        { store: 'attachments', blobs: 0, copied: 0, missing: [] },
+      ]);
+      // Another instance, with an empty folder of its own, finds the raw mail in PostgreSQL.
+      const elsewhere = createSharedBlobStore({ files: createBlobStore({ dir: path.join(dir, 'elsewhere', 'raw'), compress: true }), db: to, store: 'raw' });
+      expect(await elsewhere.ensure(stored.sha256)).toBe(true);
+      expect((await elsewhere.read(stored.sha256)).toString()).toContain('Subject: Disk');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,12 +5,17 @@
  * copied ids, so the next row PostgreSQL numbers does not collide. Then each table is verified: the row count and
  * a digest of its rows read back from both databases as JS values (the sum of each row's SHA-256).
  *
- * Raw mail and attachments are files in `storage.path`, named by their hash: the rows copied here point at them,
- * so the target desk keeps using the same folder.
+ * Raw mail and attachments are files in the store folder, named by their hash: `copyStoreFiles` puts the ones the
+ * rows point at into PostgreSQL's `blobs`, for instances without a shared storage.path.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { asc, count, getTableColumns, gt, sql } from 'drizzle-orm';
 import { getTableConfig, type SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { inboundMessages } from '../modules/inbound-log/inbound-log.tables.js';
+import { createBlobStore } from '../modules/store/blob-store.js';
+import { createSharedBlobStore } from '../modules/store/shared-blob-store.js';
+import { attachments } from '../modules/tickets/tickets.tables.js';
 import type { Db } from '../shared/db.js';
 import { rawNumber, rawRows } from '../shared/db-results.js';
 
@@ -145,4 +150,42 @@ export async function compareDatabases({ from, to, tables, batchSize = 500 }: { 
     report.push({ table: getTableConfig(table).name, rows: source.rows, sourceSha256: source.sha256, targetRows: target.rows, targetSha256: target.sha256, same: source.rows === target.rows && source.sha256 === target.sha256 });
   }
   return { tables: report, rows: report.reduce((sum, entry) => sum + entry.rows, 0), same: report.every((entry) => entry.same) };
+}
+
+export type StoreCopy = { store: 'raw' | 'attachments'; blobs: number; copied: number; missing: string[] };
+
+/**
+ * The raw mail and attachments the copied rows point at, from the SQLite desk's store folder into PostgreSQL's
+ * `blobs` (what instances on PostgreSQL without a shared storage.path read). A file already there is skipped; a
+ * referenced file missing from the folder is named in `missing` (the row stays; reprocessing it will say so).
+ */
+export async function copyStoreFiles({ from, to, storageDir, onProgress = () => undefined }: { from: Db; to: Db; storageDir: string; onProgress?: (progress: { done: number; total: number }) => void }): Promise<StoreCopy[]> {
+  const t = from.tables({ inboundMessages, attachments });
+  const referenced = {
+    raw: await from.selectDistinct({ sha256: t.inboundMessages.rawSha256, size: t.inboundMessages.size }).from(t.inboundMessages),
+    attachments: await from.selectDistinct({ sha256: t.attachments.sha256, size: t.attachments.size }).from(t.attachments),
+  };
+  const total = referenced.raw.length + referenced.attachments.length;
+  let done = 0;
+  const report: StoreCopy[] = [];
+  for (const store of ['raw', 'attachments'] as const) {
+    const files = createBlobStore({ dir: path.join(storageDir, store), compress: store === 'raw' });
+    const shared = createSharedBlobStore({ files, db: to, store });
+    const entry: StoreCopy = { store, blobs: 0, copied: 0, missing: [] };
+    const seen = new Set<string>();
+    for (const { sha256, size } of referenced[store]) {
+      done += 1;
+      if (seen.has(sha256)) continue;
+      seen.add(sha256);
+      entry.blobs += 1;
+      if (!files.has(sha256)) entry.missing.push(sha256);
+      else {
+        await shared.adopt({ sha256, size });
+        entry.copied += 1;
+      }
+      onProgress({ done, total });
+    }
+    report.push(entry);
+  }
+  return report;
 }

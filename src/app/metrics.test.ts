@@ -1,7 +1,7 @@
 import { register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutboxRepository } from '../modules/outbox/outbox.repository.js';
-import { closeDatabase, openDatabase, type Db } from '../shared/db.js';
+import { closeDatabase, type Db } from '../shared/db.js';
 import { createMetrics } from './metrics.js';
 import { inboundMessages } from '../modules/inbound-log/inbound-log.tables.js';
 import { DIALECTS, openTestDatabase } from '../../test/support/test-database.js';
@@ -13,8 +13,8 @@ describe('metrics', () => {
   afterEach(async () => {
     for (const db of open.splice(0)) await closeDatabase(db);
   });
-  function memoryDb(): Db {
-    const db = openDatabase({ path: ':memory:' });
+  async function freshDb(): Promise<Db> {
+    const db = await openTestDatabase();
     open.push(db);
     return db;
   }
@@ -22,8 +22,8 @@ describe('metrics', () => {
   const page = { kind: 'page' as const, event: { routing_key: 'k', event_action: 'trigger' as const, dedup_key: 'CS-1', payload: { summary: 's', severity: 'critical' as const, source: 'ticketd' } } };
 
   it('keeps two instances apart and never touches prom-client’s global registry', async () => {
-    const first = createMetrics({ db: memoryDb(), processMetrics: false });
-    const second = createMetrics({ db: memoryDb(), processMetrics: false });
+    const first = createMetrics({ db: await freshDb(), processMetrics: false });
+    const second = createMetrics({ db: await freshDb(), processMetrics: false });
     first.recordDeliveryAttempt({ kind: 'email', result: 'sent', createdAt: at, at });
 
     expect(sample(await first.render(), 'ticketd_delivery_attempts_total{kind="email",result="sent"}')).toBe(1);
@@ -32,7 +32,7 @@ describe('metrics', () => {
   });
 
   it('reads the outbox depth and the age of its oldest pending row from the database on each scrape', async () => {
-    const db = memoryDb();
+    const db = await freshDb();
     let now = new Date(at.getTime() + 90_000);
     const metrics = createMetrics({ db, clock: { now: () => now }, processMetrics: false });
     expect(sample(await metrics.render(), 'ticketd_outbox_oldest_pending_age_seconds')).toBe(0);
@@ -45,7 +45,7 @@ describe('metrics', () => {
   });
 
   it('observes the ingest-to-page latency only for pages that were accepted', async () => {
-    const metrics = createMetrics({ db: memoryDb(), processMetrics: false });
+    const metrics = createMetrics({ db: await freshDb(), processMetrics: false });
     metrics.recordDeliveryAttempt({ kind: 'page', result: 'retry', createdAt: at, at: new Date(at.getTime() + 1_000) });
     metrics.recordDeliveryAttempt({ kind: 'page', result: 'sent', createdAt: at, at: new Date(at.getTime() + 4_000) });
     metrics.recordDeliveryAttempt({ kind: 'email', result: 'sent', createdAt: at, at: new Date(at.getTime() + 9_000) });

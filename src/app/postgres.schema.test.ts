@@ -9,20 +9,19 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { getTableConfig, type SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../devservers/postgres.server.js';
 import { closeDatabase, migrationsFolder, openDatabase, type Db } from '../shared/db.js';
 import { postgresTables, sqliteTables } from './postgres.schema.js';
+import { createTestPostgresDatabase } from '../../test/support/test-database.js';
 
 const PROJECT = path.resolve(import.meta.dirname, '../..');
 const POSTGRES_MIGRATIONS = path.join(migrationsFolder, 'postgres');
 
-let server: PostgresServer;
 let pool: pg.Pool;
 let sqlite: Db;
 
 beforeAll(async () => {
-  server = await startPostgres();
-  pool = new pg.Pool({ connectionString: await server.createDatabase('schema') });
+  // A database of its own on the run's PostgreSQL; the SQLite side is compared with it, so both run in either run.
+  pool = new pg.Pool({ connectionString: await createTestPostgresDatabase() });
   await migrate(drizzle(pool), { migrationsFolder: POSTGRES_MIGRATIONS });
   sqlite = openDatabase({ path: ':memory:' });
 }, 60_000);
@@ -30,7 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (sqlite) await closeDatabase(sqlite);
   await pool?.end();
-  await server?.destroy();
 });
 
 const nameOf = (table: SQLiteTable) => getTableConfig(table).name;
@@ -46,6 +44,8 @@ function expectedType(column: SQLiteColumn): string {
       return 'boolean';
     case 'SQLiteText':
       return 'text';
+    case 'SQLiteBlobBuffer':
+      return 'bytea';
     default:
       return `no conversion for ${column.columnType}`;
   }
@@ -153,6 +153,9 @@ function sampleRow(table: SQLiteTable): Record<string, unknown> {
           return [key, new Date(Date.UTC(2026, 11, 5, 23, 30, 1, 123))];
         case 'SQLiteBoolean':
           return [key, true];
+        case 'SQLiteBlobBuffer':
+          // Every byte value, a NUL and invalid UTF-8 among them.
+          return [key, Buffer.from(Array.from({ length: 256 }, (_, byte) => byte))];
         default:
           return [key, column.enumValues?.at(-1) ?? `Grüße ✓ ${column.name}`];
       }

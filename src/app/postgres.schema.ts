@@ -12,13 +12,14 @@ import * as jobTicksTables from '../modules/jobs/job-ticks.tables.js';
 import * as outboxTables from '../modules/outbox/outbox.tables.js';
 import * as rateLimitTables from '../modules/rate-limit/rate-limit.tables.js';
 import * as slaTables from '../modules/sla/sla.tables.js';
+import * as blobsTables from '../modules/store/blobs.tables.js';
 import * as participantsTables from '../modules/tickets/participants.tables.js';
 import * as ticketsTables from '../modules/tickets/tickets.tables.js';
 import { toPostgresTables } from '../shared/postgres-tables.js';
 
 /** Every SQLite table the modules define, by export name. */
 export const sqliteTables: Record<string, SQLiteTable> = Object.fromEntries(
-  [accountsTables, customersTables, inboundLogTables, jobTicksTables, outboxTables, rateLimitTables, slaTables, participantsTables, ticketsTables].flatMap((module) => Object.entries(module).filter(([, value]) => is(value, SQLiteTable))),
+  [accountsTables, customersTables, inboundLogTables, jobTicksTables, outboxTables, rateLimitTables, slaTables, blobsTables, participantsTables, ticketsTables].flatMap((module) => Object.entries(module).filter(([, value]) => is(value, SQLiteTable))),
 ) as Record<string, SQLiteTable>;
 
 export const postgresTables = toPostgresTables(sqliteTables);
@@ -40,6 +41,7 @@ export const {
   outbox,
   rateEvents,
   slaEvents,
+  blobs,
   ticketParticipants,
   tickets,
   ticketMessages,

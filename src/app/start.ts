@@ -23,6 +23,7 @@ import { createSlaJob } from '../modules/sla/sla.job.js';
 import { createSlaChecker } from '../modules/sla/sla.usecases.js';
 import type { Pager } from '../modules/pager/pager.types.js';
 import { createBlobStore } from '../modules/store/blob-store.js';
+import { attachmentFiles, createSharedBlobStore } from '../modules/store/shared-blob-store.js';
 import { createAutoCloseJob } from '../modules/tickets/auto-close.job.js';
 import { createLifecycle } from '../modules/tickets/lifecycle.usecases.js';
 import { createTicketsRepository } from '../modules/tickets/tickets.repository.js';
@@ -66,12 +67,17 @@ export async function buildServices({ config, logger = createLogger({ level: con
     outbox: createOutboxRepository({ db }),
   };
   const storageDir = config.storage.path || path.join(path.dirname(config.database.path), 'store');
-  const stores = {
+  const files = {
     raw: createBlobStore({ dir: path.join(storageDir, 'raw'), compress: true }),
     attachments: createBlobStore({ dir: path.join(storageDir, 'attachments'), compress: false }),
   };
-  // Seals the links of verification and password mails in the outbox; the key file sits with the stores, not in the database.
-  const linkSealer = createLinkSealer({ key: fileLinkKey({ file: path.join(storageDir, 'keys', 'outbox-links.key') }) });
+  // On PostgreSQL without a shared storage.path, the blobs live in the database, so every instance reads what any
+  // stored; the folder beside the database file is then this instance's copy of them.
+  const sharedInDb = Boolean(config.database.url) && !config.storage.path;
+  const stores = sharedInDb ? { raw: createSharedBlobStore({ files: files.raw, db, store: 'raw' }), attachments: createSharedBlobStore({ files: files.attachments, db, store: 'attachments' }) } : files;
+  // Seals the links of verification and password mails in the outbox: security.linkKey (the same on every instance), else a key file with the stores; never in the database.
+  const linkKey = config.security.linkKey ? Buffer.from(config.security.linkKey, 'hex') : undefined;
+  const linkSealer = createLinkSealer({ key: linkKey ? () => linkKey : fileLinkKey({ file: path.join(storageDir, 'keys', 'outbox-links.key') }) });
   const metrics = createMetrics({ db, clock });
   // Parsing and reading run in a worker thread under each message's budget (limits.messageBudgetMs).
   const parser = createParsePool({ rawStore: stores.raw, attachmentStore: stores.attachments, supportAddress: config.support.address, size: config.limits.parseWorkers, logger: logger.child({ component: 'parse' }) });
@@ -82,7 +88,7 @@ export async function buildServices({ config, logger = createLogger({ level: con
   const portal = createPortal({ db, config, clock, logger: logger.child({ component: 'portal' }) });
   // OAuth2 access tokens for the IMAP and SMTP logins (none with auth password), asked for per connection.
   const tokens = createTokenSources({ config, logger, clock });
-  const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, oauth2: tokens.smtp, logger, attachmentPath: stores.attachments.pathOf });
+  const mailSender = createSmtpMailSender({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user, password: config.smtp.password, oauth2: tokens.smtp, logger, attachmentPath: attachmentFiles(stores.attachments) });
   const pager: Pager | undefined = config.pager.kind === 'pagerduty' ? createPagerDutyPager({ url: config.pager.url, timeoutMs: config.pager.timeoutSeconds * 1000, logger }) : undefined;
   const webhook = config.webhook.url
     ? createWebhookSender({ url: config.webhook.url, secret: config.webhook.secret, timeoutMs: config.webhook.timeoutSeconds * 1000, clock, logger })
@@ -191,11 +197,20 @@ function createImapSide(services: Services, imap: NonNullable<Config['imap']>) {
       await stopping?.stop();
     },
   });
+  // Until the first attempt at the lease has settled this instance is neither syncing nor a standby: readiness says
+  // "not connected yet" then, rather than claiming another instance holds the mailbox.
+  let tried = false;
   return {
-    start: () => lease.start(),
+    start: async () => {
+      try {
+        await lease.start();
+      } finally {
+        tried = true;
+      }
+    },
     stop: () => lease.stop(),
     /** The watcher's connection, or a standby's answer while another instance holds the lease. */
-    status: (): ImapReadiness & { reconnects: number } => watcher?.status() ?? { connected: false, everConnected: false, disconnectedForMs: 0, reconnects: 0, standby: true },
+    status: (): ImapReadiness & { reconnects: number } => watcher?.status() ?? { connected: false, everConnected: false, disconnectedForMs: 0, reconnects: 0, ...(tried ? { standby: true } : {}) },
     mailboxes: () => [lease.status()],
   };
 }

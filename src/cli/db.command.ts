@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { copyDatabase } from '../app/database-copy.js';
+import path from 'node:path';
+import { copyDatabase, copyStoreFiles } from '../app/database-copy.js';
 import { openConfiguredDatabase, openPostgres } from '../app/database.js';
 import { sqliteTables } from '../app/postgres.schema.js';
 import { closeDatabase, type Db } from '../shared/db.js';
@@ -19,7 +20,7 @@ export function registerDbCommands(program: Command, io: CliIo): void {
     .option(...CONFIG_OPTION)
     .requiredOption('--to <url>', 'the target: postgres://user@host:5432/database (empty; migrations are applied first)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  ticketd db copy --config config/ticketd.yaml --to postgres://ticketd@db.internal:5432/ticketd\nThen set database.url (TICKETD_DATABASE_URL) and keep storage.path: raw mail and attachments stay where they are.')
+    .addHelpText('after', '\nExample:\n  ticketd db copy --config config/ticketd.yaml --to postgres://ticketd@db.internal:5432/ticketd\nThen set database.url (TICKETD_DATABASE_URL). The raw mail and attachments the rows point at are copied into PostgreSQL too.')
     .action(async (options: { config?: string; to: string; json?: boolean }) => {
       const config = requireConfig(io, options.config);
       if (config.database.url) {
@@ -48,11 +49,26 @@ export function registerDbCommands(program: Command, io: CliIo): void {
           },
         });
         bar.done();
-        if (options.json) printJson(io, { from: config.database.path, to: target, ...report });
+        // The files the rows point at, into PostgreSQL's blobs: instances without a shared storage.path read them there.
+        const storageDir = config.storage.path || path.join(path.dirname(config.database.path), 'store');
+        let storeBar = createProgress({ stream: process.stderr, total: 0, label: 'blobs' });
+        const stores = await copyStoreFiles({
+          from,
+          to,
+          storageDir,
+          onProgress: ({ done, total }) => {
+            if (done === 1) storeBar = createProgress({ stream: process.stderr, total, label: 'blobs' });
+            storeBar.update(done);
+          },
+        });
+        storeBar.done();
+        if (options.json) printJson(io, { from: config.database.path, to: target, ...report, stores });
         else {
           printTable(io, ['TABLE', 'ROWS', 'COPIED', 'CHECKSUM'], report.tables.map((entry) => [entry.table, entry.rows, entry.targetRows, entry.same ? `same ${entry.sourceSha256.slice(0, 12)}` : 'DIFFERENT']));
+          for (const entry of stores) io.out(`${entry.store}: ${entry.copied} of ${entry.blobs} files copied into blobs${entry.missing.length > 0 ? `; ${entry.missing.length} missing from ${path.join(storageDir, entry.store)}` : ''}`);
           io.out(report.same ? `copied ${report.rows} rows from ${config.database.path} to ${target}: every table verified` : `copied to ${target}, but some tables differ (above): do not switch to it`);
         }
+        for (const entry of stores) for (const sha256 of entry.missing.slice(0, 20)) io.err(`ticketd: ${entry.store} ${sha256} is referenced but not in ${path.join(storageDir, entry.store)}`);
         if (!report.same) throw new CliExit(1);
       } finally {
         if (to) await closeDatabase(to);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startSmtpPeer, type SmtpPeer } from '../devservers/smtp-peer.server.js';
+import { createTestPostgresDatabase, testDialect } from '../../test/support/test-database.js';
 import { runCli } from './program.js';
 
 /** Any character a terminal would act on rather than show (line feed and tab allowed). */
@@ -51,7 +52,7 @@ describe('human CLI output of text that came from mail', () => {
     await writeFile(
       configFile,
       stringify({
-        database: { path: path.join(dir, 'ticketd.sqlite') },
+        ...(testDialect() === 'postgresql' ? { database: { url: await createTestPostgresDatabase() }, storage: { path: path.join(dir, 'store') } } : { database: { path: path.join(dir, 'ticketd.sqlite') } }),
         imap: { host: '127.0.0.1', user: 'help@cloudsoft.test', password: 'imap-pw' },
         smtp: { host: smtp.host, port: smtp.port, secure: false },
         support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'], engineerDomains: ['cloudsoft.test'], requireRegistration: true },

@@ -42,7 +42,7 @@ describe('TICKETD_* environment variables', () => {
       ...readdirSync(path.join(root, 'src'), { recursive: true, withFileTypes: true })
         .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
         .map((entry) => path.join(entry.parentPath, entry.name)),
-      ...['vitest.config.ts', '.ci/run', 'Dockerfile', 'docker-compose.example.yml', 'deploy/ticketd.service'].map((file) => path.join(root, file)),
+      ...['vitest.config.ts', '.ci/run', 'Dockerfile', 'docker-compose.example.yml', 'docker-compose.postgres.example.yml', 'deploy/ticketd.service'].map((file) => path.join(root, file)),
     ];
     const unknown = files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/\bTICKETD_[A-Z0-9_]*[A-Z0-9]\b/g)].map((match) => match[0]).filter((name) => !known.has(name)).map((name) => `${path.relative(root, file)}: ${name}`));
     expect(unknown).toEqual([]);

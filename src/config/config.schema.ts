@@ -22,18 +22,17 @@ const email = z.string().trim().toLowerCase().email('must be an email address');
 const DEFAULT_DATABASE_PATH = './data/ticketd.sqlite';
 const database = z
   .object({
-    path: z.string().min(1).default(DEFAULT_DATABASE_PATH).describe('SQLite database file (created with its folder if missing). Leave it out when database.url is set.'),
+    path: z.string().min(1).default(DEFAULT_DATABASE_PATH).describe('SQLite database file (created with its folder if missing). With database.url set it is not opened; the stores default to the folder beside it.'),
     url: z.string().default('').refine((value) => value === '' || /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL (postgres://user@host:5432/ticketd)').describe('PostgreSQL instead of SQLite: postgres://user@host:5432/database (migrations applied at start-up; several instances may share it). Put the password in TICKETD_DATABASE_URL or ~/.pgpass, not in the file.'),
   })
-  .strict()
-  .refine((value) => value.url === '' || value.path === DEFAULT_DATABASE_PATH, { message: 'set database.url (PostgreSQL) or database.path (SQLite), not both', path: ['url'] });
+  .strict();
 
 const storage = z
   .object({
     path: z
       .string()
       .default('')
-      .describe('Folder of the content-addressed stores (raw mail gzip-compressed, attachments); empty: `store` beside the database file.'),
+      .describe('Folder of the content-addressed stores (raw mail gzip-compressed, attachments); empty: `store` beside the database file. With database.url set and this empty, the blobs are kept in PostgreSQL (every instance reads what any stored) and that folder is only this instance\'s copy; set it instead to a folder every instance shares (NFS, ...) to keep them out of the database.'),
   })
   .strict();
 
@@ -125,10 +124,8 @@ const support = z
 
 const security = z
   .object({
-    replyTokenSecret: z
-      .string()
-      .default('')
-      .describe('Secret that signs the ticket token in our Message-IDs and plus-address Reply-To (help+cs-12.<hmac>@...); empty: no tokens, threading by ids and subject only.'),
+    replyTokenSecret: z.string().default('').describe('Secret that signs the ticket token in our Message-IDs and plus-address Reply-To (help+cs-12.<hmac>@...); empty: no tokens, threading by ids and subject only.'),
+    linkKey: z.string().default('').refine((value) => value === '' || /^[0-9a-f]{64}$/i.test(value), 'must be 64 hex characters (openssl rand -hex 32)').describe('Key (64 hex characters) that seals password and verification links in the outbox, the same on every instance; empty: a key file in the stores folder. Required on PostgreSQL without storage.path.'),
     senderAuth: z
       .enum(['authres', 'verify', 'off'])
       .default('authres')

@@ -47,6 +47,17 @@ describe('placeholders and empty secrets', () => {
     expect(found[0]).toContain('(env TICKETD_IMAP_PASSWORD)');
   });
 
+  it('needs one link key for every instance on PostgreSQL unless the stores folder is shared, and refuses a malformed one', () => {
+    const onPostgres = { ...finished, database: { url: 'postgres://ticketd@db.cloudsoft.test/ticketd' } };
+    expect(unfinishedOf(onPostgres)).toEqual([
+      'security.linkKey: is empty: database.url is set without a shared storage.path, so instances keep no common key file: each must seal and open password and verification links with this same key (env TICKETD_SECURITY_LINK_KEY)',
+    ]);
+    expect(unfinishedOf({ ...onPostgres, security: { ...finished.security, linkKey: 'ab'.repeat(32) } })).toEqual([]);
+    expect(unfinishedOf({ ...onPostgres, storage: { path: '/srv/shared/ticketd' } })).toEqual([]);
+    const malformed = validateConfig({ ...onPostgres, security: { ...finished.security, linkKey: 'short' } });
+    expect(malformed.ok ? [] : malformed.problems.map((problem) => problem.path)).toEqual(['security.linkKey']);
+  });
+
   it('needs no secret where the settings do not use one: SMTP without login, OAuth2, no webhook, senderAuth off', () => {
     expect(
       unfinishedOf({

@@ -54,6 +54,9 @@ function missingSecrets(config: Config): Unfinished[] {
   const need = (path: string[], why: string) => missing.push({ path: path.join('.'), message: `is empty: ${why} (env ${envNameOf(path)})` });
   if (config.imap && config.imap.auth === 'password' && config.imap.password === '') need(['imap', 'password'], 'imap.auth is password, so the IMAP login needs it');
   if (config.smtp.auth === 'password' && config.smtp.user !== '' && config.smtp.password === '') need(['smtp', 'password'], 'smtp.user is set with smtp.auth password, so the SMTP login needs it (or empty smtp.user: no login)');
+  if (config.database.url !== '' && config.storage.path === '' && config.security.linkKey === '') {
+    need(['security', 'linkKey'], 'database.url is set without a shared storage.path, so instances keep no common key file: each must seal and open password and verification links with this same key');
+  }
   if (config.webhook.url !== '' && config.webhook.secret === '') need(['webhook', 'secret'], 'webhook.url is set, and its receiver can only trust events signed with this secret');
   if (config.security.senderAuth === 'authres' && config.security.authservId === '') {
     need(['security', 'authservId'], 'security.senderAuth is authres, and without the authserv-id of our receiving server no Authentication-Results header is trusted (every customer mail would be quarantined)');

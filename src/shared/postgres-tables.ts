@@ -6,11 +6,12 @@
  * SQLite -> PostgreSQL: INTEGER (64-bit) -> bigint (read as a JS number, like SQLite's; IMAP UIDs need 32 unsigned
  * bits, more than PostgreSQL's integer); an autoincrement key -> a bigint identity (by default, so a copied desk keeps
  * its ids); integer `timestamp_ms` -> `timestamp(3) with time zone`; integer `boolean` -> boolean; TEXT (enum or
- * not) -> text. Anything else is refused by name, so a new kind of column cannot slip through unconverted.
+ * not) -> text; a `blob({ mode: 'buffer' })` -> bytea (a Buffer both ways). Anything else is refused by name, so a
+ * new kind of column cannot slip through unconverted.
  */
 import type { SQL } from 'drizzle-orm';
 import { getTableColumns } from 'drizzle-orm';
-import { bigint, boolean, foreignKey, index, pgTable, text, timestamp, uniqueIndex, type PgColumnBuilderBase, type PgTableWithColumns } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, foreignKey, index, pgTable, text, timestamp, uniqueIndex, type PgColumnBuilderBase, type PgTableWithColumns } from 'drizzle-orm/pg-core';
 import { getTableConfig, type SQLiteColumn, type SQLiteTable } from 'drizzle-orm/sqlite-core';
 
 // The converted tables' columns are typed loosely: their JS values are the SQLite tables' (Date, boolean, number,
@@ -86,6 +87,13 @@ function toPostgresTable(table: SQLiteTable, twinOf: (table: SQLiteTable) => Pos
   });
 }
 
+/** PostgreSQL's bytes: drizzle's pg-core has no bytea builder; node-postgres takes and gives Buffers. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => 'bytea',
+  toDriver: (value) => value,
+  fromDriver: (value) => value,
+});
+
 function columnFor(tableName: string, column: ColumnFacts): PgColumnBuilderBase {
   const where = `${tableName}.${column.name}`;
   let builder;
@@ -102,6 +110,9 @@ function columnFor(tableName: string, column: ColumnFacts): PgColumnBuilderBase 
       break;
     case 'SQLiteText':
       builder = column.enumValues && column.enumValues.length > 0 ? text(column.name, { enum: column.enumValues as [string, ...string[]] }) : text(column.name);
+      break;
+    case 'SQLiteBlobBuffer':
+      builder = bytea(column.name);
       break;
     default:
       throw new Error(`column ${where}: ${column.columnType} has no PostgreSQL conversion yet`);

@@ -6,6 +6,7 @@ import { startWebServers } from '../../src/app/web/web.server.js';
 import { configSchema } from '../../src/config/config.schema.js';
 import { createSilentLogger } from '../../src/shared/logger.js';
 import { freePort } from './free-port.js';
+import { createTestPostgresDatabase, testDialect } from './test-database.js';
 
 /**
  * The portal's listeners on loopback over the real services (database, stores, accounts, intake), without the
@@ -16,7 +17,8 @@ export async function startPortal({ http = {}, accounts = {}, support = {}, secu
   const adminPort = admin ? await freePort() : 0;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ticketd-portal-'));
   const config = configSchema.parse({
-    database: { path: path.join(dir, 'ticketd.sqlite') },
+    // This run's dialect: a SQLite file in the folder, or a fresh PostgreSQL database with the stores in the folder.
+    ...(testDialect() === 'postgresql' ? { database: { url: await createTestPostgresDatabase() }, storage: { path: path.join(dir, 'store') } } : { database: { path: path.join(dir, 'ticketd.sqlite') } }),
     imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
     smtp: { host: '127.0.0.1' },
     support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test', 'globex.test'], engineerDomains: ['cloudsoft.test'], ...support },

@@ -214,7 +214,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
   app.get<{ Params: { ref: string; id: string } }>('/tickets/:ref/attachments/:id', async (request, reply) => {
     if (!request.signedIn) return toLogin(request, reply);
     const file = /^\d{1,12}$/.test(request.params.id) ? await portal.attachment({ viewer: viewerOf(request.signedIn), ref: request.params.ref, id: Number(request.params.id) }) : undefined;
-    if (!file || !deps.attachmentStore.has(file.sha256)) return notFound(request, reply);
+    if (!file || !(await deps.attachmentStore.ensure(file.sha256))) return notFound(request, reply);
     // Always a download, never rendered here: a customer's HTML file must not run on the portal's origin.
     const ascii = file.filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
     return reply

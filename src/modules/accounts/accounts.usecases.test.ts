@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createAccounts } from './accounts.usecases.js';
@@ -16,7 +16,7 @@ const config = configSchema.parse({
 const PASSWORD = 'correct horse battery staple';
 
 async function setup() {
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   onTestFinished(() => db.close());
   let now = new Date('2026-11-25T09:00:00Z');
   await seedCustomerDomains({ db, domains: ['acme.test'], at: now });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
@@ -23,7 +23,7 @@ const PASSWORD = 'correct horse battery staple';
 const MINUTE = 60_000;
 
 async function setup() {
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   onTestFinished(() => db.close());
   let now = new Date('2026-11-25T09:00:00Z');
   const clock = { now: () => now };

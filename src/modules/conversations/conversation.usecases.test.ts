@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
-import { openDatabase } from '../../shared/db.js';
 import { createIntake, type Intake } from '../intake/intake.usecases.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
@@ -9,6 +8,7 @@ import { createAutoCloseJob } from '../tickets/auto-close.job.js';
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { temporaryStores } from '../../../test/support/stores.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 
 const config = configSchema.parse({
   imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
@@ -61,13 +61,13 @@ describe('conversations on one ticket (in-memory SQLite, real migrations)', () =
   const participantsOf = (ticketId: number) => createLifecycle({ db, config }).repository.listParticipants(ticketId);
 
   beforeEach(async () => {
-    db = openDatabase({ path: ':memory:' });
+    db = await openTestDatabase();
     now = new Date('2026-11-25T09:00:00Z');
     uid = 0;
     intake = createIntake({ db, config, clock, ...temporaryStores() });
     await ingest(mail({ from: 'Alice <alice@acme.test>', cc: 'bob@acme.test, gina@globex.test', subject: 'Staging cannot pull images', messageId: 'alice-1@mail.acme.test', body: 'Pulls fail since 08:00.' }));
   });
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
   it('notifies the engineers of a new ticket with its text, severity, requester and a signed plus-address Reply-To', async () => {
     const notice = (await emails()).find((item) => item.key === 'notify:CS-1')?.mail;

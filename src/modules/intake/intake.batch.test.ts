@@ -1,14 +1,16 @@
+import { count } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
 import { createError } from '../../shared/errors.js';
 import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createInboundLogRepository } from '../inbound-log/inbound-log.repository.js';
+import { inboundMessages } from '../inbound-log/inbound-log.tables.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { createInProcessParser, type MessageParser } from './parse-pool.js';
 import { createIntake, type StoredArrival } from './intake.usecases.js';
 import { temporaryStores } from '../../../test/support/stores.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 
 const config = configSchema.parse({
   database: { path: ':memory:' },
@@ -36,7 +38,7 @@ const mail = ({ id, subject = 'SEV2 exports fail', inReplyTo }: { id: string; su
 
 /** `failOn`: the parser throws a store error (not a quarantine: the pipeline gives up) for this Message-ID. */
 async function setup({ failOn }: { failOn?: string } = {}) {
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   const now = new Date('2026-11-25T09:00:00Z');
   await seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
   const stores = temporaryStores();
@@ -74,7 +76,8 @@ describe('a backlog batch: parsed together, committed in order', () => {
     // The same batch again (a resync after a lost mark): already recorded, nothing new.
     const again = await intake.ingestStoredBatch(batch);
     expect(again.results.map((result) => result.alreadyIngested)).toEqual([true, true, true, true]);
-    expect(db.$client.prepare('select count(*) as n from inbound_messages').get()).toEqual({ n: 4 });
+    const t = db.tables({ inboundMessages });
+    expect(await db.select({ n: count() }).from(t.inboundMessages)).toEqual([{ n: 4 }]);
   });
 
   it('records nothing, not even the cursor, when the fence says the mailbox lease was lost', async () => {

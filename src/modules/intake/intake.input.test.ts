@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
 import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createInboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createIntake } from './intake.usecases.js';
 import { temporaryStores } from '../../../test/support/stores.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 
 const config = configSchema.parse({
   database: { path: ':memory:' },
@@ -17,7 +17,7 @@ const config = configSchema.parse({
 });
 
 async function setup() {
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   const now = new Date('2026-11-25T09:00:00Z');
   await seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });
   const intake = createIntake({ db, config, clock: { now: () => now }, ...temporaryStores() });

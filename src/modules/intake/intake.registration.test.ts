@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
 import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
@@ -9,6 +8,7 @@ import { createHeldExpiryJob } from '../inbound-log/held-expiry.job.js';
 import { createInboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import { createIntake } from './intake.usecases.js';
 import { temporaryStores } from '../../../test/support/stores.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 
 const config = configSchema.parse({
   database: { path: ':memory:' },
@@ -21,7 +21,7 @@ const config = configSchema.parse({
 });
 
 async function setup() {
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   let now = new Date('2026-11-25T09:00:00Z');
   const clock = { now: () => now };
   await seedCustomerDomains({ db, domains: config.support.customerDomains, at: now });

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import { createInboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import { seedCustomerDomains } from '../customers/customers.usecases.js';
@@ -10,6 +9,7 @@ import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { createIntake } from './intake.usecases.js';
 import { CORPUS_DIR } from '../../../test/support/corpus.js';
 import { temporaryStores } from '../../../test/support/stores.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 
 // Real bounces nobody here wrote (../shared/corpus): this file runs only where the corpus exists.
 const sisimai = `${CORPUS_DIR}bounces-sisimai/`;
@@ -57,7 +57,7 @@ const MALFORMED = ['bsd/lhost-kddi-02.eml', 'bsd/lhost-kddi-03.eml'];
 
 describe('the intake on the sisimai bounce corpus, senders disguised as verified users of an approved domain', () => {
   it('opens a ticket for no bounce, auto-reply or report but one forwarded bounce, and prints precision and recall', async () => {
-    const db = openDatabase({ path: ':memory:' });
+    const db = await openTestDatabase();
     await seedCustomerDomains({ db, domains: ['acme.test'], at: new Date() });
     const customers = createCustomersRepository({ db });
     const intake = createIntake({ db, config, ...temporaryStores() });

@@ -365,7 +365,7 @@ export function createIntake({
   async function releaseHeld({ email }: { email: string }): Promise<IngestResult[]> {
     const results: IngestResult[] = [];
     for (const row of await inboundLog.listHeld(email)) {
-      if (!rawStore.has(row.rawSha256)) continue;
+      if (!(await rawStore.ensure(row.rawSha256))) continue;
       results.push(await ingestStored({ blob: { sha256: row.rawSha256, size: row.size }, source: row.source, replaceInboundId: row.id, replaceOnlyIf: 'held' }));
     }
     return results;
@@ -382,7 +382,7 @@ export function createIntake({
     if (row.outcome === 'ticket' || row.outcome === 'reply' || row.outcome === 'duplicate') {
       throw createError({ code: 'intake.already_handled', message: `message ${inboundId} already has the outcome ${row.outcome}; only unhandled mail is reprocessed` });
     }
-    if (!rawStore.has(row.rawSha256)) throw createError({ code: 'intake.raw_missing', message: `the raw source of message ${inboundId} is not in the raw store` });
+    if (!(await rawStore.ensure(row.rawSha256))) throw createError({ code: 'intake.raw_missing', message: `the raw source of message ${inboundId} is not in the raw store` });
     return ingestStored({ blob: { sha256: row.rawSha256, size: row.size }, source: row.source, replaceInboundId: row.id, release });
   }
 

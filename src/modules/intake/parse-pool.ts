@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { createError } from '../../shared/errors.js';
+import { createError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -50,8 +50,8 @@ export function createParsePool({
   workerUrl = defaultWorkerUrl(),
   logger = createSilentLogger(),
 }: {
-  rawStore: Pick<BlobStore, 'dir'>;
-  attachmentStore: Pick<BlobStore, 'dir'>;
+  rawStore: Pick<BlobStore, 'dir' | 'ensure'>;
+  attachmentStore: Pick<BlobStore, 'dir' | 'adopt'>;
   supportAddress: string;
   size?: number;
   spares?: number;
@@ -144,15 +144,25 @@ export function createParsePool({
     slot.worker.postMessage(task, task.raw ? [task.raw.buffer as ArrayBuffer] : []);
   }
 
-  function parse({ sha256, raw }: ParseInput, { budgetMs }: { budgetMs: number }): Promise<ParseOutcome> {
-    if (closed) return Promise.reject(createError({ code: 'intake.parse_pool_closed', message: 'the parse pool is closed' }));
+  async function parse({ sha256, raw }: ParseInput, { budgetMs }: { budgetMs: number }): Promise<ParseOutcome> {
+    if (closed) throw createError({ code: 'intake.parse_pool_closed', message: 'the parse pool is closed' });
     // A large message is not copied into the worker: it streams it from the raw store, so its bytes are never
     // held twice (the daemon's memory stays bounded with a 50 MB attachment).
     const task: ParseTask = { id: nextId++, sha256, budgetMs, ...(raw && raw.length <= HAND_OVER_MAX_BYTES ? { raw: ownBytes(raw) } : {}) };
-    return new Promise<ParseOutcome>((resolve, reject) => {
+    // The worker reads the local file: fetched first when another instance stored the message (shared-blob-store.ts).
+    if (!task.raw) await coded(() => rawStore.ensure(sha256), 'could not fetch the message from the shared raw store');
+    const outcome = await new Promise<ParseOutcome>((resolve, reject) => {
       queue.push({ task, resolve, reject });
       pump();
     });
+    // The worker wrote the attachments into the folder with a store of its own: made as reachable as any blob
+    // (shared through the database) before the message is committed.
+    if (outcome.kind === 'read') await shareAttachments(outcome.message);
+    return outcome;
+  }
+
+  async function shareAttachments(message: InboundMessage): Promise<void> {
+    await coded(() => Promise.all(message.attachments.map((part) => attachmentStore.adopt({ sha256: part.sha256, size: part.size }))), 'could not share the attachments the parse worker stored');
   }
 
   /** Starts the workers now, so the first mail does not wait for one to load (the daemon calls it at start). */
@@ -174,8 +184,9 @@ export function createParsePool({
  * ends a parse that waits (mailparser's hang); CPU spent synchronously cannot be interrupted here, only
  * counted: a message found over budget afterwards is answered `over-budget` all the same.
  */
-export function createInProcessParser({ rawStore, attachmentStore, supportAddress }: { rawStore: Pick<BlobStore, 'open'>; attachmentStore: Pick<BlobStore, 'writer'>; supportAddress: string }): MessageParser {
+export function createInProcessParser({ rawStore, attachmentStore, supportAddress }: { rawStore: Pick<BlobStore, 'open' | 'ensure'>; attachmentStore: Pick<BlobStore, 'writer'>; supportAddress: string }): MessageParser {
   async function parse({ sha256, raw }: ParseInput, { budgetMs }: { budgetMs: number }): Promise<ParseOutcome> {
+    if (!raw) await coded(() => rawStore.ensure(sha256), 'could not fetch the message from the shared raw store');
     const started = performance.now();
     let parsed: InboundMessage;
     try {
@@ -188,6 +199,16 @@ export function createInProcessParser({ rawStore, attachmentStore, supportAddres
     return performance.now() - started > budgetMs ? { kind: 'over-budget', budgetMs } : { kind: 'read', message, reading };
   }
   return { parse, close: async () => undefined };
+}
+
+/** A store's failure as a coded, retryable error (the parser throws only coded errors); a coded one as it is. */
+async function coded<T>(work: () => Promise<T>, message: string): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isTicketdError(error)) throw error;
+    throw createError({ code: 'store.unavailable', message, cause: error, retryable: true });
+  }
 }
 
 /**

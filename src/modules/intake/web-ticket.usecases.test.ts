@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
 import { seedCustomerDomains } from '../customers/customers.usecases.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
+import { inboundMessages } from '../inbound-log/inbound-log.tables.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { temporaryStores } from '../../../test/support/stores.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 import { createIntake } from './intake.usecases.js';
 
 const config = configSchema.parse({
@@ -20,7 +21,7 @@ const config = configSchema.parse({
 });
 
 async function setup() {
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   const now = new Date('2026-11-25T09:00:00Z');
   await seedCustomerDomains({ db, domains: ['acme.test'], at: now });
   await createCustomersRepository({ db }).upsertUser({ email: 'dana@acme.test', name: 'Dana', status: 'verified', at: now });
@@ -39,7 +40,8 @@ describe("the portal's way into the pipeline", () => {
     expect(await newTicket('Checkout down')).toMatchObject({ outcome: 'ticket', reason: 'new', ticketRef: 'CS-1' });
     expect(await tickets.findByRef('CS-1')).toMatchObject({ severity: 'SEV1', priority: 'Urgent', requesterEmail: 'dana@acme.test' });
     expect(await outbox()).toEqual(expect.arrayContaining(['notify:CS-1', 'page:CS-1:trigger:SEV1', expect.stringMatching(/^confirmation:\d+$/)]));
-    expect(db.$client.prepare("select source, outcome from inbound_messages").all()).toEqual([{ source: 'web', outcome: 'ticket' }]);
+    const t = db.tables({ inboundMessages });
+    expect(await db.select({ source: t.inboundMessages.source, outcome: t.inboundMessages.outcome }).from(t.inboundMessages)).toEqual([{ source: 'web', outcome: 'ticket' }]);
   });
 
   it('records a double submission of one form as a duplicate, and applies the flood guard like mail', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { openDatabase } from '../../shared/db.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 import type { MailSender, OutboundMail } from '../mail-out/mail-out.types.js';
 import { createOutboxRepository } from './outbox.repository.js';
 import { createOutboxWorker } from './outbox.worker.js';
@@ -19,7 +19,7 @@ describe('links sealed in the outbox', () => {
   });
 
   it('sends the opened link once and then forgets the sealed token, so the stored row never holds a usable link', async () => {
-    const db = openDatabase({ path: ':memory:' });
+    const db = await openTestDatabase();
     onTestFinished(() => db.close());
     const repository = createOutboxRepository({ db });
     const sealer = createLinkSealer({ key: () => Buffer.alloc(32, 7) });

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../../config/config.schema.js';
 import { startHttpReceiver, type HttpReceiver } from '../../devservers/http-receiver.server.js';
 import type { Clock } from '../../shared/clock.js';
-import { closeDatabase, openDatabase, type Db } from '../../shared/db.js';
+import type { Db } from '../../shared/db.js';
 import { temporaryStores } from '../../../test/support/stores.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 import { createIntake } from '../intake/intake.usecases.js';
 import type { MailSender } from '../mail-out/mail-out.types.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
@@ -54,13 +55,13 @@ describe('paging lifecycle through the outbox', () => {
   });
   afterAll(async () => {
     await receiver.close();
-    if (db) await closeDatabase(db);
+    if (db) await db.close();
   });
   beforeEach(async () => {
     receiver.clear();
     receiver.setResponder(undefined);
-    if (db) await closeDatabase(db);
-    db = openDatabase({ path: ':memory:' });
+    if (db) await db.close();
+    db = await openTestDatabase();
     now = WEDNESDAY_10_BERLIN;
   });
 
@@ -139,7 +140,10 @@ describe('paging lifecycle through the outbox', () => {
     await intake.ingestRaw({ raw: mail({ subject: '[SEV1] down', id: 'r1' }), source: 'test' });
     await intake.ingestRaw({ raw: mail({ from: 'bob@globex.test', subject: '[SEV1] down', id: 'r2' }), source: 'test' });
     await intake.ingestRaw({ raw: mail({ subject: '[SEV2] slow', id: 'r3' }), source: 'test' });
-    await db.transaction(async () => db.update(tickets).set({ severity: 'SEV1' }).where(eq(tickets.ref, 'CS-3')).run());
+    const t = db.tables({ tickets });
+    await db.transaction(async () => {
+      await db.update(t.tickets).set({ severity: 'SEV1' }).where(eq(t.tickets.ref, 'CS-3'));
+    });
     await paging.enqueueSeverityRaise(await ticket('CS-3'));
     await paging.enqueueResolve(await ticket('CS-3'));
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase, type Db } from '../../shared/db.js';
+import type { Db } from '../../shared/db.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 import { createIntake, type Intake } from '../intake/intake.usecases.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
@@ -38,7 +39,7 @@ describe('the portal use cases (in-memory SQLite, real migrations)', () => {
   const refs = async (viewer: Viewer, q: string, status: 'open' | 'closed' | 'all' = 'open') => (await portal.list({ viewer, q, status })).tickets.map((row) => row.ref);
 
   beforeEach(async () => {
-    db = openDatabase({ path: ':memory:' });
+    db = await openTestDatabase();
     now = new Date('2026-11-25T09:00:00Z');
     uid = 0;
     intake = createIntake({ db, config, clock, ...temporaryStores() });

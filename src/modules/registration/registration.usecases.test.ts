@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 import { createAccounts } from '../accounts/accounts.usecases.js';
 import { createPasswordLinks } from '../accounts/password-links.usecases.js';
 import { createCustomersRepository } from '../customers/customers.repository.js';
@@ -22,7 +22,7 @@ const templates = requireMailTemplates({ dir: '' });
 const PASSWORD = 'correct horse battery staple';
 
 async function setup() {
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   onTestFinished(() => db.close());
   let now = new Date('2026-11-25T09:00:00Z');
   const clock = { now: () => now };

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
-import { firstRow, onlyRow } from '../../shared/db-results.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { outbox as outboxTable } from '../outbox/outbox.tables.js';
 import { renderWelcome } from './registration-mail.models.js';
@@ -13,6 +12,9 @@ import { users } from '../customers/customers.tables.js';
 import { domainOf } from '../desk/address.models.js';
 import { portalBaseUrl } from '../desk/portal-url.models.js';
 import type { PasswordLinks } from '../accounts/password-links.usecases.js';
+
+/** Rows read and inserted per statement: well under PostgreSQL's 65,535 parameters for an insert of 7 columns. */
+const IMPORT_CHUNK = 500;
 
 export type ImportReport = { rows: number; created: number; updated: number; unchanged: number; welcomes: number; errors: RowError[]; newlyVerified: string[] };
 
@@ -59,15 +61,6 @@ export async function importUsers({
   const report = await db.transaction(async (): Promise<ImportReport> => {
     const domains = await customers.listDomains();
     const { rows, errors } = validateImportRows({ records, approvedDomains: new Set(domains.map((row) => row.domain)) });
-    // The transaction's own reads and writes, on the tables of this database's dialect.
-    const findUser = async (email: string) =>
-      firstRow(
-        await db
-          .select({ id: t.users.id, name: t.users.name, status: t.users.status, organisationId: t.users.organisationId, role: t.users.role, verifiedAt: t.users.verifiedAt })
-          .from(t.users)
-          .where(eq(t.users.email, email)),
-      );
-    const welcomeQueued = async (effectKey: string) => (await db.select({ id: t.outbox.id }).from(t.outbox).where(eq(t.outbox.effectKey, effectKey)).limit(1)).length > 0;
     const domainOrganisation = new Map(domains.map((row) => [row.domain, row.organisationId]));
     const organisations = new Map<string, number>();
     const organisationId = async (name: string | undefined, email: string): Promise<number | null> => {
@@ -81,39 +74,53 @@ export async function importUsers({
     };
     const result: ImportReport = { rows: rows.length + errors.length, created: 0, updated: 0, unchanged: 0, welcomes: 0, errors, newlyVerified: [] };
 
-    for (const [index, row] of rows.entries()) {
-      const existing = await findUser(row.email);
-      const orgId = row.organisation ? await organisationId(row.organisation, row.email) : (existing?.organisationId ?? (await organisationId(undefined, row.email)));
-      const name = row.name || existing?.name || '';
-      // An engineer stays an engineer; otherwise the file's role, or what the user had (a member by default).
-      const role = existing?.role === 'engineer' ? 'engineer' : (row.role ?? existing?.role ?? 'member');
-      let fresh = false;
-      let userId = existing?.id;
-      if (!existing) {
-        userId = onlyRow(await db.insert(t.users).values({ email: row.email, name, organisationId: orgId, status: 'verified', role, verifiedAt: at, createdAt: at }).returning({ id: t.users.id })).id;
-        result.created += 1;
-        fresh = true;
-      } else if (existing.status === 'disabled') {
-        // The company disabled this person on purpose: an import does not silently re-enable them.
-        result.errors.push({ line: row.line, email: row.email, error: 'user is disabled (not changed)' });
-      } else if (existing.status !== 'verified' || existing.name !== name || existing.organisationId !== orgId || existing.role !== role) {
-        // A verified user keeps the time they were first verified (inside this transaction, which runs alone).
-        await db.update(t.users).set({ name, organisationId: orgId, role, status: 'verified', verifiedAt: existing.verifiedAt ?? at }).where(eq(t.users.id, existing.id));
-        result.updated += 1;
-        fresh = existing.status !== 'verified';
-      } else result.unchanged += 1;
-      if (fresh) result.newlyVerified.push(row.email);
-      if (welcome && (fresh || existing?.status === 'verified')) {
-        const effectKey = `welcome:${row.email}`;
-        if (!(await welcomeQueued(effectKey))) {
-          const link = passwordLinks && portal && userId !== undefined ? await passwordLinks.issueLink({ userId, purpose: 'welcome', at }) : undefined;
-          const mail = renderWelcome({ to: row.email, name, organisation: row.organisation, support, messageId: `welcome.${newMessageId()}@${supportDomain}`, templates: welcomeTemplates as MailTemplates, ...(link ? { link: link.url, linkHours: config.accounts.welcomeLinkHours } : {}) });
-          await outbox.enqueue({ effectKey, ticketId: null, payload: { kind: 'email', mail, ...(link ? { sealed: link.sealed } : {}) }, at });
-          result.welcomes += 1;
-        }
+    // In chunks: one read of the chunk's existing users (and queued welcomes), one insert of its new users, so a
+    // large file costs a few statements per chunk, not several per row (round trips count on PostgreSQL).
+    for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
+      const chunk = rows.slice(start, start + IMPORT_CHUNK);
+      const emails = chunk.map((row) => row.email);
+      const found = await db
+        .select({ id: t.users.id, email: t.users.email, name: t.users.name, status: t.users.status, organisationId: t.users.organisationId, role: t.users.role, verifiedAt: t.users.verifiedAt })
+        .from(t.users)
+        .where(inArray(t.users.email, emails));
+      const existingByEmail = new Map(found.map((user) => [user.email, user]));
+      const queued = welcome ? new Set((await db.select({ key: t.outbox.effectKey }).from(t.outbox).where(inArray(t.outbox.effectKey, emails.map((email) => `welcome:${email}`)))).map((row) => row.key)) : new Set<string>();
+      const newUsers: Array<typeof users.$inferInsert> = [];
+      const welcomes: Array<{ email: string; name: string; organisation: string | undefined; userId: number | undefined }> = [];
+      for (const [offset, row] of chunk.entries()) {
+        const index = start + offset;
+        const existing = existingByEmail.get(row.email);
+        const orgId = row.organisation ? await organisationId(row.organisation, row.email) : (existing?.organisationId ?? (await organisationId(undefined, row.email)));
+        const name = row.name || existing?.name || '';
+        // An engineer stays an engineer; otherwise the file's role, or what the user had (a member by default).
+        const role = existing?.role === 'engineer' ? 'engineer' : (row.role ?? existing?.role ?? 'member');
+        let fresh = false;
+        if (!existing) {
+          newUsers.push({ email: row.email, name, organisationId: orgId, status: 'verified', role, verifiedAt: at, createdAt: at });
+          result.created += 1;
+          fresh = true;
+        } else if (existing.status === 'disabled') {
+          // The company disabled this person on purpose: an import does not silently re-enable them.
+          result.errors.push({ line: row.line, email: row.email, error: 'user is disabled (not changed)' });
+        } else if (existing.status !== 'verified' || existing.name !== name || existing.organisationId !== orgId || existing.role !== role) {
+          // A verified user keeps the time they were first verified (inside this transaction, which runs alone).
+          await db.update(t.users).set({ name, organisationId: orgId, role, status: 'verified', verifiedAt: existing.verifiedAt ?? at }).where(eq(t.users.id, existing.id));
+          result.updated += 1;
+          fresh = existing.status !== 'verified';
+        } else result.unchanged += 1;
+        if (fresh) result.newlyVerified.push(row.email);
+        if (welcome && (fresh || existing?.status === 'verified') && !queued.has(`welcome:${row.email}`)) welcomes.push({ email: row.email, name, organisation: row.organisation, userId: existing?.id });
+        // The caller's progress line (a counter on a terminal): cheap, synchronous, and it never awaits.
+        if (index % 250 === 0 || index === rows.length - 1) onProgress(index + 1, rows.length);
       }
-      // The caller's progress line (a counter on a terminal): cheap, synchronous, and it never awaits.
-      if (index % 250 === 0 || index === rows.length - 1) onProgress(index + 1, rows.length);
+      const createdIds = new Map(newUsers.length > 0 ? (await db.insert(t.users).values(newUsers).returning({ id: t.users.id, email: t.users.email })).map((row) => [row.email, row.id]) : []);
+      for (const entry of welcomes) {
+        const userId = entry.userId ?? createdIds.get(entry.email);
+        const link = passwordLinks && portal && userId !== undefined ? await passwordLinks.issueLink({ userId, purpose: 'welcome', at }) : undefined;
+        const mail = renderWelcome({ to: entry.email, name: entry.name, organisation: entry.organisation, support, messageId: `welcome.${newMessageId()}@${supportDomain}`, templates: welcomeTemplates as MailTemplates, ...(link ? { link: link.url, linkHours: config.accounts.welcomeLinkHours } : {}) });
+        await outbox.enqueue({ effectKey: `welcome:${entry.email}`, ticketId: null, payload: { kind: 'email', mail, ...(link ? { sealed: link.sealed } : {}) }, at });
+        result.welcomes += 1;
+      }
     }
     return result;
   });

@@ -1,10 +1,10 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
 import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { percentile } from './sla-report.models.js';
 import { slaReport } from './sla-report.usecases.js';
 import { createSlaRepository } from './sla.repository.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 
 const config = configSchema.parse({
   imap: { host: '127.0.0.1', user: 'help@cloudsoft.test' },
@@ -26,8 +26,8 @@ describe('percentile', () => {
 
 describe('the SLA report', () => {
   it('adds up per organisation and severity on a seeded data set', async () => {
-    const db = openDatabase({ path: ':memory:' });
-    onTestFinished(() => db.close());
+    const db = await openTestDatabase();
+    onTestFinished(async () => db.close());
     const repository = createTicketsRepository({ db });
     const seed = (requesterEmail: string, severity: 'SEV1' | 'SEV2' | 'SEV4', respondedAfter: number | null, createdAt = T0) =>
       repository.insertTicket({

@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../../config/config.schema.js';
 import type { Clock } from '../../shared/clock.js';
-import { openDatabase, type Db } from '../../shared/db.js';
+import type { Db } from '../../shared/db.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createPaging } from '../paging/paging.usecases.js';
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
@@ -10,6 +10,7 @@ import { createTicketsRepository } from '../tickets/tickets.repository.js';
 import { tickets } from '../tickets/tickets.tables.js';
 import { slaEvents } from './sla.tables.js';
 import { createSlaChecker } from './sla.usecases.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 
 const CREATED = new Date('2026-11-25T09:00:00Z'); // Wednesday 10:00 in Berlin
 const minutesAfter = (minutes: number) => new Date(CREATED.getTime() + minutes * 60_000);
@@ -30,11 +31,17 @@ describe('the SLA check of open tickets', () => {
   let now: Date;
   const clock: Clock = { now: () => now };
 
-  beforeEach(() => {
-    db = openDatabase({ path: ':memory:' });
+  beforeEach(async () => {
+    db = await openTestDatabase();
     now = CREATED;
   });
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
+
+  /** The SLA events recorded so far, in the order they were recorded. */
+  const slaEventRows = async () => {
+    const t = db.tables({ slaEvents });
+    return db.select().from(t.slaEvents).orderBy(asc(t.slaEvents.id));
+  };
 
   async function openTicket(severity: 'SEV1' | 'SEV2' | 'SEV3' | 'SEV4', cfg: Config, requesterEmail = 'alice@acme.test') {
     const ticket = await createTicketsRepository({ db }).insertTicket({
@@ -76,7 +83,7 @@ describe('the SLA check of open tickets', () => {
     expect(escalation).toMatchObject({ kind: 'page', event: { routing_key: 'escalation-key', dedup_key: 'CS-1/sla', event_action: 'trigger', payload: { severity: 'critical' } } });
     const warningMail = rows.find((row) => row.effectKey === 'mail:CS-1:sla-warning')?.payload;
     expect(warningMail).toMatchObject({ kind: 'email', mail: { to: ['oncall@cloudsoft.test'] } });
-    expect(db.select().from(slaEvents).all().map((event) => [event.kind, event.dueAt.toISOString()])).toEqual([
+    expect((await slaEventRows()).map((event) => [event.kind, event.dueAt.toISOString()])).toEqual([
       ['warning', '2026-11-25T09:30:00.000Z'],
       ['breach', '2026-11-25T09:30:00.000Z'],
     ]);
@@ -101,9 +108,10 @@ describe('the SLA check of open tickets', () => {
     const cfg = config();
     const answered = await openTicket('SEV1', cfg);
     const resolved = await openTicket('SEV1', cfg);
+    const t = db.tables({ tickets });
     await db.transaction(async () => {
-      db.update(tickets).set({ firstRespondedAt: minutesAfter(5) }).where(eq(tickets.id, answered.id)).run();
-      db.update(tickets).set({ status: 'resolved' }).where(eq(tickets.id, resolved.id)).run();
+      await db.update(t.tickets).set({ firstRespondedAt: minutesAfter(5) }).where(eq(t.tickets.id, answered.id));
+      await db.update(t.tickets).set({ status: 'resolved' }).where(eq(t.tickets.id, resolved.id));
     });
     now = minutesAfter(120);
     expect(await createSlaChecker({ db, config: cfg, clock }).checkOnce()).toEqual({ checked: 0, warned: [], breached: [] });
@@ -117,7 +125,7 @@ describe('the SLA check of open tickets', () => {
     await createPaging({ db, config: cfg, clock }).enqueueResolve(ticket);
     const resolves = (await createOutboxRepository({ db }).list()).flatMap((row) => (row.payload.kind === 'page' && row.payload.event.event_action === 'resolve' ? [row.payload.event.dedup_key] : []));
     expect(resolves).toEqual(['CS-1', 'CS-1/sla']);
-    expect(db.select().from(slaEvents).all().map((event) => event.kind)).toEqual(['breach']);
+    expect((await slaEventRows()).map((event) => event.kind)).toEqual(['breach']);
   });
 
   describe('updates after the first response', () => {
@@ -158,7 +166,7 @@ describe('the SLA check of open tickets', () => {
       expect((await pageEvents()).map(([, action, dedup]) => `${action} ${dedup}`)).toEqual(['trigger CS-1', 'acknowledge CS-1', 'trigger CS-1/update', 'resolve CS-1/update']);
       const warnings = (await createOutboxRepository({ db }).list()).flatMap((row) => (row.payload.kind === 'email' ? [row.payload.mail.subject] : []));
       expect(warnings).toEqual([expect.stringMatching(/^\[CS-1\] SLA warning: no update yet, due /), expect.stringMatching(/^\[CS-1\] SLA warning: no update yet, due /)]);
-      expect(db.select().from(slaEvents).all().map((event) => [event.metric, event.kind, event.cycle])).toEqual([
+      expect((await slaEventRows()).map((event) => [event.metric, event.kind, event.cycle])).toEqual([
         ['update', 'warning', firstWait],
         ['update', 'breach', firstWait],
         ['update', 'warning', minutesAfter(320).getTime()],

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { open as openFile, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, createGzip, gunzip } from 'node:zlib';
 import { createError } from '../../shared/errors.js';
 
 export type BlobRef = { sha256: string; size: number };
@@ -84,6 +85,48 @@ export function createBlobStore({ dir, compress }: { dir: string; compress: bool
     return existsSync(pathOf(sha256));
   }
 
+  /**
+   * Whether the blob can be read here. Here the files are the whole store, so: whether its file exists; a store
+   * shared through the database (shared-blob-store.ts) first fetches a blob another instance stored.
+   */
+  async function ensure(sha256: string): Promise<boolean> {
+    return has(sha256);
+  }
+
+  /**
+   * Makes a blob written into this folder by another writer (the parse worker's own store) as reachable as one
+   * stored through `put`. The files being the whole store here, there is nothing to do.
+   */
+  async function adopt(_blob: BlobRef): Promise<void> {}
+
+  /**
+   * Puts a blob's bytes as stored (gzip'd when compressed), copied from elsewhere, in place: checked against their
+   * digest, then like `writer` through a temp file, fsync'd, renamed. A blob already here is left as it is.
+   */
+  async function place(sha256: string, stored: Buffer): Promise<void> {
+    const target = pathOf(sha256);
+    if (existsSync(target)) return;
+    const original = compress ? await promisify(gunzip)(stored) : stored;
+    if (createHash('sha256').update(original).digest('hex') !== sha256) {
+      throw createError({ code: 'store.corrupt', message: `the bytes given for blob ${sha256} do not have that digest` });
+    }
+    const tmp = path.join(tmpDir, randomUUID());
+    try {
+      const file = await openFile(tmp, 'w');
+      try {
+        await file.writeFile(stored);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      mkdirSync(path.dirname(target), { recursive: true });
+      await rename(tmp, target);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw createError({ code: 'store.write_failed', message: `could not store a blob in ${dir}`, cause: error, retryable: true });
+    }
+  }
+
   /** The original bytes as a stream. */
   function open(sha256: string): Readable {
     const file = createReadStream(pathOf(sha256));
@@ -118,7 +161,7 @@ export function createBlobStore({ dir, compress }: { dir: string; compress: bool
     return Buffer.concat(chunks);
   }
 
-  return { dir, writer, put, has, open, head, read, pathOf };
+  return { dir, writer, put, has, ensure, adopt, place, open, head, read, pathOf };
 }
 
 export type BlobStore = ReturnType<typeof createBlobStore>;

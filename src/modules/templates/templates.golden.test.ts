@@ -1,17 +1,18 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/config.schema.js';
-import { openDatabase } from '../../shared/db.js';
 import { renderEngineerFollowUp, renderEngineerNotification } from '../engineers/notification.models.js';
 import { renderRelay } from '../engineers/relay.models.js';
 import { renderConfirmation } from '../mail-out/confirmation.models.js';
 import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import { createOutboxRepository } from '../outbox/outbox.repository.js';
 import { createPaging } from '../paging/paging.usecases.js';
+import { tickets } from '../tickets/tickets.tables.js';
 import { renderNotApproved, renderRegistrationInvite, renderSignupKnown, renderSignupRefused, renderVerificationMail, renderWelcome } from '../registration/registration-mail.models.js';
 import { renderPasswordReset } from '../accounts/account-mail.models.js';
 import { TEMPLATE_NAMES } from './templates.catalog.js';
 import { requireMailTemplates } from './templates.loader.js';
+import { openTestDatabase } from '../../../test/support/test-database.js';
 
 /**
  * Golden files: every mail ticketd writes, rendered from the built-in templates through the real renderers
@@ -52,15 +53,16 @@ async function slaWarning(): Promise<OutboundMail> {
     support: { address: support.address, name: support.name },
     http: { publicUrl: 'https://support.cloudsoft.test' },
   });
-  const db = openDatabase({ path: ':memory:' });
+  const db = await openTestDatabase();
   const at = new Date('2026-11-26T10:00:00Z');
   try {
-    // A raw write: only the writer connection, inside a transaction, takes it.
-    await db.transaction(() =>
-      db.$client
-        .prepare("insert into tickets (id, ref, subject, severity, priority, status, requester_email, requester_name, created_at, updated_at) values (7, 'CS-7', ?, 'SEV2', 'High', 'new', 'carol@acme.test', 'Carol Jones', ?, ?)")
-        .run(trickySubject, at.getTime(), at.getTime()),
-    );
+    // Ticket 7 as the checker would find it (a write: outside a transaction the connection is read-only).
+    const t = db.tables({ tickets });
+    await db.write(async () => {
+      await db
+        .insert(t.tickets)
+        .values({ id: 7, ref: 'CS-7', subject: trickySubject, severity: 'SEV2', priority: 'High', status: 'new', requesterEmail: 'carol@acme.test', requesterName: 'Carol Jones', createdAt: at, updatedAt: at });
+    });
     const paging = createPaging({ db, config, clock: { now: () => at }, newId: () => 'fixed', templates });
     await paging.enqueueSlaWarning({
       ticket: { id: 7, ref: 'CS-7', subject: trickySubject, severity: 'SEV2', priority: 'High', status: 'new', requesterEmail: 'carol@acme.test', requesterName: 'Carol Jones' },

@@ -21,8 +21,11 @@ export type SmtpMailSenderOptions = {
   oauth2?: TokenSource;
   logger?: Logger;
   timeoutsMs?: { connection?: number; greeting?: number; socket?: number };
-  /** Where an attachment's bytes are, by sha256 (the attachment store); needed only to relay attachments. */
-  attachmentPath?: (sha256: string) => string;
+  /**
+   * Where an attachment's bytes are, by sha256 (the attachment store); needed only to relay attachments. Asked
+   * when the mail is sent, so it may first fetch a file another instance stored (shared-blob-store.ts).
+   */
+  attachmentPath?: (sha256: string) => string | Promise<string>;
 };
 
 const DEFAULT_TIMEOUTS_MS = { connection: 15_000, greeting: 15_000, socket: 60_000 };
@@ -56,6 +59,8 @@ export function createSmtpMailSender({ host, port, secure, user, password, oauth
 
   async function send(mail: OutboundMail): Promise<{ response: string }> {
     try {
+      // Streamed from the attachment store at send time: the outbox row holds only the digest.
+      const attachments = mail.attachments && (await Promise.all(mail.attachments.map(async (file) => ({ filename: file.filename, contentType: file.contentType, path: await attachmentPath(file.sha256) }))));
       const info = await transport.sendMail({
         // Custom headers first: the standard fields below take precedence over a header of the same name.
         headers: mail.headers,
@@ -66,8 +71,7 @@ export function createSmtpMailSender({ host, port, secure, user, password, oauth
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
-        // Streamed from the attachment store at send time: the outbox row holds only the digest.
-        attachments: mail.attachments?.map((file) => ({ filename: file.filename, contentType: file.contentType, path: attachmentPath(file.sha256) })),
+        attachments,
         // Our id, never a generated one: it must stay the same across retries so threading and
         // duplicate detection work (RFC 5322 3.6.4).
         messageId: bracket(mail.messageId),

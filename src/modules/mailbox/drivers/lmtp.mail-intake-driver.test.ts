@@ -5,8 +5,8 @@ import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openRawLmtp } from '../../../../test/support/lmtp-client.js';
 import { temporaryStores } from '../../../../test/support/stores.js';
+import { openTestDatabase } from '../../../../test/support/test-database.js';
 import { configSchema } from '../../../config/config.schema.js';
-import { closeDatabase, openDatabase } from '../../../shared/db.js';
 import { createError } from '../../../shared/errors.js';
 import { seedCustomerDomains } from '../../customers/customers.usecases.js';
 import { createInboundLogRepository } from '../../inbound-log/inbound-log.repository.js';
@@ -41,14 +41,14 @@ describe('the LMTP listener', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  /** The real pipeline on an in-memory database; `wrap` decorates its ingest (to fail, block or count). */
+  /** The real pipeline on a fresh database of this run's dialect; `wrap` decorates its ingest (to fail, block or count). */
   async function setup({
     maxMessageBytes = config.limits.maxMessageBytes,
     wrap = (ingest: IngestDelivered) => ingest,
     clock,
   }: { maxMessageBytes?: number; wrap?: (ingest: IngestDelivered) => IngestDelivered; clock?: { now: () => Date } } = {}) {
-    const db = openDatabase({ path: ':memory:' });
-    cleanup.push(() => closeDatabase(db));
+    const db = await openTestDatabase();
+    cleanup.push(() => db.close());
     await seedCustomerDomains({ db, domains: config.support.customerDomains, at: new Date() });
     const stores = temporaryStores();
     const intake = createIntake({ db, config, ...stores });
