@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import type { PagerEvent } from '../src/modules/pager/pager.types.js';
+import { startTestStack } from './support/test-stack.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 type Ticket = { ref: string; status: string; linkedTicket: string | null };
@@ -14,7 +15,7 @@ describe('the daemon closes resolved tickets by itself after tickets.autoCloseDa
   const ticket = (ref: string) => ticketdJson<Ticket>(['tickets', 'show', ref, '--config', configFile, '--json']);
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     configFile = await stack.writeConfig('ticketd.yaml', {
       support: { engineerNotify: ['oncall@cloudsoft.test'] },
       // Resolved tickets close after about 9 seconds (0.0001 days), the job looks every second.

@@ -3,10 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { createTestPostgresDatabase, testDialect } from './support/test-database.js';
 import { runTicketd, ticketdJson } from './support/ticketd-process.js';
 
-const validConfig = (dir: string) => ({
-  database: { path: path.join(dir, 'cli.sqlite') },
+type OwnDatabase = { database: { path: string } | { url: string }; storage?: { path: string } };
+
+/** The database of a test's config: a SQLite file in `dir`, or a fresh PostgreSQL database with the stores in `dir`. */
+async function ownDatabase(dir: string, file: string): Promise<OwnDatabase> {
+  if (testDialect() === 'sqlite') return { database: { path: path.join(dir, file) } };
+  return { database: { url: await createTestPostgresDatabase() }, storage: { path: path.join(dir, 'store') } };
+}
+
+const validConfig = (own: OwnDatabase) => ({
+  ...own,
   imap: { host: '127.0.0.1', port: 1, secure: false, user: 'help@cloudsoft.test', password: 'cli-imap-pw' },
   // Nothing listens on port 1: `ingest --no-deliver` must not need the SMTP server anyway.
   smtp: { host: '127.0.0.1', port: 1 },
@@ -18,11 +27,13 @@ const validConfig = (dir: string) => ({
 describe('the ticketd command line', () => {
   let dir: string;
   let configFile: string;
+  let own: OwnDatabase;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-cli-'));
     configFile = path.join(dir, 'ticketd.yaml');
-    await writeFile(configFile, stringify(validConfig(dir)));
+    own = await ownDatabase(dir, 'cli.sqlite');
+    await writeFile(configFile, stringify(validConfig(own)));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -49,7 +60,7 @@ describe('the ticketd command line', () => {
     const bad = path.join(dir, 'bad.yaml');
     await writeFile(
       bad,
-      stringify({ ...validConfig(dir), imap: { ...validConfig(dir).imap, port: 'many', colour: 'blue' }, support: { address: 'not-an-address', customerDomains: ['acme .test'] }, pager: { kind: 'pagerduty' } }),
+      stringify({ ...validConfig(own), imap: { ...validConfig(own).imap, port: 'many', colour: 'blue' }, support: { address: 'not-an-address', customerDomains: ['acme .test'] }, pager: { kind: 'pagerduty' } }),
     );
     const result = await runTicketd(['config', 'check', '--config', bad]);
     expect(result.code).toBe(1);
@@ -60,7 +71,7 @@ describe('the ticketd command line', () => {
 
   it('takes any key from a TICKETD_* environment variable, converted to the key type', async () => {
     const bad = path.join(dir, 'env.yaml');
-    await writeFile(bad, stringify({ ...validConfig(dir), imap: { host: '127.0.0.1', user: 'help@cloudsoft.test', password: 'cli-imap-pw' } }));
+    await writeFile(bad, stringify({ ...validConfig(own), imap: { host: '127.0.0.1', user: 'help@cloudsoft.test', password: 'cli-imap-pw' } }));
     const overridden = await runTicketd(['config', 'check', '--config', bad], { env: { TICKETD_IMAP_PORT: 'not-a-number' } });
     expect(overridden.code).toBe(1);
     expect(overridden.stderr).toContain('imap.port');
@@ -77,7 +88,7 @@ describe('the ticketd command line', () => {
     expect(approved.map((row) => row.domain)).toEqual(['acme.test']);
 
     const inFile = path.join(dir, 'suffix.yaml');
-    await writeFile(inFile, stringify({ ...validConfig(dir), support: { ...validConfig(dir).support, customerDomains: ['acme.test', 'co.uk'] } }));
+    await writeFile(inFile, stringify({ ...validConfig(own), support: { ...validConfig(own).support, customerDomains: ['acme.test', 'co.uk'] } }));
     const checked = await runTicketd(['config', 'check', '--config', inFile]);
     expect(checked.code).toBe(1);
     expect(checked.stderr).toMatch(/support\.customerDomains\.1 \(line \d+\): is a public suffix \(anyone can register names under it, e\.g\. co\.uk\): approve the organisation's own domain/);
@@ -132,7 +143,7 @@ describe('the ticketd command line', () => {
     const carol = await runTicketd(['ingest', '--config', configFile, '--no-deliver', fileURLPath('../fixtures/mail/04-sev4-how-to.eml')]);
     expect(carol.stdout).toContain('quarantined (sender-not-approved)');
     const widened = path.join(dir, 'widened.yaml');
-    await writeFile(widened, stringify({ ...validConfig(dir), support: { ...validConfig(dir).support, customerDomains: ['acme.test', 'globex.test'] } }));
+    await writeFile(widened, stringify({ ...validConfig(own), support: { ...validConfig(own).support, customerDomains: ['acme.test', 'globex.test'] } }));
     const reprocessed = await runTicketd(['reprocess', '--quarantined', '--json', '--config', widened]);
     expect(reprocessed.code).toBe(0);
     expect(reprocessed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { outcome: string })).toEqual([expect.objectContaining({ outcome: 'ticket' })]);

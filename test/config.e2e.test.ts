@@ -3,13 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { createTestPostgresDatabase, testDialect } from './support/test-database.js';
 import { runTicketd } from './support/ticketd-process.js';
 
 const IMAP_SECRET = 'imap-pw-5ec7-e2e';
 
+type OwnDatabase = { database: { path: string } | { url: string }; storage?: { path: string } };
+
+/** The database of a test's config: a SQLite file in `dir`, or a fresh PostgreSQL database with the stores in `dir`. */
+async function ownDatabase(dir: string, file: string): Promise<OwnDatabase> {
+  if (testDialect() === 'sqlite') return { database: { path: path.join(dir, file) } };
+  return { database: { url: await createTestPostgresDatabase() }, storage: { path: path.join(dir, 'store') } };
+}
+
 /** Complete but for what a test takes out; nothing listens on port 1. */
-const config = (dir: string) => ({
-  database: { path: path.join(dir, 'config.sqlite') },
+const config = (own: OwnDatabase) => ({
+  ...own,
   imap: { host: '127.0.0.1', port: 1, secure: false, user: 'help@cloudsoft.test', password: IMAP_SECRET },
   smtp: { host: '127.0.0.1', port: 1 },
   support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'] },
@@ -19,11 +28,13 @@ const config = (dir: string) => ({
 describe('finding and checking the configuration from the command line', () => {
   let dir: string;
   let file: string;
+  let own: OwnDatabase;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-config-e2e-'));
     file = path.join(dir, 'ticketd.yaml');
-    await writeFile(file, stringify(config(dir)));
+    own = await ownDatabase(dir, 'config.sqlite');
+    await writeFile(file, stringify(config(own)));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -47,7 +58,7 @@ describe('finding and checking the configuration from the command line', () => {
 
   it('refuses to run or doctor with a placeholder or an empty secret, naming key and line but never the value; config check says the same', async () => {
     const unfinished = path.join(dir, 'unfinished.yaml');
-    await writeFile(unfinished, stringify({ ...config(dir), imap: { ...config(dir).imap, password: 'change-me' }, webhook: { url: 'http://127.0.0.1:1/hooks' } }));
+    await writeFile(unfinished, stringify({ ...config(own), imap: { ...config(own).imap, password: 'change-me' }, webhook: { url: 'http://127.0.0.1:1/hooks' } }));
     for (const args of [['run'], ['doctor', '--timeout', '1'], ['config', 'check']]) {
       const result = await runTicketd([...args, '--config', unfinished]);
       expect(result.code).toBe(1);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import { freePort } from './support/free-port.js';
+import { startTestStack } from './support/test-stack.js';
 import { runTicketd } from './support/ticketd-process.js';
 
 type DoctorJson = { ok: boolean; checks: Array<{ name: string; verdict: 'ok' | 'warn' | 'fail'; detail: string; hint: string }> };
@@ -9,7 +10,7 @@ describe('ticketd doctor', () => {
   let stack: LocalStack;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
   });
 
   afterAll(async () => {

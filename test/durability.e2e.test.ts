@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { recreateMailbox, createMailbox } from '../src/devservers/dovecot.server.js';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import { customerMail, mailWithAttachment } from './support/mail-factory.js';
 import { countRows, expectEveryMailOnce } from './support/exactly-once.js';
+import { startTestStack, stackDatabase } from './support/test-stack.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 type OutboxJson = { id: number; kind: string; status: string; attempts: number; lastError: string | null; target: string };
@@ -32,7 +33,7 @@ describe('nothing lost, nothing twice', () => {
   });
 
   it('delivers every confirmation exactly once after the SMTP peer answered 451 for a while', async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const configFile = await stack.writeConfig('ticketd.yaml', FAST);
     stack.smtp.setResponder(({ stage }) => (stage === 'mail' ? { code: 451, message: '4.7.1 Greylisted, try again later' } : undefined));
     start(configFile);
@@ -58,7 +59,7 @@ describe('nothing lost, nothing twice', () => {
   });
 
   it('gets every page through 429 and 500 answers, and turns a 400 into a dead letter that is never retried', async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const configFile = await stack.writeConfig('ticketd.yaml', FAST);
     let answered = 0;
     stack.receiver.setResponder((request) => {
@@ -84,7 +85,7 @@ describe('nothing lost, nothing twice', () => {
   });
 
   it('reconnects after Dovecot was stopped and restarted, and misses no mail that came meanwhile', async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const configFile = await stack.writeConfig('ticketd.yaml', FAST);
     const daemon = start(configFile);
     await stack.deliver(customerMail({ subject: 'before the outage', messageId: 'before@mail.acme.test' }));
@@ -102,7 +103,7 @@ describe('nothing lost, nothing twice', () => {
   });
 
   it('resyncs a mailbox whose UIDVALIDITY changed without a duplicate ticket or confirmation', async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const configFile = await stack.writeConfig('ticketd.yaml', { ...FAST, imap: { ...FAST.imap, mailbox: 'Support' } });
     await createMailbox({ ...stack.imap, mailbox: 'Support' });
     const mails = [1, 2, 3].map((n) => customerMail({ subject: `resync ${n}`, messageId: `resync-${n}@mail.acme.test` }));
@@ -116,7 +117,7 @@ describe('nothing lost, nothing twice', () => {
     await stack.deliverMany([...mails, customerMail({ subject: 'resync 4', messageId: 'resync-4@mail.acme.test' })], 'Support');
     daemon = start(configFile);
     await stack.smtp.waitFor(4, 30_000);
-    const database = { path: String(stack.config().database?.path) };
+    const database = stackDatabase(stack);
     await vi.waitFor(async () => expect(await countRows(database, "select count(*) from inbound_messages where outcome = 'duplicate'")).toBe(3), waitLong);
 
     const tickets = await ticketdJson<Array<{ subject: string }>>(['tickets', 'list', '--config', configFile, '--json']);
@@ -126,7 +127,7 @@ describe('nothing lost, nothing twice', () => {
   });
 
   it('ingests a mail with a 30 MB attachment while the daemon stays well under 250 MB of memory', async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const configFile = await stack.writeConfig('ticketd.yaml', FAST);
     const { raw, attachment } = mailWithAttachment({ bytes: 30 * 1024 * 1024, messageId: 'big-1@mail.acme.test' });
     await stack.deliver(raw);
@@ -146,9 +147,9 @@ describe('nothing lost, nothing twice', () => {
   });
 
   it('survives SIGKILL at 10 random moments with exactly 300 tickets and every confirmation and page delivered', async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const configFile = await stack.writeConfig('ticketd.yaml', { ...FAST, log: { level: 'warn' } });
-    const database = { path: String(stack.config().database?.path) };
+    const database = stackDatabase(stack);
     const total = 300;
     await stack.deliverMany(Array.from({ length: total }, (_, n) => customerMail({ from: `user${n}@acme.test`, subject: `SEV${(n % 4) + 1} crash test ${n}`, messageId: `crash-${n}@mail.acme.test` })));
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { createTestPostgresDatabase, testDialect } from './support/test-database.js';
 import { runTicketd, ticketdJson } from './support/ticketd-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -16,10 +17,11 @@ describe('ticketd ingest with input that is not one mail file', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ticketd-ingest-'));
     configFile = path.join(dir, 'ticketd.yaml');
+    const own = testDialect() === 'sqlite' ? { database: { path: path.join(dir, 'ingest.sqlite') } } : { database: { url: await createTestPostgresDatabase() }, storage: { path: path.join(dir, 'store') } };
     await writeFile(
       configFile,
       stringify({
-        database: { path: path.join(dir, 'ingest.sqlite') },
+        ...own,
         imap: { host: '127.0.0.1', user: 'help@cloudsoft.test', password: 'x' },
         smtp: { host: '127.0.0.1', port: 1 },
         support: { address: 'help@cloudsoft.test', customerDomains: ['acme.test'], requireRegistration: false },

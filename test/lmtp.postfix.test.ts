@@ -3,10 +3,11 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
 import { startPostfix, type PostfixServer } from '../src/devservers/postfix.server.js';
 import { freePort } from './support/free-port.js';
 import { customerMail } from './support/mail-factory.js';
+import { startTestStack } from './support/test-stack.js';
 import { startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 type Ticket = { ref: string; subject: string; severity: string; requester: string };
@@ -30,7 +31,7 @@ describe('mail delivered by Postfix over LMTP', () => {
   let submit: ReturnType<typeof nodemailer.createTransport>;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
     const lmtpPort = await freePort();
     adminPort = await freePort();
     // The Postfix lines the README documents: help@ (and its plus-addresses) go to ticketd over LMTP.

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LOCAL_OAUTH2_CLIENT, startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import { LOCAL_OAUTH2_CLIENT, type LocalStack } from '../src/devservers/local-stack.js';
 import type { OAuth2TokenServer } from '../src/devservers/oauth2-token.server.js';
 import { customerMail } from './support/mail-factory.js';
+import { startTestStack } from './support/test-stack.js';
 import { runTicketd, startDaemonProcess, ticketdJson, type DaemonProcess } from './support/ticketd-process.js';
 
 type DoctorJson = { ok: boolean; checks: Array<{ name: string; verdict: 'ok' | 'warn' | 'fail'; detail: string; hint: string }> };
@@ -41,7 +42,7 @@ describe('OAuth2 logins to Dovecot and SMTP', () => {
   };
 
   beforeAll(async () => {
-    stack = await startLocalStack({ oauth2: true });
+    stack = await startTestStack({ oauth2: true });
     tokens = stack.oauth2 as OAuth2TokenServer;
     const oauth2 = { tokenUrl: tokens.tokenUrl, grant: 'client_credentials', clientId: LOCAL_OAUTH2_CLIENT.clientId, scope: 'https://outlook.office365.com/.default' };
     configFile = await stack.writeConfig('oauth2.yaml', {

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LOCAL_MAILBOX, LOCAL_OAUTH2_CLIENT, startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import { LOCAL_MAILBOX, LOCAL_OAUTH2_CLIENT, type LocalStack } from '../src/devservers/local-stack.js';
 import type { OAuth2TokenServer } from '../src/devservers/oauth2-token.server.js';
 import { freePort } from './support/free-port.js';
+import { createTestPostgresDatabase, testDialect } from './support/test-database.js';
+import { startTestStack } from './support/test-stack.js';
 import { runTicketd, startDaemonProcess, type DaemonProcess } from './support/ticketd-process.js';
 
 const fixturePath = (name: string) => path.resolve(import.meta.dirname, '../fixtures/mail', name);
@@ -25,7 +27,7 @@ describe('secrets never reach the logs', () => {
   const daemons: DaemonProcess[] = [];
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
   });
 
   afterAll(async () => {
@@ -59,8 +61,10 @@ describe('secrets never reach the logs', () => {
 
   it('keeps the passwords out of the logs when the IMAP login is refused and the SMTP server is down', async () => {
     const deadSmtp = await freePort();
+    // A database of its own (its stores too, on PostgreSQL): the confirmation queued below is the only one.
+    const own: Record<string, Record<string, unknown>> = testDialect() === 'sqlite' ? { database: { path: path.join(stack.dir, 'failing.sqlite') } } : { database: { url: await createTestPostgresDatabase() }, storage: { path: path.join(stack.dir, 'failing-store') } };
     const file = await stack.writeConfig('failing.yaml', {
-      database: { path: path.join(stack.dir, 'failing.sqlite') },
+      ...own,
       imap: { password: IMAP_SECRET },
       smtp: { port: deadSmtp, user: 'help@cloudsoft.test', password: SMTP_SECRET },
       pager: { routingKey: ROUTING_SECRET },
@@ -107,7 +111,7 @@ describe('OAuth2 secrets never reach the logs or the command output', () => {
   const daemons: DaemonProcess[] = [];
 
   beforeAll(async () => {
-    stack = await startLocalStack({ oauth2: true });
+    stack = await startTestStack({ oauth2: true });
     tokens = stack.oauth2 as OAuth2TokenServer;
   });
 

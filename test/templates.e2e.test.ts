@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../src/devservers/local-stack.js';
+import type { LocalStack } from '../src/devservers/local-stack.js';
+import { countRows } from './support/exactly-once.js';
+import { createTestPostgresDatabase, testDialect } from './support/test-database.js';
+import { startTestStack } from './support/test-stack.js';
 import { runTicketd, startDaemonProcess, type DaemonProcess } from './support/ticketd-process.js';
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/mail/${name}`, import.meta.url));
@@ -12,7 +15,7 @@ describe("operators' mail templates, end to end", () => {
   let daemon: DaemonProcess | undefined;
 
   beforeAll(async () => {
-    stack = await startLocalStack();
+    stack = await startTestStack();
   });
 
   afterAll(async () => {
@@ -50,7 +53,10 @@ describe("operators' mail templates, end to end", () => {
     const dir = path.join(stack.dir, 'broken-templates');
     await mkdir(dir);
     await writeFile(path.join(dir, 'relay.txt'), '{{text}}\n-- \n{{engineerSignature}}\n');
-    const configFile = await stack.writeConfig('broken.yaml', { database: { path: path.join(stack.dir, 'broken', 'ticketd.sqlite') }, templates: { dir } });
+    // A database of its own, in the folder `broken` (on PostgreSQL an empty database, the stores in that folder).
+    const url = testDialect() === 'postgresql' ? await createTestPostgresDatabase() : undefined;
+    const own: Record<string, Record<string, unknown>> = url ? { database: { url }, storage: { path: path.join(stack.dir, 'broken', 'store') } } : { database: { path: path.join(stack.dir, 'broken', 'ticketd.sqlite') } };
+    const configFile = await stack.writeConfig('broken.yaml', { ...own, templates: { dir } });
 
     const check = await runTicketd(['config', 'check', '--config', configFile]);
     expect(check.code).toBe(1);
@@ -62,5 +68,6 @@ describe("operators' mail templates, end to end", () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
     // Checked before anything opens: no database was created.
     expect(existsSync(path.join(stack.dir, 'broken'))).toBe(false);
+    if (url) expect(await countRows({ url }, "select count(*) from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')")).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
@@ -154,7 +154,9 @@ async function checkDatabaseAndDisk(config: Config): Promise<DoctorCheck[]> {
   } catch (error) {
     database = { name: 'database', verdict: 'fail', detail: `${name}: ${describeError(error)}`, hint: config.database.url ? 'check database.url (TICKETD_DATABASE_URL): host, port, user, database, and that PostgreSQL accepts the connection' : 'check database.path and the permissions of its folder' };
   }
-  const folder = path.dirname(path.resolve(file));
+  // Where the stores are written: storage.path, else beside database.path (on PostgreSQL without storage.path, this
+  // instance's copies of the blobs). The nearest folder that exists: the stores may not be there before the first start.
+  const folder = nearestExisting(path.resolve(config.storage.path || path.join(path.dirname(file), 'store')));
   let disk: DoctorCheck;
   try {
     const stats = statfsSync(folder);
@@ -163,14 +165,20 @@ async function checkDatabaseAndDisk(config: Config): Promise<DoctorCheck[]> {
     const detail = `${formatBytes(free)} free (${Math.round(share * 100)} %) under ${folder}`;
     disk =
       free < 100 * MiB
-        ? { name: 'disk', verdict: 'fail', detail, hint: 'less than 100 MiB free: raw mail and attachments are stored beside the database; free space or move database.path / storage.path' }
+        ? { name: 'disk', verdict: 'fail', detail, hint: 'less than 100 MiB free: raw mail and attachments are stored here; free space or move storage.path' }
         : free < GiB || share < 0.05
           ? { name: 'disk', verdict: 'warn', detail, hint: 'less than 1 GiB or 5 % free: every inbound mail is kept in the raw store' }
           : { name: 'disk', verdict: 'ok', detail, hint: '' };
   } catch (error) {
-    disk = { name: 'disk', verdict: 'fail', detail: `${folder}: ${describeError(error)}`, hint: 'check database.path' };
+    disk = { name: 'disk', verdict: 'fail', detail: `${folder}: ${describeError(error)}`, hint: 'check storage.path and database.path' };
   }
   return [database, disk];
+}
+
+function nearestExisting(folder: string): string {
+  let current = folder;
+  while (!existsSync(current) && path.dirname(current) !== current) current = path.dirname(current);
+  return current;
 }
 
 function networkHint(text: string, keys: string, extra: string): string {
