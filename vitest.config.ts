@@ -24,6 +24,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/vitest-report.json' }]] : ['default'],
+    reporters: process.env.CI ? ['default', ['json', { outputFile: process.env.TICKETD_TEST_DATABASE === 'postgresql' ? '.ci/vitest-report.postgresql.json' : '.ci/vitest-report.json' }]] : ['default'],
   },
 });
