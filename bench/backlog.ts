@@ -157,7 +157,11 @@ export async function runBacklog(built: Built, stack: LocalStack, expected: numb
     const spawnedAt = Date.now();
     const daemon = startDaemonChild(configFile, { nodeArgs: profiling && cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [] });
     try {
-      await waitUntil(async () => (await watcher.count('select count(*) from inbound_messages')) >= expected, { timeoutMs: 600_000, intervalMs: 20, what: `${expected} messages stored` });
+      let stored = 0;
+      await waitUntil(async () => (stored = await watcher.count('select count(*) from inbound_messages')) >= expected, { timeoutMs: 600_000, intervalMs: 20, what: `${expected} messages stored` }).catch((error: unknown) => {
+        // A run that stalls says where: how far it got and what the daemon last logged.
+        throw new Error(`${name}: ${stored} of ${expected} stored when waiting stopped (${error instanceof Error ? error.message : String(error)}); the daemon's last lines:\n${daemon.logTail()}`);
+      });
       const doneAt = Date.now();
       const openedAt = daemon.loggedAt('IMAP mailbox opened') ?? spawnedAt;
       return {

@@ -29,6 +29,16 @@ describe('PostgreSQL behind the same transaction API as SQLite', () => {
     expect(tables).toEqual(expect.arrayContaining(['tickets', 'inbound_messages', 'outbox', 'mailbox_leases', 'job_ticks']));
   });
 
+  it('stores text with a NUL in it (mail can carry one; PostgreSQL text cannot) as U+FFFD, in and outside transactions, and keeps bytea as it is', async () => {
+    // Without nulSafe: "22021: invalid byte sequence for encoding UTF8: 0x00", and the mailbox's sync stopped on that message.
+    await database.transaction(async () => insert('bounce subject\u0000'));
+    expect(await keys()).toEqual(['bounce subject\uFFFD']);
+    const [read] = (await database.execute<{ value: string }>(sql`select ${'a\u0000b'}::text as value`)).rows;
+    expect(read?.value).toBe('a\uFFFDb');
+    const [blob] = (await database.execute<{ bytes: Buffer }>(sql`select ${Buffer.from([0, 1, 0])}::bytea as bytes`)).rows;
+    expect([...(blob?.bytes ?? [])]).toEqual([0, 1, 0]);
+  });
+
   it('migrates one instance at a time when several open a new database together', async () => {
     const fresh = await server.createDatabase(`together_${count}`);
     const instances = await Promise.all(Array.from({ length: 4 }, () => openPostgresDatabase({ url: fresh })));

@@ -12,6 +12,7 @@
  * - Outside a transaction queries go to the pool, whose sessions are read-only (`default_transaction_read_only`):
  *   they see committed rows, and a stray write fails loudly instead of committing on its own.
  */
+import { nulSafe } from './postgres-text.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
@@ -53,7 +54,7 @@ export async function openPostgresDatabase({ url, poolSize = 10, twins = new Map
     await migrator.end();
   }
   const pool = new pg.Pool({ connectionString: url, max: poolSize, options: '-c default_transaction_read_only=on' });
-  const reader = drizzle(pool);
+  const reader = drizzle(nulSafe(pool));
   const scopes = new AsyncLocalStorage<Scope>();
 
   function inSavepoint<T>(scope: Scope, work: () => T | Promise<T>): Promise<T> {
@@ -82,7 +83,7 @@ export async function openPostgresDatabase({ url, poolSize = 10, twins = new Map
 
   async function inTransaction<T>(work: () => T | Promise<T>): Promise<T> {
     const client = await pool.connect();
-    const root: Root = { open: true, savepoints: 0, client, db: drizzle(client) };
+    const root: Root = { open: true, savepoints: 0, client, db: drizzle(nulSafe(client)) };
     const scope: Scope = { root, nested: Promise.resolve() };
     let broken = false;
     try {
