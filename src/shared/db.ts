@@ -83,13 +83,18 @@ export function openDatabase({ path, synchronous = 'NORMAL' }: { path: string; s
   const file = temporary ? join(temporary, 'ticketd.sqlite') : path;
   if (!temporary) mkdirSync(dirname(file), { recursive: true });
   const writerClient = new Sqlite(file);
-  writerClient.pragma('journal_mode = WAL');
+  // The busy timeout first: switching a new file to WAL takes a lock another instance starting beside this one may hold.
+  writerClient.pragma('busy_timeout = 5000');
+  whileBusy(() => writerClient.pragma('journal_mode = WAL'));
   writerClient.pragma(`synchronous = ${synchronous}`);
   writerClient.pragma('foreign_keys = ON');
-  writerClient.pragma('busy_timeout = 5000');
   cachePreparedStatements(writerClient);
   const writer = drizzle(writerClient) as SqliteDb;
-  migrate(writer, { migrationsFolder });
+  // Instances opening one new file together: the migrator reads what is applied before it takes the write lock, so
+  // the second one waits for the first and then creates the tables again ("already exists"), or meets the first's
+  // lock with SQLITE_BUSY when upgrading its read lock. Its transaction is rolled back; tried again, it finds
+  // nothing pending (test/sqlite-open-together.e2e.test.ts).
+  whileBusy(() => migrate(writer, { migrationsFolder }), (error) => /already exists/.test(`${String(error)} ${String((error as { cause?: unknown }).cause)}`));
   const readerClient = new Sqlite(file, { readonly: true, fileMustExist: true });
   readerClient.pragma('busy_timeout = 5000');
   cachePreparedStatements(readerClient);
@@ -196,4 +201,21 @@ function cachePreparedStatements(sqlite: Sqlite.Database, capacity = 500): void 
 
 export async function closeDatabase(db: Db): Promise<void> {
   await db.close();
+}
+
+/**
+ * Runs `work` again while SQLite answers SQLITE_BUSY (or `alsoRetry` says so), for up to about 10 s: start-up
+ * only, it blocks the thread.
+ */
+function whileBusy<T>(work: () => T, alsoRetry: (error: unknown) => boolean = () => false): T {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return work();
+    } catch (error) {
+      const busy = (error as { code?: string }).code === 'SQLITE_BUSY' || ((error as { cause?: { code?: string } }).cause?.code ?? '') === 'SQLITE_BUSY';
+      if ((!busy && !alsoRetry(error)) || attempt >= 100) throw error;
+      Atomics.wait(pause, 0, 0, 100);
+    }
+  }
 }
