@@ -2,6 +2,7 @@ import { existsSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.schema.js';
 import { createSmtpMailSender } from '../modules/mail-out/drivers/smtp.mail-driver.js';
+import { deskMailboxes } from '../modules/desk/mailboxes.models.js';
 import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailbox-driver.js';
 import { checkLmtp } from './doctor.lmtp.js';
 import { createTokenSources } from '../modules/oauth2/oauth2.config.js';
@@ -31,9 +32,9 @@ export async function runDoctor({ config, timeoutMs = 10_000 }: { config: Config
   const imapConfig = config.imap;
   const [imap, lmtp, smtp, pager] = await Promise.all([
     // Without an imap section mail arrives over LMTP only (the schema allows that only with lmtp.port set).
-    imapConfig ? withTokenCheck('imap', tokens.imap, timeoutMs, (token) => checkImap(imapConfig, timeoutMs, token)) : [],
+    imapConfig ? withTokenCheck('imap', tokens.imap, timeoutMs, (token) => checkImapFolders(config, imapConfig, timeoutMs, token)) : [],
     config.lmtp.port > 0 ? checkLmtp(config.lmtp, timeoutMs).then((check) => [check]) : [],
-    withTokenCheck('smtp', tokens.smtp, timeoutMs, (token) => checkSmtp(config, timeoutMs, token)),
+    withTokenCheck('smtp', tokens.smtp, timeoutMs, async (token) => [await checkSmtp(config, timeoutMs, token)]),
     checkPager(config, timeoutMs),
   ]);
   return [...imap, ...lmtp, ...smtp, pager, ...(await checkDatabaseAndDisk(config))];
@@ -47,14 +48,14 @@ function withTimeout(config: Config, timeoutMs: number): Config {
 }
 
 /** `imap-token` / `smtp-token` before the login check when the server uses OAuth2; the login is not tried without a token. */
-async function withTokenCheck(server: 'imap' | 'smtp', source: TokenSource | undefined, timeoutMs: number, login: (token: TokenSource | undefined) => Promise<DoctorCheck>): Promise<DoctorCheck[]> {
-  if (!source) return [await login(undefined)];
+async function withTokenCheck(server: 'imap' | 'smtp', source: TokenSource | undefined, timeoutMs: number, login: (token: TokenSource | undefined) => Promise<DoctorCheck[]>): Promise<DoctorCheck[]> {
+  if (!source) return login(undefined);
   const name = `${server}-token`;
   try {
     const { expiresAt } = await source.getAccessToken({ signal: AbortSignal.timeout(timeoutMs * 2) });
     const minutes = Math.round((expiresAt.getTime() - Date.now()) / 60_000);
     const token: DoctorCheck = { name, verdict: 'ok', detail: `the token endpoint issued an access token (valid for ${minutes} min)`, hint: '' };
-    return [token, await login(source)];
+    return [token, ...(await login(source))];
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     const keys = (...names: string[]) => names.map((key) => keyWithEnv(`${server}.oauth2.${key}`)).join(' and ');
@@ -77,10 +78,15 @@ async function withTokenCheck(server: 'imap' | 'smtp', source: TokenSource | und
   }
 }
 
-async function checkImap(imap: NonNullable<Config['imap']>, timeoutMs: number, oauth2: TokenSource | undefined): Promise<DoctorCheck> {
-  const { host, port, user, mailbox: folder } = imap;
-  const mailbox = createImapflowMailbox({ ...imap, oauth2, processedFolder: undefined, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
-  const name = 'imap';
+/** One check per mailbox (imap.mailboxes), each logging in and opening its folder: `imap`, or `imap NAME` for a listed one. */
+async function checkImapFolders(config: Config, imap: NonNullable<Config['imap']>, timeoutMs: number, oauth2: TokenSource | undefined): Promise<DoctorCheck[]> {
+  const listed = imap.mailboxes.length > 0;
+  return Promise.all(deskMailboxes(config).map((desk) => checkImap(imap, desk.folder, listed ? `imap ${desk.name}` : 'imap', listed ? `imap.mailboxes (${desk.name}).folder` : 'imap.mailbox', timeoutMs, oauth2)));
+}
+
+async function checkImap(imap: NonNullable<Config['imap']>, folder: string, name: string, folderKey: string, timeoutMs: number, oauth2: TokenSource | undefined): Promise<DoctorCheck> {
+  const { host, port, user } = imap;
+  const mailbox = createImapflowMailbox({ ...imap, mailbox: folder, oauth2, processedFolder: undefined, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs });
   try {
     const { uidValidity } = await mailbox.open({ signal: AbortSignal.timeout(timeoutMs * 2) });
     return { name, verdict: 'ok', detail: `logged in to ${host}:${port} as ${user}, opened ${folder} (UIDVALIDITY ${uidValidity})`, hint: '' };
@@ -93,7 +99,7 @@ async function checkImap(imap: NonNullable<Config['imap']>, timeoutMs: number, o
         : code === 'mailbox.auth_failed'
         ? 'the server refused the login: check imap.user and imap.password (TICKETD_IMAP_PASSWORD); Microsoft 365 and Google need an app password or OAuth2 (imap.auth)'
         : code === 'mailbox.not_found'
-          ? `the folder ${folder} does not exist for ${user}: check imap.mailbox`
+          ? `the folder ${folder} does not exist for ${user}: check ${folderKey}`
           : networkHint(text, 'imap.host and imap.port', 'imap.secure (993 is TLS, 143 plain or STARTTLS)');
     return { name, verdict: 'fail', detail: `${host}:${port}: ${text}`, hint };
   } finally {

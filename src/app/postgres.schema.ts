@@ -37,6 +37,7 @@ export const {
   inboundMessages,
   mailboxCursors,
   mailboxLeases,
+  instances,
   jobTicks,
   outbox,
   rateEvents,

@@ -9,7 +9,8 @@ import { createImapflowMailbox } from '../modules/mailbox/drivers/imapflow.mailb
 import { createLmtpIntake } from '../modules/mailbox/drivers/lmtp.mail-intake-driver.js';
 import { syncMailbox } from '../modules/mailbox/mailbox.sync.js';
 import { createMailboxWatcher } from '../modules/mailbox/mailbox.watcher.js';
-import { createMailboxLease } from '../modules/mailbox/mailbox.lease.js';
+import { createMailboxShare } from '../modules/mailbox/mailbox.share.js';
+import { deskMailboxes, type DeskMailbox } from '../modules/desk/mailboxes.models.js';
 import { createMailboxLeaseRepository } from '../modules/inbound-log/mailbox-lease.repository.js';
 import { processOwner } from '../shared/process-owner.js';
 import { createJobTicksRepository } from '../modules/jobs/job-ticks.repository.js';
@@ -57,7 +58,7 @@ export async function buildServices({ config, logger = createLogger({ level: con
   const pages = requirePageTemplates({ dir: config.templates.pagesDir });
   // Mail moved away after its commit must find that commit on disk after a power cut (see openDatabase); so must
   // mail acknowledged over LMTP, which the MTA deletes on our 250.
-  const durable = Boolean(config.imap?.processedFolder) || config.lmtp.port > 0;
+  const durable = deskMailboxes(config).some((desk) => desk.processedFolder !== '') || config.lmtp.port > 0;
   const db = await openConfiguredDatabase(config, { synchronous: durable ? 'FULL' : 'NORMAL' });
   await seedCustomerDomains({ db, domains: config.support.customerDomains, at: clock.now() });
   const repositories = {
@@ -136,10 +137,9 @@ export async function buildServices({ config, logger = createLogger({ level: con
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;
 
-/** The watcher of the help@ folder (IDLE + poll), syncing into the intake; `fence` guards each commit (the lease). */
-function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>, fence: () => Promise<void>) {
+/** The watcher of one mailbox's folder (IDLE + poll), syncing into the intake; `fence` guards each commit (the lease). */
+function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>, desk: DeskMailbox, fence: () => Promise<void>) {
   const { logger } = services;
-  const folder = imap.mailbox;
   const mailbox = createImapflowMailbox({
     host: imap.host,
     port: imap.port,
@@ -147,20 +147,21 @@ function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>
     user: imap.user,
     password: imap.password,
     oauth2: services.tokens.imap,
-    mailbox: folder,
-    processedFolder: imap.processedFolder || undefined,
+    mailbox: desk.folder,
+    processedFolder: desk.processedFolder || undefined,
     commandTimeoutMs: imap.commandTimeoutSeconds * 1000,
     maxIdleMs: imap.idleRestartSeconds * 1000,
-    logger: logger.child({ component: 'imap' }),
+    logger: logger.child({ component: 'imap', mailbox: desk.name }),
   });
   return createMailboxWatcher({
     mailbox,
     pollCron: imap.pollCron,
-    logger: logger.child({ component: 'watcher' }),
+    logger: logger.child({ component: 'watcher', mailbox: desk.name }),
     sync: ({ uidValidity, signal, heardAt }) =>
       syncMailbox({
         mailbox,
-        folder,
+        // The mailbox's name keys its cursor and is the source of its inbound rows (the folder itself without imap.mailboxes).
+        folder: desk.name,
         uidValidity,
         ingest: services.intake.ingestStored,
         ingestBatch: services.intake.ingestStoredBatch,
@@ -175,43 +176,60 @@ function createImapWatcher(services: Services, imap: NonNullable<Config['imap']>
   });
 }
 
+type Watcher = ReturnType<typeof createMailboxWatcher>;
+
 /**
- * The IMAP side under the mailbox's lease (issue 18): of several instances on one database, the one holding the
- * lease runs the watcher; the others wait as standbys and take over when it stops renewing: within 25 s (20 s of lease, a 5 s heartbeat), or at the next heartbeat when the holder was a process of this host that is gone.
+ * The IMAP side under the mailboxes' leases (issue 18): of several instances on one database, each mailbox is
+ * synced by the one holding its lease, and the instances share the mailboxes (mailbox.share.ts). A mailbox whose
+ * holder stops renewing is taken over within 25 s (20 s of lease, a 5 s heartbeat), or at the next heartbeat when
+ * the holder was a process of this host that is gone.
  */
 function createImapSide(services: Services, imap: NonNullable<Config['imap']>) {
-  let watcher: ReturnType<typeof createMailboxWatcher> | undefined;
-  const lease = createMailboxLease({
-    mailbox: imap.mailbox,
+  const desks = deskMailboxes(services.config);
+  const watchers = new Map<string, Watcher>();
+  const share = createMailboxShare({
+    mailboxes: desks.map((desk) => desk.name),
     holder: processOwner(),
     leases: createMailboxLeaseRepository({ db: services.db }),
     clock: services.clock,
     logger: services.logger.child({ component: 'lease' }),
-    onTaken: () => {
-      watcher = createImapWatcher(services, imap, () => lease.fence());
+    onTaken: (name, fence) => {
+      const desk = desks.find((candidate) => candidate.name === name);
+      if (!desk) return;
+      const watcher = createImapWatcher(services, imap, desk, fence);
+      watchers.set(name, watcher);
       watcher.start();
     },
-    onLost: async () => {
-      const stopping = watcher;
-      watcher = undefined;
+    onLost: async (name) => {
+      const stopping = watchers.get(name);
+      watchers.delete(name);
       await stopping?.stop();
     },
   });
-  // Until the first attempt at the lease has settled this instance is neither syncing nor a standby: readiness says
-  // "not connected yet" then, rather than claiming another instance holds the mailbox.
+  // Until the first attempt at the leases has settled this instance is neither syncing nor a standby: readiness says
+  // "not connected yet" then, rather than claiming other instances hold the mailboxes.
   let tried = false;
   return {
     start: async () => {
       try {
-        await lease.start();
+        await share.start();
       } finally {
         tried = true;
       }
     },
-    stop: () => lease.stop(),
-    /** The watcher's connection, or a standby's answer while another instance holds the lease. */
-    status: (): ImapReadiness & { reconnects: number } => watcher?.status() ?? { connected: false, everConnected: false, disconnectedForMs: 0, reconnects: 0, ...(tried ? { standby: true } : {}) },
-    mailboxes: () => [lease.status()],
+    stop: () => share.stop(),
+    /** The held mailboxes' connections together (each must be up), or a standby's answer while it holds none. */
+    status: (): ImapReadiness & { reconnects: number } => {
+      const held = [...watchers.values()].map((watcher) => watcher.status());
+      if (held.length === 0) return { connected: false, everConnected: false, disconnectedForMs: 0, reconnects: 0, ...(tried ? { standby: true } : {}) };
+      return {
+        connected: held.every((status) => status.connected),
+        everConnected: held.every((status) => status.everConnected),
+        disconnectedForMs: Math.max(...held.map((status) => (status.connected ? 0 : status.disconnectedForMs))),
+        reconnects: held.reduce((sum, status) => sum + status.reconnects, 0),
+      };
+    },
+    mailboxes: () => share.status(),
   };
 }
 
@@ -241,7 +259,7 @@ function createLmtpListener(services: Services) {
  */
 export async function startDaemon(services: Services) {
   const { config, logger } = services;
-  const folder = config.imap?.mailbox;
+  const folders = deskMailboxes(config).map((desk) => desk.folder);
   const imapSide = config.imap ? createImapSide(services, config.imap) : undefined;
   const lmtp = config.lmtp.port > 0 ? createLmtpListener(services) : undefined;
   // Rate-limit events only matter inside their window (an hour); keep two days for operators to look at.
@@ -293,7 +311,7 @@ export async function startDaemon(services: Services) {
   sessionSweep.start();
   await imapSide?.start();
   slaJob.start();
-  logger.info({ folder, httpPort: http.port, adminPort: http.adminPort, lmtpPort }, 'ticketd running');
+  logger.info({ folders, httpPort: http.port, adminPort: http.adminPort, lmtpPort }, 'ticketd running');
 
   /**
    * Ordered shutdown: stop intake (LMTP first refuses new mail and finishes the messages in hand; what it did not

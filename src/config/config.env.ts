@@ -73,6 +73,14 @@ function convertEnvValue(key: ConfigKey, value: string): unknown {
         return value;
       }
     case 'array':
+      // A list of objects (imap.mailboxes) comes as JSON: [{"name":"billing",...}].
+      if (value.trimStart().startsWith('[')) {
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          return value;
+        }
+      }
       return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
     default:
       return value;

@@ -61,6 +61,23 @@ const oauth2Settings = z
   })
   .strict();
 
+/** Ticket references look like PREFIX-12: also the rule for each mailbox's own prefix. */
+const ticketPrefix = z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be 1-10 upper-case letters or digits, starting with a letter');
+
+/** One mailbox of several (imap.mailboxes): a folder of the IMAP login, with its own address, ticket prefix, cursor and lease. */
+const deskMailbox = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be 1-40 lower-case letters, digits, - or _, starting with a letter or digit')
+      .describe('Names the mailbox in logs, /readyz and the database (its cursor and lease); never change it once mail went through.'),
+    folder: z.string().min(1).default('INBOX').describe('Folder of the IMAP login this mailbox reads.'),
+    address: email.describe('The address customers write to for this mailbox; the sender of its tickets\' mail.'),
+    prefix: ticketPrefix.describe('Ticket references of this mailbox look like PREFIX-12.'),
+    processedFolder: z.string().default('').describe('As imap.processedFolder, for this mailbox.'),
+  })
+  .strict();
+
 const imap = z
   .object({
     host: z.string().min(1).describe('IMAP server of the help@ mailbox.'),
@@ -82,9 +99,30 @@ const imap = z
     commandTimeoutSeconds: z.number().int().min(1).default(60).describe('Timeout of one IMAP command.'),
     auth: loginMethod.describe('password: log in with user and password; oauth2: XOAUTH2/OAUTHBEARER with an access token from imap.oauth2 (Microsoft 365, Google).'),
     oauth2: oauth2Settings.default(oauth2Settings.parse({})),
+    mailboxes: z
+      .array(deskMailbox)
+      .max(50)
+      .default([])
+      .describe('Several mailboxes of this login, each with name, folder, address and prefix (env: a JSON list); empty: one mailbox, imap.mailbox with support.address and support.ticketPrefix.'),
   })
   .strict()
-  .superRefine((value, ctx) => checkOAuth2('imap', value, ctx));
+  .superRefine((value, ctx) => {
+    checkOAuth2('imap', value, ctx);
+    checkMailboxes(value.mailboxes, ctx);
+  });
+
+/** Names, folders, addresses and prefixes must each tell one mailbox from the others. */
+function checkMailboxes(mailboxes: Array<z.infer<typeof deskMailbox>>, ctx: z.RefinementCtx): void {
+  for (const key of ['name', 'folder', 'address', 'prefix'] as const) {
+    const seen = new Map<string, number>();
+    mailboxes.forEach((mailbox, index) => {
+      const value = mailbox[key].toLowerCase();
+      const first = seen.get(value);
+      if (first === undefined) seen.set(value, index);
+      else ctx.addIssue({ code: 'custom', path: ['mailboxes', index, key], message: `is the same as imap.mailboxes[${first}].${key}: each mailbox needs its own` });
+    });
+  }
+}
 
 const smtp = z
   .object({
@@ -106,9 +144,7 @@ const support = z
   .object({
     address: email.describe('The help@ address customers write to; sender of confirmations.'),
     name: z.string().default('Support').describe('Display name on outgoing mail.'),
-    ticketPrefix: z
-      .string()
-      .regex(/^[A-Z][A-Z0-9]{0,9}$/, 'must be 1-10 upper-case letters or digits, starting with a letter')
+    ticketPrefix: ticketPrefix
       .default('CS')
       .describe('Ticket references look like PREFIX-12.'),
     customerDomains: z.array(domain.refine((value) => !isPublicSuffix(value), 'is a public suffix (anyone can register names under it, e.g. co.uk): approve the organisation\'s own domain')).default([]).describe('Approved customer domains: senders from these may open tickets.'),

@@ -61,3 +61,13 @@ export const mailboxLeases = sqliteTable('mailbox_leases', {
   expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
   takenAt: integer('taken_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/**
+ * The instances syncing mailboxes now (issue 18): each renews its row with its leases, so all can see how many
+ * share the mailboxes and hand one over when they hold more than their part.
+ */
+export const instances = sqliteTable('instances', {
+  holder: text('holder').primaryKey(),
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+  seenAt: integer('seen_at', { mode: 'timestamp_ms' }).notNull(),
+});

@@ -1,7 +1,7 @@
-import { and, eq, lt, or, sql } from 'drizzle-orm';
+import { and, count, eq, gt, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db.js';
 import { changedRows, firstRow } from '../../shared/db-results.js';
-import { mailboxLeases } from './inbound-log.tables.js';
+import { instances, mailboxLeases } from './inbound-log.tables.js';
 
 export type MailboxLeaseRow = typeof mailboxLeases.$inferSelect;
 
@@ -12,7 +12,7 @@ export type MailboxLeaseRow = typeof mailboxLeases.$inferSelect;
  * The same statements on SQLite and PostgreSQL.
  */
 export function createMailboxLeaseRepository({ db }: { db: Db }) {
-  const t = db.tables({ mailboxLeases });
+  const t = db.tables({ mailboxLeases, instances });
   const ofHolder = ({ mailbox, holder, token }: { mailbox: string; holder: string; token: number }) =>
     and(eq(t.mailboxLeases.mailbox, mailbox), eq(t.mailboxLeases.holder, holder), eq(t.mailboxLeases.token, token));
 
@@ -41,9 +41,33 @@ export function createMailboxLeaseRepository({ db }: { db: Db }) {
     return db.write(async () => changedRows(await db.update(t.mailboxLeases).set({ expiresAt }).where(ofHolder({ mailbox, holder, token }))) === 1);
   }
 
-  /** Lets a held lease go at once (a clean stop), so another instance need not wait for it to expire. */
-  async function release({ mailbox, holder, token }: { mailbox: string; holder: string; token: number }): Promise<boolean> {
-    return db.write(async () => changedRows(await db.update(t.mailboxLeases).set({ expiresAt: new Date(0) }).where(ofHolder({ mailbox, holder, token }))) === 1);
+  /**
+   * Lets a held lease go at once (a clean stop, a hand-over), so another instance need not wait for it to expire.
+   * It has expired by `now`: the instances below their share take it at their next beat, the others a beat later.
+   */
+  async function release({ mailbox, holder, token, now }: { mailbox: string; holder: string; token: number; now: Date }): Promise<boolean> {
+    return db.write(async () => changedRows(await db.update(t.mailboxLeases).set({ expiresAt: new Date(now.getTime() - 1) }).where(ofHolder({ mailbox, holder, token }))) === 1);
+  }
+
+  /** This instance is alive and syncing mailboxes until `now + ttlMs` (renewed at every beat). */
+  async function announce({ holder, now, ttlMs }: { holder: string; now: Date; ttlMs: number }): Promise<void> {
+    const expiresAt = new Date(now.getTime() + ttlMs);
+    await db.write(async () => {
+      await db.insert(t.instances).values({ holder, expiresAt, seenAt: now }).onConflictDoUpdate({ target: t.instances.holder, set: { expiresAt, seenAt: now } });
+    });
+  }
+
+  /** A clean stop: this instance no longer shares the mailboxes. */
+  async function withdraw({ holder }: { holder: string }): Promise<void> {
+    await db.write(async () => {
+      await db.delete(t.instances).where(eq(t.instances.holder, holder));
+    });
+  }
+
+  /** How many instances announced themselves and have not expired: the mailboxes are shared among them. */
+  async function liveInstances(now: Date): Promise<number> {
+    const [row] = await db.select({ n: count() }).from(t.instances).where(gt(t.instances.expiresAt, now));
+    return Number(row?.n ?? 0);
   }
 
   /** Whether `holder` still holds the lease under `token` (even past its expiry, as long as nobody took it). */
@@ -55,7 +79,7 @@ export function createMailboxLeaseRepository({ db }: { db: Db }) {
     return firstRow(await db.select().from(t.mailboxLeases).where(eq(t.mailboxLeases.mailbox, mailbox)));
   }
 
-  return { take, renew, release, holds, find };
+  return { take, renew, release, holds, find, announce, withdraw, liveInstances };
 }
 
 export type MailboxLeaseRepository = ReturnType<typeof createMailboxLeaseRepository>;

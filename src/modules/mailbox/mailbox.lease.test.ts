@@ -38,11 +38,11 @@ describe.each(DIALECTS)('two instances on %s', (dialect) => {
       expect(await b.take({ mailbox: 'INBOX', holder: 'b:2', now, ttlMs: 20_000 })).toBe(2); // a stopped renewing
       expect(await a.renew({ mailbox: 'INBOX', holder: 'a:1', token: 1, now, ttlMs: 20_000 })).toBe(false);
       expect(await a.holds({ mailbox: 'INBOX', holder: 'a:1', token: 1 })).toBe(false);
-      expect(await a.release({ mailbox: 'INBOX', holder: 'a:1', token: 1 })).toBe(false);
+      expect(await a.release({ mailbox: 'INBOX', holder: 'a:1', token: 1, now })).toBe(false);
       expect(await b.holds({ mailbox: 'INBOX', holder: 'b:2', token: 2 })).toBe(true);
       // A holder known to be gone is taken over before its lease expires.
       expect(await a.take({ mailbox: 'INBOX', holder: 'a:3', now, ttlMs: 20_000, takeoverFrom: ['b:2'] })).toBe(3);
-      expect(await a.release({ mailbox: 'INBOX', holder: 'a:3', token: 3 })).toBe(true);
+      expect(await a.release({ mailbox: 'INBOX', holder: 'a:3', token: 3, now })).toBe(true);
       expect(await b.take({ mailbox: 'INBOX', holder: 'b:2', now, ttlMs: 20_000 })).toBe(4); // let go: free at once
     });
   });

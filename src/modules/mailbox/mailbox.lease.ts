@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { createError, describeError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { ownerIsGone } from '../../shared/process-owner.js';
-import type { MailboxLeaseRepository } from '../inbound-log/mailbox-lease.repository.js';
+import type { MailboxLeaseRepository, MailboxLeaseRow } from '../inbound-log/mailbox-lease.repository.js';
 
 export const MAILBOX_LEASE_TTL_MS = 20_000;
 export const MAILBOX_LEASE_HEARTBEAT_MS = 5_000;
@@ -28,6 +28,8 @@ export function createMailboxLease({
   onTaken,
   onLost,
   isGone = (owner: string) => ownerIsGone(owner, holder),
+  mayTake = () => true,
+  scheduled = true,
 }: {
   mailbox: string;
   /** This process: `host:pid`. */
@@ -40,6 +42,13 @@ export function createMailboxLease({
   onTaken: () => void | Promise<void>;
   onLost: () => void | Promise<void>;
   isGone?: (owner: string) => boolean;
+  /**
+   * Asked before trying a lease another instance does not hold now (`current`: its row, if any): the share of
+   * several mailboxes (mailbox.share.ts) answers false while this instance holds its part of them.
+   */
+  mayTake?: (current: MailboxLeaseRow | undefined, now: Date) => boolean;
+  /** false: no timer of its own; whoever made it calls `beat()` (mailbox.share.ts, one beat for every mailbox). */
+  scheduled?: boolean;
 }) {
   let token: number | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -49,6 +58,8 @@ export function createMailboxLease({
   async function take(): Promise<void> {
     const now = clock.now();
     const current = await leases.find(mailbox);
+    const free = !current || current.expiresAt < now || current.holder === holder;
+    if (free && !mayTake(current, now)) return;
     const takeoverFrom = current && current.holder !== holder && current.expiresAt > now && isGone(current.holder) ? [current.holder] : [];
     token = await leases.take({ mailbox, holder, now, ttlMs, takeoverFrom });
     if (token === undefined) return;
@@ -76,17 +87,18 @@ export function createMailboxLease({
   }
 
   function schedule(): void {
-    if (stopped) return;
+    if (stopped || !scheduled) return;
     timer = setTimeout(() => {
       beating = beat().then(schedule);
     }, heartbeatMs);
   }
 
   return {
-    /** Tries to take the lease now, then keeps beating. Resolves after the first try. */
+    /** Tries to take the lease now, then keeps beating. Resolves after the first try. Unscheduled: only arms it for `beat()`. */
     async start(): Promise<void> {
       if (!stopped) return;
       stopped = false;
+      if (!scheduled) return;
       beating = beat();
       await beating;
       schedule();
@@ -100,9 +112,28 @@ export function createMailboxLease({
       if (held === undefined) return;
       token = undefined;
       await onLost();
-      await leases.release({ mailbox, holder, token: held }).catch((error: unknown) => logger.warn({ err: describeError(error), mailbox }, 'mailbox lease: could not let it go; it expires by itself'));
+      await leases.release({ mailbox, holder, token: held, now: clock.now() }).catch((error: unknown) => logger.warn({ err: describeError(error), mailbox }, 'mailbox lease: could not let it go; it expires by itself'));
       logger.info({ mailbox, holder }, 'mailbox lease let go');
     },
+    /** One heartbeat (renew, or try to take); for a lease made with `scheduled: false`. */
+    async beat(): Promise<void> {
+      if (stopped) return;
+      beating = beat();
+      await beating;
+    },
+    /**
+     * Lets the lease go while staying ready to take it again: the sync stops and the lease expires now. Whether
+     * this instance takes it back is `mayTake`'s to say (the share leaves it a heartbeat to the others).
+     */
+    async handOver(): Promise<void> {
+      const held = token;
+      if (held === undefined) return;
+      token = undefined;
+      await onLost();
+      await leases.release({ mailbox, holder, token: held, now: clock.now() }).catch((error: unknown) => logger.warn({ err: describeError(error), mailbox }, 'mailbox lease: could not hand it over; it expires by itself'));
+      logger.info({ mailbox, holder }, 'mailbox lease handed over: another instance holds fewer mailboxes');
+    },
+    held: () => token !== undefined,
     async fence(): Promise<void> {
       const held = token;
       if (held === undefined || !(await leases.holds({ mailbox, holder, token: held }))) throw createError({ code: 'MAILBOX_LEASE_LOST', message: `the lease of ${mailbox} is no longer this instance's: another took it over` });
