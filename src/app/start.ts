@@ -81,7 +81,7 @@ export async function buildServices({ config, logger = createLogger({ level: con
   const linkSealer = createLinkSealer({ key: linkKey ? () => linkKey : fileLinkKey({ file: path.join(storageDir, 'keys', 'outbox-links.key') }) });
   const metrics = createMetrics({ db, clock });
   // Parsing and reading run in a worker thread under each message's budget (limits.messageBudgetMs).
-  const parser = createParsePool({ rawStore: stores.raw, attachmentStore: stores.attachments, supportAddress: config.support.address, size: config.limits.parseWorkers, logger: logger.child({ component: 'parse' }) });
+  const parser = createParsePool({ rawStore: stores.raw, attachmentStore: stores.attachments, config, size: config.limits.parseWorkers, logger: logger.child({ component: 'parse' }) });
   const intake = createIntake({ db, config, clock, logger, rawStore: stores.raw, attachmentStore: stores.attachments, templates, parser });
   const accounts = createAccounts({ db, config, clock, logger: logger.child({ component: 'accounts' }) });
   const passwordLinks = createPasswordLinks({ db, config, accounts, sealer: linkSealer, templates, clock, logger: logger.child({ component: 'accounts' }) });

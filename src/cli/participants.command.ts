@@ -61,7 +61,7 @@ async function withTicket(
       io.err(`ticketd: no ticket ${ref}`);
       throw new CliExit(1);
     }
-    await work({ db, ticket, participants: createParticipants({ db, supportAddress: config.support.address }) });
+    await work({ db, ticket, participants: createParticipants({ db, config }) });
   } finally {
     await closeDatabase(db);
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SignedIn } from '../../modules/accounts/accounts.usecases.js';
+import { ownAddresses } from '../../modules/desk/mailboxes.models.js';
 import { severityMeaning, type Severity } from '../../modules/desk/severity.models.js';
 import { statusFilterOf, type Viewer } from '../../modules/portal/access.models.js';
 import type { EngineerAction } from '../../modules/portal/portal.usecases.js';
@@ -21,6 +22,8 @@ const submissionId = () => randomBytes(16).toString('base64url');
 /** /tickets, /tickets/new, /tickets/REF (and its forms and files), /queue: thin over the portal module and intake's web entry. */
 export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { portal, config } = deps;
+  // Mail and notes of any mailbox of the desk (help@, billing@) show as the desk.
+  const own = ownAddresses(config);
   const zone = config.paging.timezone;
   const time = (date: Date) => formatTime(date, zone);
   const help = deps.registration.helpAddress;
@@ -89,7 +92,7 @@ export function registerTicketRoutes(app: FastifyInstance, deps: WebDeps): void 
     const action = (name: string, withSubmission = false) => `/tickets/${ticket.ref}/${name}?_csrf=${encodeURIComponent(csrfToken)}${withSubmission ? `&submission=${submissionId()}` : ''}`;
     const who = (address: string, outbound: boolean) => {
       const name = names.get(address.toLowerCase()) ?? '';
-      if (outbound && address.toLowerCase() === config.support.address.toLowerCase()) return config.support.name;
+      if (outbound && own.includes(address.toLowerCase())) return config.support.name;
       if (engineer) return name ? `${name} <${address}>` : address;
       return outbound ? `${name || 'Engineer'} (${config.support.name})` : name ? `${name} <${address}>` : address;
     };

@@ -27,7 +27,7 @@ export type AdminDeps = {
 
 /** Everything the portal's routes use, built by the composition root (start.ts). */
 export type WebDeps = {
-  config: Pick<Config, 'http' | 'support' | 'accounts' | 'paging' | 'limits'>;
+  config: Pick<Config, 'http' | 'support' | 'imap' | 'accounts' | 'paging' | 'limits'>;
   logger: Logger;
   pages: PageTemplates;
   accounts: Accounts;

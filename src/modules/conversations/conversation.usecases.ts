@@ -14,6 +14,7 @@ import { threadIndexReply, threadIndexRoot } from '../threading/thread-index.mod
 import { createLifecycle } from '../tickets/lifecycle.usecases.js';
 import { createTicketsRepository, type TicketRow } from '../tickets/tickets.repository.js';
 import { domainOf } from '../desk/address.models.js';
+import { identityOfRef, ownAddresses } from '../desk/mailboxes.models.js';
 import { ticketUrlOf } from '../desk/portal-url.models.js';
 import { participantsFrom } from './participants.models.js';
 import { createParticipants } from './participants.usecases.js';
@@ -48,7 +49,7 @@ export function createConversations({
   templates,
 }: {
   db: Db;
-  config: Pick<Config, 'support' | 'pager' | 'security' | 'webhook' | 'paging' | 'http' | 'templates'>;
+  config: Pick<Config, 'support' | 'imap' | 'pager' | 'security' | 'webhook' | 'paging' | 'http' | 'templates'>;
   newMessageId: () => string;
   logger?: Logger;
   templates: MailTemplates;
@@ -56,14 +57,24 @@ export function createConversations({
   const tickets = createTicketsRepository({ db });
   const outbox = createOutboxRepository({ db });
   const lifecycle = createLifecycle({ db, config, logger });
-  const support = { address: config.support.address, name: config.support.name };
-  const supportDomain = domainOf(config.support.address) || 'localhost';
+  const own = ownAddresses(config);
   const secret = config.security.replyTokenSecret;
-  const participants = createParticipants({ db, supportAddress: support.address });
+  const participants = createParticipants({ db, config });
+
+  /** Whom a ticket's mail comes from: the address of its mailbox (by its ref's prefix), the desk's name. */
+  function supportOf(ref: string): { address: string; name: string } {
+    return { address: identityOfRef(config, ref).address, name: config.support.name };
+  }
+
+  /** Where engineers' answers to this ticket's mail go: its mailbox, plus the signed token when a secret is configured. */
+  function replyToOf(ref: string): string {
+    const { address } = supportOf(ref);
+    return secret === '' ? address : plusAddress({ supportAddress: address, ref, secret });
+  }
 
   /** Our Message-ID for a mail of this ticket: carries the signed token when a secret is configured. */
   function messageIdFor(ref: string): string {
-    return outboundMessageId({ ref, secret, unique: newMessageId(), domain: supportDomain });
+    return outboundMessageId({ ref, secret, unique: newMessageId(), domain: domainOf(supportOf(ref).address) || 'localhost' });
   }
 
   /** The Thread-Index of our mail on this ticket written at `at`. */
@@ -73,11 +84,11 @@ export function createConversations({
 
   /** Who joins the ticket from this customer mail (participants.models.ts says who may). */
   function newParticipants(message: InboundMessage, requesterEmail: string): string[] {
-    return participantsFrom({ message, requesterEmail, supportAddress: support.address, engineerDomains: config.support.engineerDomains });
+    return participantsFrom({ message, requesterEmail, supportAddress: own, engineerDomains: config.support.engineerDomains });
   }
 
-  async function systemNote(ticketId: number, text: string, at: Date): Promise<void> {
-    await tickets.appendNote({ ticketId, text, from: support.address, at });
+  async function systemNote(ticket: Pick<TicketRow, 'id' | 'ref'>, text: string, at: Date): Promise<void> {
+    await tickets.appendNote({ ticketId: ticket.id, text, from: supportOf(ticket.ref).address, at });
   }
 
   /**
@@ -104,7 +115,9 @@ export function createConversations({
       },
       files: message.attachments.map((file) => ({ filename: file.filename, contentType: file.contentType, size: file.size, sha256: file.sha256, text: file.text ?? null })),
     });
-    for (const note of message.notes ?? []) await systemNote(ticketId, `${message.from?.address ?? 'The sender'}'s mail: ${note}`, at);
+    const notes = message.notes ?? [];
+    const ticket = notes.length > 0 ? await tickets.findById(ticketId) : undefined;
+    if (ticket) for (const note of notes) await systemNote(ticket, `${message.from?.address ?? 'The sender'}'s mail: ${note}`, at);
   }
 
   /** After intake stored a new ticket and its first mail. */
@@ -116,7 +129,7 @@ export function createConversations({
     const linked = linkedTicketId === undefined ? undefined : await tickets.findById(linkedTicketId);
     if (linked) notes.push(`Continues closed ticket ${linked.ref}.`);
     if (foreignRef) notes.push(`The subject names ${foreignRef}, a ticket this sender may not write on: not added to it.`);
-    for (const note of notes) await systemNote(ticket.id, note, at);
+    for (const note of notes) await systemNote(ticket, note, at);
     const current = (await tickets.findById(ticket.id)) ?? ticket;
     if (config.support.engineerNotify.length > 0) {
       const mail = renderEngineerNotification({
@@ -124,8 +137,8 @@ export function createConversations({
         requester: { address: current.requesterEmail, name: current.requesterName },
         text: clip(storedTextOf(message), NOTIFICATION_TEXT_CHARS),
         to: config.support.engineerNotify,
-        support,
-        replyTo: secret === '' ? support.address : plusAddress({ supportAddress: support.address, ref: current.ref, secret }),
+        support: supportOf(current.ref),
+        replyTo: replyToOf(current.ref),
         messageId: messageIdFor(current.ref),
         customerMessageId: message.messageId,
         customerReferences: message.references,
@@ -135,7 +148,7 @@ export function createConversations({
         templates,
       });
       await tickets.appendMessage({
-        message: { ticketId: current.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: support.address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
+        message: { ticketId: current.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: supportOf(current.ref).address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
       });
       await outbox.enqueue({ effectKey: `notify:${current.ref}`, ticketId: current.id, payload: { kind: 'email', mail }, at });
     }
@@ -166,7 +179,8 @@ export function createConversations({
    * support.engineerNotify, and the conversation is on the portal.
    */
   async function mailEngineersOnIt({ ticket, message, at, inboundId }: { ticket: TicketRow; message: InboundMessage; at: Date; inboundId: number }): Promise<void> {
-    const isEngineer = (address: string) => address.toLowerCase() !== support.address.toLowerCase() && config.support.engineerDomains.includes(domainOf(address));
+    // Our own mailboxes (help@, billing@) share the engineers' domain but are not engineers.
+    const isEngineer = (address: string) => !own.includes(address.toLowerCase()) && config.support.engineerDomains.includes(domainOf(address));
     const answered = (await tickets.listMessages(ticket.id))
       .filter((row) => row.direction === 'outbound' && row.visibility === 'public' && isEngineer(row.fromAddress))
       .map((row) => row.fromAddress.toLowerCase());
@@ -177,8 +191,8 @@ export function createConversations({
       author: message.from ?? { address: '', name: '' },
       text: clip(storedTextOf(message), NOTIFICATION_TEXT_CHARS),
       to,
-      support,
-      replyTo: secret === '' ? support.address : plusAddress({ supportAddress: support.address, ref: ticket.ref, secret }),
+      support: supportOf(ticket.ref),
+      replyTo: replyToOf(ticket.ref),
       messageId: messageIdFor(ticket.ref),
       customerMessageId: message.messageId,
       customerReferences: message.references,
@@ -187,7 +201,7 @@ export function createConversations({
       templates,
     });
     await tickets.appendMessage({
-      message: { ticketId: ticket.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: support.address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
+      message: { ticketId: ticket.id, direction: 'outbound', messageId: mail.messageId, inReplyTo: mail.inReplyTo ?? null, referencesJson: JSON.stringify(mail.references ?? []), fromAddress: supportOf(ticket.ref).address, toJson: JSON.stringify(mail.to), subject: mail.subject, bodyText: mail.text, inboundId: null, createdAt: at, visibility: 'internal' },
     });
     await outbox.enqueue({ effectKey: `followup:${inboundId}`, ticketId: ticket.id, payload: { kind: 'email', mail }, at });
   }
@@ -195,7 +209,7 @@ export function createConversations({
   /**
    * An engineer's mail on a ticket: a `#note` (or commands alone) is stored for engineers only; a reply the
    * engineer sent to the customer directly (help@ in Cc) is recorded, not sent again; any other reply is
-   * relayed to the customer from the support address with its attachments. Then the commands apply.
+   * relayed to the customer from the ticket's mailbox address with its attachments. Then the commands apply.
    */
   async function onEngineerReply({ ticket, message, inboundId, at }: { ticket: TicketRow; message: InboundMessage; inboundId: number; at: Date }): Promise<void> {
     const engineer = message.from ?? { address: '', name: '' };
@@ -222,7 +236,7 @@ export function createConversations({
         subject: ticket.subject,
         text: reply.text,
         engineer,
-        support,
+        support: supportOf(ticket.ref),
         to: [ticket.requesterEmail],
         cc: customers.filter((address) => address !== ticket.requesterEmail.toLowerCase()),
         parent: parent?.messageId ? { messageId: parent.messageId, references: JSON.parse(parent.referencesJson) as string[] } : undefined,

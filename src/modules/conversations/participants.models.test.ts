@@ -20,3 +20,16 @@ describe('participantsFrom', () => {
     expect(participantsFrom({ ...base, message })).toEqual(['dave@acme.test']);
   });
 });
+
+describe('participantsFrom on a desk with several mailboxes', () => {
+  it('never takes any mailbox of ours or its plus addresses, even outside the engineers\' domains', () => {
+    const message = {
+      from: address('alice@acme.test'),
+      to: [address('Billing@Cloudsoft-Billing.test')],
+      cc: [address('billing+bill-2.abc@cloudsoft-billing.test'), address('help@cloudsoft.test'), address('bob@acme.test'), address('billing@other.test')],
+    };
+    const own = { ...base, supportAddress: ['help@cloudsoft.test', 'billing@cloudsoft-billing.test'] };
+    expect(participantsFrom({ ...own, message })).toEqual(['bob@acme.test', 'billing@other.test']);
+    expect(participantsFrom({ ...base, message })).toEqual(['billing@cloudsoft-billing.test', 'billing+bill-2.abc@cloudsoft-billing.test', 'bob@acme.test', 'billing@other.test']);
+  });
+});

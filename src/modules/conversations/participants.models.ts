@@ -8,8 +8,9 @@ const ROBOT_LOCAL_PART = /^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|
  * Who becomes a participant of a ticket from one of its customers' mails (authentic mail only: intake
  * quarantines the rest before this). The requester decides who is in the conversation: everyone they put in
  * To or Cc joins, whatever the domain (a contractor at partner.example, a colleague at a sister company).
- * Anyone else's mail only brings in colleagues of the requester's organisation. Never the support mailbox
- * (nor its plus addresses), engineers, the requester, robot addresses, or the mailing list the mail came
+ * Anyone else's mail only brings in colleagues of the requester's organisation. Never a mailbox of ours
+ * (`supportAddress`: one address, or every address of the desk; nor their plus addresses), engineers, the
+ * requester, robot addresses, or the mailing list the mail came
  * through (its List-Post address): the list's members follow the thread there, and engineers' replies to
  * a customer are not for a list archive.
  */
@@ -21,7 +22,7 @@ export function participantsFrom({
 }: {
   message: Pick<InboundMessage, 'from' | 'to' | 'cc'> & { headers?: Map<string, string[]> };
   requesterEmail: string;
-  supportAddress: string;
+  supportAddress: string | string[];
   engineerDomains: string[];
 }): string[] {
   const requester = requesterEmail.toLowerCase();
@@ -46,11 +47,12 @@ function listPostAddresses(headers: Map<string, string[]> | undefined): Set<stri
   return found;
 }
 
-/** help@ itself or any `help+anything@` of the same domain. */
-export function isSupportMailbox(address: string, supportAddress: string): boolean {
-  const support = supportAddress.toLowerCase();
-  const at = support.lastIndexOf('@');
-  const local = support.slice(0, at);
+/** help@ itself or any `help+anything@` of the same domain; for a list (every mailbox of the desk), any of them. */
+export function isSupportMailbox(address: string, supportAddress: string | string[]): boolean {
   const candidate = address.toLowerCase();
-  return candidate === support || (candidate.startsWith(`${local}+`) && candidate.endsWith(support.slice(at)));
+  return (typeof supportAddress === 'string' ? [supportAddress] : supportAddress).some((own) => {
+    const support = own.toLowerCase();
+    const at = support.lastIndexOf('@');
+    return candidate === support || (candidate.startsWith(`${support.slice(0, at)}+`) && candidate.endsWith(support.slice(at)));
+  });
 }

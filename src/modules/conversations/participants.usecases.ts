@@ -1,4 +1,6 @@
+import type { Config } from '../../config/config.schema.js';
 import type { Db } from '../../shared/db.js';
+import { identityOfRef } from '../desk/mailboxes.models.js';
 import { createLifecycleRepository } from '../tickets/lifecycle.repository.js';
 import { createTicketsRepository, type TicketRow } from '../tickets/tickets.repository.js';
 
@@ -9,15 +11,16 @@ export type ParticipantChange = { action: 'add' | 'remove'; address: string | un
  * the requester's `#participant remove ADDR`, and `ticketd participants` for operators. Every change (and
  * every refused one) leaves an internal note saying who did what. Async; the caller owns the transaction (the
  * check of who is in and the change with its note must commit together: call `change` inside `db.transaction`).
+ * Notes are from the address of the ticket's mailbox.
  */
-export function createParticipants({ db, supportAddress }: { db: Db; supportAddress: string }) {
+export function createParticipants({ db, config }: { db: Db; config: Pick<Config, 'support' | 'imap'> }) {
   const tickets = createTicketsRepository({ db });
   const repository = createLifecycleRepository({ db });
 
   /** Applies one change; returns what happened in words (also the note on the ticket). */
-  async function change({ ticket, change: { action, address }, by, at }: { ticket: Pick<TicketRow, 'id' | 'requesterEmail'>; change: ParticipantChange; by: string; at: Date }): Promise<string> {
+  async function change({ ticket, change: { action, address }, by, at }: { ticket: Pick<TicketRow, 'id' | 'ref' | 'requesterEmail'>; change: ParticipantChange; by: string; at: Date }): Promise<string> {
     const note = async (text: string) => {
-      await tickets.appendNote({ ticketId: ticket.id, text, from: supportAddress, at });
+      await tickets.appendNote({ ticketId: ticket.id, text, from: identityOfRef(config, ticket.ref).address, at });
       return text;
     };
     if (address === undefined) return note(`#participant ${action} by ${by}: not an email address, nothing changed.`);

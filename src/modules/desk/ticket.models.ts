@@ -30,6 +30,18 @@ export function refInSubject({ subject, prefix }: { subject: string; prefix: str
   return match ? formatTicketRef({ prefix, number: Number(match[1]) }) : undefined;
 }
 
+/**
+ * A ref of any of the desk's prefixes (`ticketPrefixes`, the desk's first) in a subject: each prefix is tried in
+ * turn with `refInSubject` (one linear regex each), and the first prefix found wins.
+ */
+export function refInSubjectOf({ subject, prefixes }: { subject: string; prefixes: string[] }): string | undefined {
+  for (const prefix of prefixes) {
+    const ref = refInSubject({ subject, prefix });
+    if (ref) return ref;
+  }
+  return undefined;
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -4,8 +4,9 @@ import type { MailTemplates } from '../templates/templates.loader.js';
 
 /**
  * The engineers' notice of a new ticket: what the customer wrote, how urgent, who and which organisation.
- * Its Reply-To is the ticket's signed plus address, so an engineer's plain "Reply" comes back to ticketd and
- * lands on this ticket (then relayed to the customer). Marked auto-generated so no robot answers it.
+ * From `support`, the address of the ticket's mailbox. Its Reply-To is the ticket's signed plus address (of
+ * that mailbox), so an engineer's plain "Reply" comes back to ticketd and lands on this ticket (then relayed to
+ * the customer). Marked auto-generated so no robot answers it.
  */
 export function renderEngineerNotification({
   ticket,

@@ -3,9 +3,10 @@ import type { OutboundMail } from '../mail-out/mail-out.types.js';
 import type { MailTemplates } from '../templates/templates.loader.js';
 
 /**
- * An engineer's public reply as the customer receives it: from the support address (the customer answers
- * help@, never the engineer's own mailbox), in the customer's own thread: In-Reply-To their latest mail,
- * References that chain plus its id (RFC 5322 3.6.4), our Message-ID, Outlook's Thread-Index.
+ * An engineer's public reply as the customer receives it: from `support`, the address of the ticket's mailbox
+ * (the customer answers help@ or billing@, never the engineer's own mailbox), in the customer's own thread:
+ * In-Reply-To their latest mail, References that chain plus its id (RFC 5322 3.6.4), our Message-ID,
+ * Outlook's Thread-Index.
  */
 export function renderRelay({
   ref,

@@ -172,3 +172,19 @@ describe('mustNotAutoReply', () => {
     expect(mustNotAutoReply(inbound({ headers: { 'X-Loop': 'other-helpdesk@example.org' } }), ours)).toBeUndefined();
   });
 });
+
+describe('mustNotAutoReply on a desk with several mailboxes', () => {
+  const ours = { ownAddresses: ['help@ticketd.example', 'billing@ticketd.example'], loopToken: ['help@ticketd.example', 'billing@ticketd.example'] };
+
+  it('refuses mail from, with a Reply-To of, or with the X-Loop of any mailbox of ours', () => {
+    expect(mustNotAutoReply(inbound({ from: { address: 'billing@ticketd.example', name: '' } }), ours)).toMatch(/our own address/);
+    expect(mustNotAutoReply(inbound({ replyTo: [{ address: 'billing@ticketd.example', name: '' }] }), ours)).toMatch(/Reply-To is our own address/);
+    expect(mustNotAutoReply(inbound({ headers: { 'X-Loop': 'Billing@Ticketd.example' } }), ours)).toMatch(/X-Loop/);
+    expect(mustNotAutoReply(inbound({ headers: { 'X-Loop': 'help@ticketd.example' } }), ours)).toMatch(/X-Loop/);
+  });
+
+  it('still answers mail that names none of them', () => {
+    expect(mustNotAutoReply(inbound({ headers: { 'X-Loop': 'sales@ticketd.example' } }), ours)).toBeUndefined();
+    expect(mustNotAutoReply(inbound({ headers: { 'X-Loop': 'billing@ticketd.example' } }), { ownAddresses: ['help@ticketd.example'], loopToken: 'help@ticketd.example' })).toBeUndefined();
+  });
+});

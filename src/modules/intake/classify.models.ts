@@ -26,7 +26,7 @@ export function classifyMessage(message: InboundMessage): Classification {
  */
 export function mustNotAutoReply(
   message: InboundMessage,
-  { ownAddresses, loopToken }: { ownAddresses: string[]; loopToken: string },
+  { ownAddresses, loopToken }: { ownAddresses: string[]; loopToken: string | string[] },
 ): string | undefined {
   const own = new Set(ownAddresses.map((address) => address.trim().toLowerCase()));
   const from = message.from?.address;
@@ -34,8 +34,9 @@ export function mustNotAutoReply(
   if (own.has(from)) return `sent from our own address ${from}`;
   const ownReplyTo = message.replyTo.find((replyTo) => own.has(replyTo.address));
   if (ownReplyTo) return `Reply-To is our own address ${ownReplyTo.address}`;
-  const token = loopToken.trim().toLowerCase();
-  if (token && values(message, 'x-loop').some((value) => value.toLowerCase().includes(token))) return 'our own X-Loop';
+  // Our X-Loop is the address of the mailbox the mail went out from: any of them marks a loop.
+  const tokens = (typeof loopToken === 'string' ? [loopToken] : loopToken).map((token) => token.trim().toLowerCase()).filter((token) => token !== '');
+  if (values(message, 'x-loop').some((value) => tokens.some((token) => value.toLowerCase().includes(token)))) return 'our own X-Loop';
   const autoSubmitted = autoSubmittedValue(message);
   if (autoSubmitted) return `Auto-Submitted: ${autoSubmitted}`;
   if (message.returnPath === '') return 'null Return-Path <>';

@@ -88,7 +88,7 @@ export function createIntake({
   newMessageId = () => randomUUID(),
   rawStore,
   attachmentStore,
-  parser = createInProcessParser({ rawStore, attachmentStore, supportAddress: config.support.address }),
+  parser = createInProcessParser({ rawStore, attachmentStore, config }),
   senderAuth = createSenderAuth({ security: config.security }),
   templates = requireMailTemplates({ dir: config.templates.dir }),
 }: {
@@ -243,9 +243,9 @@ export function createIntake({
     });
   }
 
-  /** What the decision means: a ticket (store, confirm, notify, page), mail on a ticket, or a notice to the sender. */
-  async function apply(decision: IntakeDecision, message: InboundMessage, reading: MessageReading | undefined, inboundId: number, at: Date): Promise<string | undefined> {
-    if (decision.outcome === 'ticket' && reading) return newTicket.open({ decision, message, reading, inboundId, at });
+  /** What the decision means: a ticket (store, confirm, notify, page), mail on a ticket, or a notice to the sender. `source`: the arrival's, whose mailbox a new ticket belongs to. */
+  async function apply(decision: IntakeDecision, message: InboundMessage, reading: MessageReading | undefined, inboundId: number, at: Date, source: string): Promise<string | undefined> {
+    if (decision.outcome === 'ticket' && reading) return newTicket.open({ decision, message, reading, source, inboundId, at });
     if (decision.outcome === 'quarantined' || decision.outcome === 'held') {
       if (decision.outcome === 'quarantined' && decision.floodPage) await floodPage.raise({ sender: message.from?.address ?? '', inboundId, at });
       if (reading) await autoMail.notifySender(decision, message, reading, inboundId, at);
@@ -315,7 +315,7 @@ export function createIntake({
     const inbound = facts.replaceInboundId
       ? await inboundLog.replaceOutcome({ id: facts.replaceInboundId, ...described })
       : await inboundLog.insertInbound({ source: origin.source, uidValidity: origin.uidValidity ?? null, uid: origin.uid ?? null, rawSha256: facts.blob.sha256, size: facts.blob.size, ...described, ticketId: null, receivedAt });
-    const ticketRef = message ? await apply(decision, message, reading, inbound.id, receivedAt) : undefined;
+    const ticketRef = message ? await apply(decision, message, reading, inbound.id, receivedAt, origin.source) : undefined;
     if (origin.uidValidity !== undefined && origin.uid !== undefined) {
       await inboundLog.saveCursor({ mailbox: origin.source, uidValidity: origin.uidValidity, lastUid: origin.uid, at: receivedAt });
     }

@@ -31,7 +31,8 @@ export type MessageReading = {
   failedRecipients: string[];
 };
 
-export function readMessage(message: InboundMessage, { supportAddress }: { supportAddress: string }): { message: InboundMessage; reading: MessageReading } {
+/** `ownAddresses`: every address of the desk (`ownAddresses` of mailboxes.models): mail from or looping through any is ours. */
+export function readMessage(message: InboundMessage, { ownAddresses }: { ownAddresses: string[] }): { message: InboundMessage; reading: MessageReading } {
   const newText = newTextOf(message.text);
   const withText: InboundMessage = { ...message, newText };
   const kind = classifyMessage(withText);
@@ -42,7 +43,7 @@ export function readMessage(message: InboundMessage, { supportAddress }: { suppo
       malformedHeaders: headerIntegrityProblem(message.headers),
       mailbox: checkFromMailbox({ fromHeaders: message.headers.get('from') ?? [], parsedFrom: message.from }),
       kind,
-      noAutoReplyReason: mustNotAutoReply(withText, { ownAddresses: [supportAddress], loopToken: supportAddress }),
+      noAutoReplyReason: mustNotAutoReply(withText, { ownAddresses, loopToken: ownAddresses }),
       severity: readSeverity({ subject: message.subject, text: newText }),
       answeredIds: [...new Set([...message.inReplyTo, ...message.references, ...(automatic ? quotedMessageIds(message) : [])])],
       failedRecipients: automatic ? failedRecipients(message) : [],

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/config.schema.js';
 import type { Conversations } from '../conversations/conversation.usecases.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
+import { identityOfRef, identityOfSource } from '../desk/mailboxes.models.js';
 import { DEFAULT_SEVERITY, priorityOf, type Severity } from '../desk/severity.models.js';
 import { ticketUrlOf } from '../desk/portal-url.models.js';
 import type { InboundLogRepository } from '../inbound-log/inbound-log.repository.js';
@@ -33,7 +34,7 @@ export function createNewTicket({
   autoMail,
   templates,
 }: {
-  config: Pick<Config, 'support' | 'sla' | 'paging' | 'http'>;
+  config: Pick<Config, 'support' | 'imap' | 'sla' | 'paging' | 'http'>;
   tickets: TicketsRepository;
   inboundLog: InboundLogRepository;
   rates: RateLimitRepository;
@@ -42,15 +43,19 @@ export function createNewTicket({
   autoMail: AutoMail;
   templates: MailTemplates;
 }) {
-  /** Returns the new ticket's ref. `severity`: chosen on the portal's form, instead of read from the text. */
-  async function open({ decision, message, reading, inboundId, at, severity: chosen }: { decision: NewTicketDecision; message: InboundMessage; reading: MessageReading; inboundId: number; at: Date; severity?: Severity }): Promise<string> {
+  /**
+   * Returns the new ticket's ref. `source`: the arrival's (a mailbox's name, `lmtp`, `web`, `file`): the ticket
+   * gets that mailbox's prefix, the desk's for any other. `severity`: chosen on the portal's form, instead of
+   * read from the text.
+   */
+  async function open({ decision, message, reading, source, inboundId, at, severity: chosen }: { decision: NewTicketDecision; message: InboundMessage; reading: MessageReading; source: string; inboundId: number; at: Date; severity?: Severity }): Promise<string> {
     // Counted for the flood guard (decideIntake peeks at this bucket before a sender's next ticket).
     await rates.take({ bucket: 'new-ticket', key: message.from?.address ?? '', limit: { limit: Number.MAX_SAFE_INTEGER, windowMs: HOUR_MS }, now: at });
     const stated = chosen ?? reading.severity;
     const severity = stated ?? DEFAULT_SEVERITY;
     const requester = message.from ?? { address: '', name: '' };
     const inserted = await tickets.insertTicket({
-      prefix: config.support.ticketPrefix,
+      prefix: identityOfSource(config, source).prefix,
       ticket: {
         subject: message.subject,
         severity,
@@ -71,9 +76,10 @@ export function createNewTicket({
     return ticket.ref;
   }
 
-  /** The customer's confirmation, threaded under their mail and recorded on the ticket. */
+  /** The customer's confirmation, from the ticket's mailbox, threaded under their mail and recorded on the ticket. */
   async function confirm({ ticket, message, reading, severityStated, inboundId, at }: { ticket: TicketRow; message: InboundMessage; reading: MessageReading; severityStated: boolean; inboundId: number; at: Date }): Promise<void> {
     const requester = message.from ?? { address: '', name: '' };
+    const { address } = identityOfRef(config, ticket.ref);
     const mail = renderConfirmation({
       ref: ticket.ref,
       subject: message.subject,
@@ -82,7 +88,7 @@ export function createNewTicket({
       customer: requester,
       customerMessageId: message.messageId,
       customerReferences: message.references,
-      support: { address: config.support.address, name: config.support.name },
+      support: { address, name: config.support.name },
       messageId: conversations.messageIdFor(ticket.ref),
       responseTarget: firstResponseTargetOf({ config, requesterEmail: requester.address, severity: ticket.severity }).description,
       ticketUrl: ticketUrlOf(config.http, ticket.ref),
@@ -96,7 +102,7 @@ export function createNewTicket({
         messageId: mail.messageId,
         inReplyTo: mail.inReplyTo ?? null,
         referencesJson: JSON.stringify(mail.references ?? []),
-        fromAddress: config.support.address,
+        fromAddress: address,
         toJson: JSON.stringify(mail.to),
         subject: mail.subject,
         bodyText: mail.text,

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { createError, isTicketdError } from '../../shared/errors.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
+import { ownAddresses, type MailboxesConfig } from '../desk/mailboxes.models.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { readMessage, type MessageReading } from './message-reading.models.js';
 import { parseRawMessage } from './parse.js';
@@ -18,7 +19,15 @@ const HAND_OVER_MAX_BYTES = 1024 * 1024;
 /** Parses and reads one message under a budget. Throws only coded errors (`intake.parse_failed`, `store.*`, ...). */
 export type MessageParser = { parse(input: ParseInput, options: { budgetMs: number }): Promise<ParseOutcome>; close(): Promise<void>; warm?(): void };
 
-export type WorkerSettings = { rawDir: string; attachmentDir: string; supportAddress: string };
+/** `ownAddresses`: every address of the desk; the worker's reading treats mail from or looping through any as ours. */
+export type WorkerSettings = { rawDir: string; attachmentDir: string; ownAddresses: string[] };
+
+/** Whose mail is ours: the desk's config (every mailbox's address, `ownAddresses`), or one address (tests, tools). */
+export type OwnAddressesOption = { config: MailboxesConfig; supportAddress?: undefined } | { supportAddress: string; config?: undefined };
+
+function ownAddressesOf(option: OwnAddressesOption): string[] {
+  return option.config ? ownAddresses(option.config) : [option.supportAddress.toLowerCase()];
+}
 export type ParseTask = { id: number; sha256: string; raw?: Uint8Array; budgetMs: number };
 export type WorkerReply =
   | { id: number; ok: true; message: InboundMessage; reading: MessageReading }
@@ -39,28 +48,21 @@ type Waiting = { task: ParseTask; resolve: (outcome: ParseOutcome) => void; reje
  * costs ~35 MB of resident memory all the time, so the daemon keeps none: a terminated worker's replacement
  * starts loading at once, and only the message after an over-budget one waits for it.
  */
-export function createParsePool({
-  rawStore,
-  attachmentStore,
-  supportAddress,
-  size = 1,
-  spares = 0,
-  maxMemoryMb = 512,
-  youngGenerationMb = 4,
-  workerUrl = defaultWorkerUrl(),
-  logger = createSilentLogger(),
-}: {
-  rawStore: Pick<BlobStore, 'dir' | 'ensure'>;
-  attachmentStore: Pick<BlobStore, 'dir' | 'adopt'>;
-  supportAddress: string;
-  size?: number;
-  spares?: number;
-  maxMemoryMb?: number;
-  youngGenerationMb?: number;
-  workerUrl?: URL;
-  logger?: Logger;
-}): MessageParser {
-  const settings: WorkerSettings = { rawDir: rawStore.dir, attachmentDir: attachmentStore.dir, supportAddress };
+export function createParsePool(
+  options: {
+    rawStore: Pick<BlobStore, 'dir' | 'ensure'>;
+    attachmentStore: Pick<BlobStore, 'dir' | 'adopt'>;
+    size?: number;
+    spares?: number;
+    maxMemoryMb?: number;
+    youngGenerationMb?: number;
+    workerUrl?: URL;
+    logger?: Logger;
+  } & OwnAddressesOption,
+): MessageParser {
+  const { rawStore, attachmentStore, size = 1, spares = 0, maxMemoryMb = 512, youngGenerationMb = 4, logger = createSilentLogger() } = options;
+  const workerUrl = options.workerUrl ?? defaultWorkerUrl();
+  const settings: WorkerSettings = { rawDir: rawStore.dir, attachmentDir: attachmentStore.dir, ownAddresses: ownAddressesOf(options) };
   const slots: Slot[] = [];
   const queue: Waiting[] = [];
   let nextId = 1;
@@ -184,7 +186,9 @@ export function createParsePool({
  * ends a parse that waits (mailparser's hang); CPU spent synchronously cannot be interrupted here, only
  * counted: a message found over budget afterwards is answered `over-budget` all the same.
  */
-export function createInProcessParser({ rawStore, attachmentStore, supportAddress }: { rawStore: Pick<BlobStore, 'open' | 'ensure'>; attachmentStore: Pick<BlobStore, 'writer'>; supportAddress: string }): MessageParser {
+export function createInProcessParser(options: { rawStore: Pick<BlobStore, 'open' | 'ensure'>; attachmentStore: Pick<BlobStore, 'writer'> } & OwnAddressesOption): MessageParser {
+  const { rawStore, attachmentStore } = options;
+  const own = ownAddressesOf(options);
   async function parse({ sha256, raw }: ParseInput, { budgetMs }: { budgetMs: number }): Promise<ParseOutcome> {
     if (!raw) await coded(() => rawStore.ensure(sha256), 'could not fetch the message from the shared raw store');
     const started = performance.now();
@@ -195,7 +199,7 @@ export function createInProcessParser({ rawStore, attachmentStore, supportAddres
       if ((error as { code?: string }).code === 'intake.parse_timeout') return { kind: 'over-budget', budgetMs };
       throw error;
     }
-    const { message, reading } = readMessage(parsed, { supportAddress });
+    const { message, reading } = readMessage(parsed, { ownAddresses: own });
     return performance.now() - started > budgetMs ? { kind: 'over-budget', budgetMs } : { kind: 'read', message, reading };
   }
   return { parse, close: async () => undefined };

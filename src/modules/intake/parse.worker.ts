@@ -28,7 +28,7 @@ async function handle(task: ParseTask): Promise<WorkerReply> {
     const input = task.raw ? Readable.from([Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength)]) : rawStore.open(task.sha256);
     // The pool's budget is the real limit; this timeout only ends a parse that waits without using the CPU.
     const parsed = await parseRawMessage(input, { timeoutMs: task.budgetMs + 1_000, attachmentSink: attachmentStore.writer });
-    const { message, reading } = readMessage(parsed, { supportAddress: settings.supportAddress });
+    const { message, reading } = readMessage(parsed, { ownAddresses: settings.ownAddresses });
     return { id: task.id, ok: true, message, reading };
   } catch (error) {
     const coded = isTicketdError(error);

@@ -7,6 +7,7 @@ import type { Db } from '../../shared/db.js';
 import type { Logger } from '../../shared/logger.js';
 import { domainOf } from '../desk/address.models.js';
 import type { InboundMessage } from '../desk/inbound.types.js';
+import { ownAddresses } from '../desk/mailboxes.models.js';
 import type { Severity } from '../desk/severity.models.js';
 import type { InboundLogRepository } from '../inbound-log/inbound-log.repository.js';
 import type { RateLimitRepository } from '../rate-limit/rate-limit.repository.js';
@@ -67,7 +68,7 @@ export function createWebIntake({
   newMessageId = () => randomUUID(),
 }: {
   db: Db;
-  config: Pick<Config, 'support' | 'limits'>;
+  config: Pick<Config, 'support' | 'imap' | 'limits'>;
   clock: Clock;
   logger: Logger;
   rawStore: BlobStore;
@@ -81,6 +82,7 @@ export function createWebIntake({
   newMessageId?: () => string;
 }) {
   const supportDomain = domainOf(config.support.address) || 'localhost';
+  const own = ownAddresses(config);
 
   /** The submission as the mail it amounts to, for the raw store (audits, `tickets show`, reprocessing). */
   function compose(submission: WebSubmission, messageId: string, at: Date, severity: Severity | undefined): Readable {
@@ -124,7 +126,7 @@ export function createWebIntake({
     const severity = submission.kind === 'new-ticket' ? submission.severity : undefined;
     const blob = await rawStore.put(compose(submission, messageId, at, severity));
     // The same reading as mail (new text, severity, ...), before the transaction like the pipeline's.
-    const { message, reading } = readMessage(messageOf(submission, messageId, at), { supportAddress: config.support.address });
+    const { message, reading } = readMessage(messageOf(submission, messageId, at), { ownAddresses: own });
     const from = message.from?.address ?? '';
     const result = await db.transaction(async (): Promise<WebOutcome> => {
       const senderRole = await senders.roleOf(message);
@@ -145,7 +147,7 @@ export function createWebIntake({
       });
       const inbound = await inboundLog.insertInbound({ source: 'web', uidValidity: null, uid: null, rawSha256: blob.sha256, size: blob.size, messageId, fromAddress: from, subject: message.subject, outcome: decision.outcome, reason: decision.reason, ticketId: null, receivedAt: at });
       let ticketRef: string | undefined;
-      if (decision.outcome === 'ticket') ticketRef = await newTicket.open({ decision, message, reading, inboundId: inbound.id, at, ...(severity ? { severity } : {}) });
+      if (decision.outcome === 'ticket') ticketRef = await newTicket.open({ decision, message, reading, source: 'web', inboundId: inbound.id, at, ...(severity ? { severity } : {}) });
       else if (decision.outcome === 'reply' || decision.outcome === 'duplicate') ticketRef = await ticketMail.place({ decision, message, reading, senderRole, inboundId: inbound.id, at });
       // Quarantined or held: the page tells the author why; no mail is sent about it.
       return { inboundId: inbound.id, outcome: decision.outcome, reason: decision.reason, ticketRef };

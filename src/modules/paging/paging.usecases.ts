@@ -31,10 +31,11 @@ import { routingKeyFor } from './routing.models.js';
 import type { TicketEvent, WebhookEventType } from '../pager/webhook.models.js';
 import { organisationOf } from '../desk/address.models.js';
 import { calendarOf } from '../desk/business-hours.models.js';
+import { identityOfRef } from '../desk/mailboxes.models.js';
 
 export type SlaMetric = 'first_response' | 'update';
 export type PagedTicket = TicketSummary;
-export type PagingConfig = Pick<Config, 'pager' | 'webhook' | 'paging' | 'http' | 'support' | 'templates'>;
+export type PagingConfig = Pick<Config, 'pager' | 'webhook' | 'paging' | 'http' | 'support' | 'imap' | 'templates'>;
 
 export function createPaging({ db, config, clock = systemClock, newId = () => randomUUID(), templates }: { db: Db; config: PagingConfig; clock?: Clock; newId?: () => string; templates?: MailTemplates }) {
   // Only the SLA warning is a mail: the templates are read when the first one is written, not for every pager.
@@ -134,14 +135,16 @@ export function createPaging({ db, config, clock = systemClock, newId = () => ra
     const suffix = metric === 'update' ? `:update:${cycle}` : '';
     if (webhookOn) await hook(ticket, `hook:${ticket.ref}:ticket.sla_warning${suffix}`, 'ticket.sla_warning', at, at, { reason: metric, sla: { target, dueAt: dueAt.toISOString() } });
     if (engineers.length > 0) {
-      const domain = config.support.address.split('@')[1] ?? 'localhost';
+      // From the ticket's mailbox, as all of the ticket's mail.
+      const { address } = identityOfRef(config, ticket.ref);
+      const domain = address.split('@')[1] ?? 'localhost';
       const mail: OutboundMail = {
-        from: `${config.support.name} <${config.support.address}>`,
+        from: `${config.support.name} <${address}>`,
         to: engineers,
         subject: `[${ticket.ref}] SLA warning: no ${metric === 'update' ? 'update' : 'first response'} yet, due ${dueAt.toISOString()}`,
         ...templatesOf().render('sla-warning', {
           supportName: config.support.name,
-          supportAddress: config.support.address,
+          supportAddress: address,
           ref: ticket.ref,
           subject: ticket.subject || '(no subject)',
           severity: ticket.severity,

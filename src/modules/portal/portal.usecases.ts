@@ -4,6 +4,7 @@ import type { Db } from '../../shared/db.js';
 import { createSilentLogger, type Logger } from '../../shared/logger.js';
 import { domainOf } from '../desk/address.models.js';
 import { calendarOf } from '../desk/business-hours.models.js';
+import { identityOfRef } from '../desk/mailboxes.models.js';
 import type { Severity } from '../desk/severity.models.js';
 import { createPaging } from '../paging/paging.usecases.js';
 import { slaDueOf } from '../sla/sla-due.models.js';
@@ -30,7 +31,7 @@ const SEVERITY_RANK: Record<Severity, number> = { SEV1: 1, SEV2: 2, SEV3: 3, SEV
  * paging functions as the engineers' email #commands (#severity, #pending, #resolve, #close, #assign me), and
  * each leaves an internal note saying who did it on the portal.
  */
-export function createPortal({ db, config, clock = systemClock, logger = createSilentLogger() }: { db: Db; config: Pick<Config, 'sla' | 'paging' | 'pager' | 'webhook' | 'http' | 'support' | 'templates'>; clock?: Clock; logger?: Logger }) {
+export function createPortal({ db, config, clock = systemClock, logger = createSilentLogger() }: { db: Db; config: Pick<Config, 'sla' | 'paging' | 'pager' | 'webhook' | 'http' | 'support' | 'imap' | 'templates'>; clock?: Clock; logger?: Logger }) {
   const repository = createPortalRepository({ db });
   const tickets = createTicketsRepository({ db });
   const lifecycle = createLifecycle({ db, config, logger });
@@ -75,10 +76,10 @@ export function createPortal({ db, config, clock = systemClock, logger = createS
     return undefined;
   }
 
-  /** Inside the caller's transaction. */
-  async function note(ticketId: number, text: string, at: Date): Promise<void> {
+  /** Inside the caller's transaction. From the address of the ticket's mailbox. */
+  async function note(ticket: { id: number; ref: string }, text: string, at: Date): Promise<void> {
     await tickets.appendMessage({
-      message: { ticketId, direction: 'outbound', messageId: null, inReplyTo: null, referencesJson: '[]', fromAddress: config.support.address, toJson: '[]', subject: '(note)', bodyText: text, inboundId: null, createdAt: at, visibility: 'internal' },
+      message: { ticketId: ticket.id, direction: 'outbound', messageId: null, inReplyTo: null, referencesJson: '[]', fromAddress: identityOfRef(config, ticket.ref).address, toJson: '[]', subject: '(note)', bodyText: text, inboundId: null, createdAt: at, visibility: 'internal' },
     });
   }
 
@@ -97,7 +98,7 @@ export function createPortal({ db, config, clock = systemClock, logger = createS
       }
       const at = clock.now();
       await lifecycle.transition({ ticket, event: { kind: 'resolve' }, at });
-      await note(ticket.id, `Marked resolved by ${viewer.email} on the portal.`, at);
+      await note(ticket, `Marked resolved by ${viewer.email} on the portal.`, at);
       logger.info({ ref: ticket.ref, by: viewer.email }, 'ticket marked resolved on the portal');
       return { kind: 'done', notice: `${ticket.ref} is marked resolved. A reply reopens it.` };
     });
@@ -136,7 +137,7 @@ export function createPortal({ db, config, clock = systemClock, logger = createS
           notice = action.action === 'acknowledge' ? 'Page acknowledged.' : 'Page resolved.';
           break;
       }
-      await note(ticket.id, `${notice} (by ${viewer.email} on the portal)`, at);
+      await note(ticket, `${notice} (by ${viewer.email} on the portal)`, at);
       logger.info({ ref: ticket.ref, by: viewer.email, action }, 'engineer action on the portal');
       return { kind: 'done', notice };
     });

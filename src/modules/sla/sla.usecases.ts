@@ -31,7 +31,7 @@ export function createSlaChecker({
   templates,
 }: {
   db: Db;
-  config: Pick<Config, 'sla' | 'paging' | 'pager' | 'webhook' | 'http' | 'support' | 'templates'>;
+  config: Pick<Config, 'sla' | 'paging' | 'pager' | 'webhook' | 'http' | 'support' | 'imap' | 'templates'>;
   clock?: Clock;
   logger?: Logger;
   /** Engineers' notification addresses for warnings (`support.engineerNotify` once it exists); empty: log only. */

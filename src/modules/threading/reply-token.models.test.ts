@@ -32,3 +32,14 @@ describe('signed reply tokens', () => {
     expect(refsFromTokens({ parentIds: ['cs-7.0000000000000000000a.x@cloudsoft.test'], recipients: [`sales+${token}@cloudsoft.test`, `help+${token}@evil.test`], supportAddress: 'help@cloudsoft.test', secret })).toEqual([]);
   });
 });
+
+describe('reply tokens of a desk with several mailboxes', () => {
+  it('finds a token addressed to a plus address of any of our mailboxes, and of no other', () => {
+    const billing = plusAddress({ supportAddress: 'billing@cloudsoft.test', ref: 'BILL-3', secret });
+    const help = plusAddress({ supportAddress: 'help@cloudsoft.test', ref: 'CS-4', secret });
+    const token = replyToken({ ref: 'BILL-5', secret });
+    const recipients = [billing, help.toUpperCase(), `sales+${token}@cloudsoft.test`, `billing+${token}@evil.test`];
+    expect(refsFromTokens({ parentIds: [], recipients, supportAddress: ['help@cloudsoft.test', 'Billing@Cloudsoft.test'], secret })).toEqual(['BILL-3', 'CS-4']);
+    expect(refsFromTokens({ parentIds: [], recipients, supportAddress: 'help@cloudsoft.test', secret })).toEqual(['CS-4']);
+  });
+});

@@ -34,7 +34,7 @@ export function outboundMessageId({ ref, secret, unique, domain }: { ref: string
   return `${head}.${unique}@${domain}`;
 }
 
-/** `help+cs-12.<hmac>@domain` for `help@domain`. */
+/** `help+cs-12.<hmac>@domain` for `help@domain` (the address of the ticket's mailbox). */
 export function plusAddress({ supportAddress, ref, secret }: { supportAddress: string; ref: string; secret: string }): string {
   const at = supportAddress.lastIndexOf('@');
   return `${supportAddress.slice(0, at)}+${replyToken({ ref, secret })}${supportAddress.slice(at)}`;
@@ -42,7 +42,8 @@ export function plusAddress({ supportAddress, ref, secret }: { supportAddress: s
 
 /**
  * Refs proven by a valid token in the mail's parent ids (our Message-IDs) or in a recipient that is a plus
- * address of the support mailbox. Most specific first, each once.
+ * address of one of our mailboxes (`supportAddress`: one address, or every address of ours, `ownAddresses`).
+ * Most specific first, each once.
  */
 export function refsFromTokens({
   parentIds,
@@ -52,20 +53,22 @@ export function refsFromTokens({
 }: {
   parentIds: string[];
   recipients: string[];
-  supportAddress: string;
+  supportAddress: string | string[];
   secret: string;
 }): string[] {
   if (secret === '') return [];
-  const at = supportAddress.lastIndexOf('@');
-  const local = supportAddress.slice(0, at).toLowerCase();
-  const domain = supportAddress.slice(at + 1).toLowerCase();
+  const mailboxes = (typeof supportAddress === 'string' ? [supportAddress] : supportAddress).map((address) => {
+    const at = address.lastIndexOf('@');
+    return { prefix: `${address.slice(0, at).toLowerCase()}+`, domain: address.slice(at + 1).toLowerCase() };
+  });
   const refs = new Set<string>();
   for (const recipient of recipients) {
     const address = recipient.toLowerCase();
-    const prefix = `${local}+`;
-    if (!address.startsWith(prefix) || !address.endsWith(`@${domain}`)) continue;
-    const ref = verifyToken({ value: address.slice(prefix.length, address.length - domain.length - 1), secret });
-    if (ref) refs.add(ref);
+    for (const { prefix, domain } of mailboxes) {
+      if (!address.startsWith(prefix) || !address.endsWith(`@${domain}`)) continue;
+      const ref = verifyToken({ value: address.slice(prefix.length, address.length - domain.length - 1), secret });
+      if (ref) refs.add(ref);
+    }
   }
   for (const id of parentIds) {
     const ref = verifyToken({ value: id, secret });

@@ -4,17 +4,23 @@ import type { InboundMessage } from '../desk/inbound.types.js';
 import { refsFromTokens } from './reply-token.models.js';
 import { candidateParentIds, matchThread, type ThreadMatch } from './threading.models.js';
 import { createThreadingRepository } from './threading.repository.js';
-import { refInSubject } from '../desk/ticket.models.js';
+import { ownAddresses, ticketPrefixes } from '../desk/mailboxes.models.js';
+import { refInSubjectOf } from '../desk/ticket.models.js';
 
-/** Gathers the candidates of each threading step from the database and asks `matchThread`. Read-only. */
-export function createThreadMatcher({ db, config }: { db: Db; config: Pick<Config, 'support' | 'security'> }) {
+/**
+ * Gathers the candidates of each threading step from the database and asks `matchThread`. Read-only. Every
+ * mailbox of the desk counts: a ref with any of its prefixes, a token addressed to any of its addresses.
+ */
+export function createThreadMatcher({ db, config }: { db: Db; config: Pick<Config, 'support' | 'imap' | 'security'> }) {
   const repository = createThreadingRepository({ db });
+  const addresses = ownAddresses(config);
+  const prefixes = ticketPrefixes(config);
 
   async function match(message: InboundMessage, role: 'customer' | 'engineer'): Promise<ThreadMatch> {
     const parentIds = candidateParentIds(message);
     const recipients = [...message.to, ...message.cc].map((address) => address.address);
-    const tokenRefs = refsFromTokens({ parentIds, recipients, supportAddress: config.support.address, secret: config.security.replyTokenSecret });
-    const subjectRef = refInSubject({ subject: message.subject, prefix: config.support.ticketPrefix });
+    const tokenRefs = refsFromTokens({ parentIds, recipients, supportAddress: addresses, secret: config.security.replyTokenSecret });
+    const subjectRef = refInSubjectOf({ subject: message.subject, prefixes });
     return matchThread({
       sender: { address: message.from?.address ?? '', role },
       byMessageId: await repository.candidates(await repository.ticketIdsByMessageIds(parentIds)),
@@ -31,7 +37,7 @@ export function createThreadMatcher({ db, config }: { db: Db; config: Pick<Confi
    */
   async function matchOwnMail(answeredIds: string[]): Promise<{ ticketId: number; via: 'message-id' | 'token' } | undefined> {
     const stored = await repository.ticketIdsByOutboundMessageIds(answeredIds);
-    const signed = (await repository.candidatesByRefs(refsFromTokens({ parentIds: answeredIds, recipients: [], supportAddress: config.support.address, secret: config.security.replyTokenSecret }))).map((ticket) => ticket.id);
+    const signed = (await repository.candidatesByRefs(refsFromTokens({ parentIds: answeredIds, recipients: [], supportAddress: addresses, secret: config.security.replyTokenSecret }))).map((ticket) => ticket.id);
     const tickets = [...new Set([...stored, ...signed])];
     if (tickets.length !== 1) return undefined;
     return { ticketId: tickets[0] as number, via: stored.length > 0 ? 'message-id' : 'token' };
