@@ -9,6 +9,7 @@ import { configSchema } from './config.schema.js';
  */
 export const NON_CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   TICKETD_CONFIG: 'the configuration file, when --config is not given',
+  TICKETD_INSTANCE_NAME: 'this instance\'s name in leases and logs instead of the host name (1-64 letters, digits, . _ -): instances that share a host name set their own',
   TICKETD_CORPUS_REQUIRED: 'tests: 1 makes a missing ../shared/corpus an error instead of leaving that suite out (CI)',
   TICKETD_TEST_DATABASE: 'tests: postgresql runs the suite on the PostgreSQL the test setup starts instead of SQLite (CI runs both)',
   TICKETD_POSTFIX_REQUIRED: 'tests: 1 makes a machine where Postfix cannot run (not root, not installed) an error instead of leaving that suite out (CI)',

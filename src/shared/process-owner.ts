@@ -1,8 +1,16 @@
 import { hostname } from 'node:os';
 
-/** This process as a lease owner: `host:pid` (outbox deliveries, mailbox leases). */
-export function processOwner(): string {
-  return `${hostname()}:${process.pid}`;
+/**
+ * This process as a lease owner: `host:pid` (outbox deliveries, mailbox leases, the instances sharing the
+ * mailboxes). `TICKETD_INSTANCE_NAME` replaces the host name: instances that share a host name (containers with
+ * one, the tests' stand-in for two hosts) are then told apart, and none takes another's leases early for a pid it
+ * cannot see.
+ */
+export function processOwner(env: NodeJS.ProcessEnv = process.env): string {
+  const name = env.TICKETD_INSTANCE_NAME ?? '';
+  if (name === '') return `${hostname()}:${process.pid}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error('TICKETD_INSTANCE_NAME must be 1-64 letters, digits, dots, underscores or hyphens');
+  return `${name}:${process.pid}`;
 }
 
 /**
