@@ -122,4 +122,37 @@ describe.each(DIALECTS)('two instances on one %s database', (dialect) => {
     for (const ms of takeovers) expect(ms).toBeLessThan(30_000);
     await expectEveryMailOnce({ database, stack, total, kills });
   }, 600_000);
+
+  it('takes over from an instance on another host (it cannot see the pid) once the lease expires, within 30 s', async () => {
+    // Two instance names stand for two hosts: the survivor cannot tell the holder's process is gone, so it waits for
+    // the lease (20 s from the last renewal) to run out, as across machines.
+    stack = await startLocalStack();
+    const { configFile, database } = await daemonConfig(stack);
+    const ports = [await freePort(), await freePort()];
+    const [first, second] = ports.map((port, index) => startDaemonProcess(configFile, { env: { TICKETD_HTTP_ADMIN_PORT: String(port), TICKETD_INSTANCE_NAME: `host-${index}` } })) as [DaemonProcess, DaemonProcess];
+    daemons.push(first, second);
+    const states = await vi.waitFor(async () => {
+      const answers = await Promise.all(ports.map(ready));
+      expect(answers.map((answer) => answer.mailboxes[0]?.held).sort()).toEqual([false, true]);
+      return answers;
+    }, { timeout: 30_000, interval: 200 });
+    const holderIndex = states.findIndex((answer) => answer.mailboxes[0]?.held);
+    const total = 20;
+    await stack.deliverMany(Array.from({ length: total / 2 }, (_, n) => customerMail({ from: `user${n}@acme.test`, subject: `SEV1 across hosts ${n}`, messageId: `hosts-${n}@mail.acme.test` })));
+    await vi.waitFor(async () => expect(await countRows(database, 'select count(*) from inbound_messages')).toBe(total / 2), { timeout: 60_000, interval: 20 });
+    const killedAt = Date.now();
+    await (holderIndex === 0 ? first : second).stop('SIGKILL');
+    await stack.deliverMany(Array.from({ length: total / 2 }, (_, n) => customerMail({ from: `user${n + total / 2}@acme.test`, subject: `SEV1 across hosts ${n + total / 2}`, messageId: `hosts-${n + total / 2}@mail.acme.test` })));
+    const survivor = holderIndex === 0 ? second : first;
+    await vi.waitFor(async () => expect((await ready(ports[1 - holderIndex] as number)).mailboxes).toEqual([{ name: 'INBOX', held: true }]), { timeout: 35_000, interval: 100 });
+    const takeoverMs = Date.now() - killedAt;
+    console.log(`${dialect}: takeover across hosts (by lease expiry) after SIGKILL of the holder: ${takeoverMs} ms`);
+    // Not before the lease could have expired (it was renewed at most one heartbeat before the kill), and within 30 s.
+    expect(takeoverMs).toBeGreaterThan(14_000);
+    expect(takeoverMs).toBeLessThan(30_000);
+    // The log says whose lease it took: the killed instance, by its name.
+    expect(survivor.logs()).toMatch(new RegExp(`mailbox lease taken[^\\n]*host-${holderIndex}:\\d+|host-${holderIndex}:\\d+[^\\n]*mailbox lease taken`));
+    // Deliveries the killed instance had leased come back with its presence (seconds), not its 5-minute delivery lease.
+    await expectEveryMailOnce({ database, stack, total, kills: 1, timeoutMs: 90_000 });
+  }, 240_000);
 });

@@ -107,6 +107,8 @@ export async function buildServices({ config, logger = createLogger({ level: con
     pollMs: config.outbox.pollSeconds * 1000,
     backoff: { baseMs: config.outbox.retryBaseSeconds * 1000, capMs: config.outbox.retryMaxSeconds * 1000 },
     onAttempt: metrics.recordDeliveryAttempt,
+    // An instance on another host that died mid-delivery: its presence lapses within seconds (mailbox.share.ts).
+    lapsedOwners: (now) => createMailboxLeaseRepository({ db }).lapsedInstances(now),
     linkSealer,
   });
 

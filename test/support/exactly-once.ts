@@ -32,11 +32,11 @@ export async function countRows(database: DaemonDatabase, sql: string): Promise<
  * and one page. Only a kill between a send and its record can repeat a delivery (a worker sends one at a time),
  * so repeats are at most `kills`. Logs the repeats and returns them.
  */
-export async function expectEveryMailOnce({ database, stack, total, kills }: { database: DaemonDatabase; stack: LocalStack; total: number; kills: number }): Promise<{ confirmations: number; pages: number }> {
+export async function expectEveryMailOnce({ database, stack, total, kills, timeoutMs = 180_000 }: { database: DaemonDatabase; stack: LocalStack; total: number; kills: number; timeoutMs?: number }): Promise<{ confirmations: number; pages: number }> {
   await vi.waitFor(async () => {
     expect(await countRows(database, 'select count(*) from inbound_messages')).toBe(total);
     expect(await countRows(database, "select count(*) from outbox where status != 'sent'")).toBe(0);
-  }, { timeout: 180_000, interval: 500 });
+  }, { timeout: timeoutMs, interval: 500 });
   expect(await countRows(database, "select count(*) from inbound_messages where outcome = 'ticket'")).toBe(total);
   expect(await countRows(database, 'select count(*) from tickets')).toBe(total);
   expect(await countRows(database, "select count(distinct message_id) from ticket_messages where direction = 'inbound'")).toBe(total);

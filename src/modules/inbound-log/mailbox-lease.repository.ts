@@ -5,6 +5,9 @@ import { instances, mailboxLeases } from './inbound-log.tables.js';
 
 export type MailboxLeaseRow = typeof mailboxLeases.$inferSelect;
 
+/** How long the presence row of an instance that died is kept (far longer than any lease it may have left). */
+const PRESENCE_KEPT_MS = 24 * 3_600_000;
+
 /**
  * The mailbox leases (issue 18): which process syncs which mailbox. Each write is one statement, atomic on its
  * own, so no caller needs a transaction around it (each joins the caller's, or runs in its own); `holds` is meant
@@ -54,6 +57,8 @@ export function createMailboxLeaseRepository({ db }: { db: Db }) {
     const expiresAt = new Date(now.getTime() + ttlMs);
     await db.write(async () => {
       await db.insert(t.instances).values({ holder, expiresAt, seenAt: now }).onConflictDoUpdate({ target: t.instances.holder, set: { expiresAt, seenAt: now } });
+      // Each start is a new holder (host:pid): the rows of those that died a day ago are of no use to anyone.
+      await db.delete(t.instances).where(lt(t.instances.expiresAt, new Date(now.getTime() - PRESENCE_KEPT_MS)));
     });
   }
 
@@ -70,6 +75,14 @@ export function createMailboxLeaseRepository({ db }: { db: Db }) {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * Instances whose presence ran out by `now` without a withdraw: killed, stalled or cut off, on any host. Their
+   * outbox deliveries are taken back (outbox.worker.ts) instead of waiting for those leases to run out.
+   */
+  async function lapsedInstances(now: Date): Promise<string[]> {
+    return (await db.select({ holder: t.instances.holder }).from(t.instances).where(lt(t.instances.expiresAt, now))).map((row) => row.holder);
+  }
+
   /** Whether `holder` still holds the lease under `token` (even past its expiry, as long as nobody took it). */
   async function holds({ mailbox, holder, token }: { mailbox: string; holder: string; token: number }): Promise<boolean> {
     return (await db.select({ token: t.mailboxLeases.token }).from(t.mailboxLeases).where(ofHolder({ mailbox, holder, token }))).length > 0;
@@ -79,7 +92,7 @@ export function createMailboxLeaseRepository({ db }: { db: Db }) {
     return firstRow(await db.select().from(t.mailboxLeases).where(eq(t.mailboxLeases.mailbox, mailbox)));
   }
 
-  return { take, renew, release, holds, find, announce, withdraw, liveInstances };
+  return { take, renew, release, holds, find, announce, withdraw, liveInstances, lapsedInstances };
 }
 
 export type MailboxLeaseRepository = ReturnType<typeof createMailboxLeaseRepository>;

@@ -35,6 +35,7 @@ export function createOutboxWorker({
   backoff,
   owner = processOwner(),
   isProcessAlive = processAlive,
+  lapsedOwners = async () => [],
   onAttempt,
   linkSealer,
 }: {
@@ -52,6 +53,11 @@ export function createOutboxWorker({
   backoff?: { baseMs: number; capMs: number };
   owner?: string;
   isProcessAlive?: (pid: number) => boolean;
+  /**
+   * Owners known to be dead on any host: instances whose presence (the `instances` table, renewed every few
+   * seconds) ran out without a clean stop. Their deliveries are taken back then, not when the lease runs out.
+   */
+  lapsedOwners?: (now: Date) => Promise<string[]>;
   /** Opens the sealed links of verification and password mails just before they are sent. */
   linkSealer?: LinkSealer;
   /** Told the result of every delivery attempt (metrics). */
@@ -81,14 +87,19 @@ export function createOutboxWorker({
   }
 
   /**
-   * A worker killed mid-delivery leaves its lease behind; if that process is gone (same host), its rows are
-   * free again now rather than when the lease runs out. The attempt in flight may have been sent: at most
-   * one duplicate, with the same Message-ID / dedup_key. The release is one UPDATE by owner: a lease that owner
-   * no longer holds is not touched, so no transaction is needed around the read of the owners.
+   * A worker killed mid-delivery leaves its lease behind; if that process is gone (same host) or its instance's
+   * presence lapsed (any host), its rows are free again now rather than when the lease runs out. The attempt in
+   * flight may have been sent: at most one duplicate, with the same Message-ID / dedup_key. The release is one
+   * UPDATE by owner: a lease that owner no longer holds is not touched, so no transaction is needed around the
+   * read of the owners.
    */
   async function releaseDeadLeases(): Promise<void> {
-    for (const leaseOwner of await repository.activeLeaseOwners({ now: clock.now() })) {
-      if (ownerIsGone(leaseOwner, owner, isProcessAlive)) {
+    const now = clock.now();
+    const active = await repository.activeLeaseOwners({ now });
+    if (active.length === 0) return;
+    const lapsed = new Set(await lapsedOwners(now));
+    for (const leaseOwner of active) {
+      if (leaseOwner !== owner && (lapsed.has(leaseOwner) || ownerIsGone(leaseOwner, owner, isProcessAlive))) {
         const released = await repository.releaseLeasesOf(leaseOwner);
         logger.warn({ leaseOwner, released }, 'released deliveries leased by a process that is gone');
       }
