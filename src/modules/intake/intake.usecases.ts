@@ -22,8 +22,11 @@ import { createAutoMail } from './auto-mail.usecases.js';
 import { identityOf } from './identity.models.js';
 import { decideIntake, type IntakeDecision } from './intake.models.js';
 import { MAIL_HEAD_BYTES, readMailShape } from './mail-shape.models.js';
+import { messageBudgetMs } from './message-budget.models.js';
 import type { MessageReading } from './message-reading.models.js';
 import { createNewTicket } from './new-ticket.usecases.js';
+import { createPoisonGuard } from './poison-message.models.js';
+import { createPoisonRecorder } from './poison-message.usecases.js';
 import { commitInOrder } from './ordered-batch.js';
 import { createInProcessParser, type MessageParser } from './parse-pool.js';
 import { sameBytesAsEarlier } from './same-bytes.models.js';
@@ -127,6 +130,11 @@ export function createIntake({
     },
   };
   const ticketMail = createTicketMail({ tickets, inboundLog, customers, conversations });
+  // A message whose commit fails at every try is quarantined on its fourth, so it never blocks its mailbox.
+  const poison = createPoisonGuard();
+  const poisonRecorder = createPoisonRecorder({ db, inboundLog, guard: poison, logger });
+  // A reprocess or release is an operator's try: it fails to them, it is never quarantined for failing.
+  const poisonKeyOf = ({ facts }: Prepared) => ({ ...facts.origin, blob: facts.blob, operator: facts.replaceInboundId !== undefined });
   const web = createWebIntake({ db, config, clock, logger, rawStore, attachmentStore, senders, rates, inboundLog, tickets, newTicket, ticketMail, newMessageId });
 
   /** Stores the raw source (streamed to disk, never whole in memory), then ingests it. */
@@ -185,7 +193,7 @@ export function createIntake({
     // 1. parse and read (worker thread, under the message's budget): no CPU work is left for the transaction
     let read;
     try {
-      read = await parser.parse({ sha256: blob.sha256, ...(raw ? { raw } : {}) }, { budgetMs: budgetFor(blob.size) });
+      read = await parser.parse({ sha256: blob.sha256, ...(raw ? { raw } : {}) }, { budgetMs: messageBudgetMs(config.limits, blob.size) });
     } catch (error) {
       const code = isTicketdError(error) ? error.code : 'intake.parse_failed';
       if (code === 'store.write_failed' || code === 'intake.parse_pool_closed' || code === 'intake.parse_worker_missing') throw error;
@@ -206,12 +214,6 @@ export function createIntake({
     if (identity.status === 'refused') return prepared(message, () => ({ outcome: 'quarantined', reason: `sender-not-authenticated: ${identity.reason}` }));
     // 3-8. classify, check the sender, thread, decide; then store, confirm/notify, page: one commit
     return prepared(message, () => decide(message, reading, facts), reading);
-  }
-
-  /** The CPU a message may use: a base, more for bigger mail, never more than limits.parseTimeoutSeconds. */
-  function budgetFor(bytes: number): number {
-    const { messageBudgetMs, messageBudgetMsPerMiB, parseTimeoutSeconds } = config.limits;
-    return Math.min(parseTimeoutSeconds * 1000, Math.round(messageBudgetMs + (messageBudgetMsPerMiB * bytes) / 1_048_576));
   }
 
   async function authenticate(blob: BlobRef, message: InboundMessage, raw: Buffer | undefined): Promise<SenderAuthVerdict> {
@@ -275,8 +277,12 @@ export function createIntake({
             // Nested: a savepoint, awaited before the next, so a message that fails leaves the ones before it in this commit.
             results.push(await db.transaction(() => record(item)));
           } catch (failure) {
-            error = failure;
-            return;
+            const instead = poison.isPoison(poisonKeyOf(item)) ? await poisonRecorder.quarantineInstead({ ...poisonKeyOf(item), receivedAt: item.facts.receivedAt }, failure) : undefined;
+            if (!instead) {
+              error = failure;
+              return;
+            }
+            results.push({ ...instead, outcome: 'quarantined', ticketRef: undefined, alreadyIngested: false });
           }
           if (performance.now() - started >= maxMs) return;
         }
@@ -285,6 +291,8 @@ export function createIntake({
       // BEGIN, a fence or COMMIT failed: nothing of this group is recorded.
       return { results: [], error: failure };
     }
+    // Committed: the database works, so a message that failed inside counts a strike against it.
+    poison.afterCommit({ settled: group.slice(0, results.length).map(poisonKeyOf), failed: error === undefined ? undefined : poisonKeyOf(group[results.length] as Prepared) });
     const committedAt = performance.now();
     for (const [index, result] of results.entries()) {
       const { facts, message } = group[index] as Prepared;
