@@ -64,8 +64,7 @@ type Facts = {
   trace: ArrivalTrace;
 };
 
-/** A message in the raw store, with its bytes when the caller still holds them; the options of reprocess and release. */
-/** `fence`: checked inside the write transaction before anything is recorded; throws once this process may no longer record mail from its source (a lost mailbox lease). */
+/** A message in the raw store, with its bytes when the caller still holds them; the options of reprocess and release. `fence`: checked inside the write transaction before anything is recorded; throws once this process may no longer record mail from its source (a lost mailbox lease). */
 export type StoredArrival = { blob: BlobRef; raw?: Buffer; replaceInboundId?: number; replaceOnlyIf?: IntakeDecision['outcome']; release?: boolean; trace?: ArrivalTrace; fence?: () => Promise<void> } & IngestSource;
 
 /** Parsed, read and authenticated, waiting for the transaction: the decision runs inside it, on the facts then. */
